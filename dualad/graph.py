@@ -1,0 +1,652 @@
+"""The shared graph: ``Var`` nodes, the ``Graph`` they form, and its topological order.
+
+This module owns graph *structure*: building nodes (eagerly computing their values when the
+inputs have values), wrapping numbers as constants, turning a seed-style ``Var(op=callable,
+pds=[...])`` into a :class:`~dualad.primitives.Primitive`, the iterative topological sort, and
+the instruction list evaluators walk. It owns no derivative formula (those are in
+:mod:`dualad.primitives`) and no evaluation strategy (those are in :mod:`dualad.evaluators`).
+``Var.forward()``/``Var.backward()`` are a thin facade: they run evaluators and copy results
+onto the nodes' ``.value`` and ``.deriv``, as the seed program did.
+
+Examples
+--------
+>>> import dualad as ad
+>>> x, w = ad.Var(1.0, name="x"), ad.Var(4.0, name="w")
+>>> y = ad.sin(x * w) + w
+>>> y.backward()
+>>> round(w.deriv, 6)      # d/dw [sin(xw) + w] = x cos(xw) + 1 at x = 1, w = 4
+0.346356
+"""
+
+import contextlib
+import gc
+import inspect
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from .errors import DualadError
+from .mathns import is_symbolic
+from .primitives import REGISTRY, Primitive
+from .shapes import shape_of
+
+
+# ---- values ----
+
+def as_value(value):
+    """Normalise a leaf value: ints and bools become floats, lists become float arrays.
+
+    Floats, float arrays, complex values and sympy expressions are kept as they are.
+
+    Examples
+    --------
+    >>> from dualad.graph import as_value
+    >>> as_value(3), as_value([1, 2]).dtype.name
+    (3.0, 'float64')
+    """
+    if value is None or type(value) is float:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if isinstance(value, numbers.Integral):
+        return float(value)
+    if isinstance(value, np.floating) and np.ndim(value) == 0:
+        return float(value) if value.dtype == np.float64 else value
+    if is_symbolic(value) or isinstance(value, numbers.Number):
+        return value
+    if hasattr(value, "primal"):  # a Dual number
+        return value
+    array = np.asarray(value)
+    if array.dtype.kind in "biu":
+        return array.astype(np.float64)
+    if array.dtype.kind not in "fc" and array.dtype != object:
+        raise DualadError(f"Var: cannot use a value of type {type(value).__name__} "
+                          f"(dtype {array.dtype}); use numbers or numeric arrays")
+    return array
+
+
+# ---- nodes ----
+
+#: The (shared, never modified) parameters of an op that takes none: one dict, not one per node.
+NO_PARAMS = {}
+
+class Var:
+    """A node of the shared graph: a leaf (an input or a constant) or an operation.
+
+    Parameters
+    ----------
+    value : float, numpy array or None
+        A leaf's value. For an operation node it is computed on creation when every child
+        has a value, and recomputed by :meth:`forward`.
+    deriv : optional
+        Filled in by :meth:`backward` with d(output)/d(this node).
+    op : Primitive, callable or None
+        ``None`` for a leaf; a registry :class:`~dualad.primitives.Primitive`; or, as in the
+        seed program, any numpy-style callable together with ``pds``.
+    children : sequence, optional
+        The operation's inputs, in argument order. Numbers and arrays become constants.
+    pds : sequence, optional
+        Seed-style local partials, one per child: callables of the children's values
+        (``lambda a, b: -a / (b * b)``), optionally also taking the op's output as a last
+        argument, or constants.
+    name : str, optional
+        Shown in traces and used for sympy symbols.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> a, b = ad.Var(6.0, name="a"), ad.Var(3.0, name="b")
+    >>> q = ad.Var(op=np.divide, children=[a, b],
+    ...            pds=[lambda a, b: 1 / b, lambda a, b: -a / (b * b)])
+    >>> q.value
+    2.0
+    >>> q.backward()
+    >>> a.deriv, b.deriv
+    (0.3333333333333333, -0.6666666666666666)
+    """
+
+    __slots__ = ("value", "deriv", "op", "children", "params", "name", "constant", "_graph")
+
+    def __init__(self, value=None, deriv=None, op=None, children=None, pds=None, name=None):
+        self.deriv = deriv
+        self.name = name
+        self.constant = False
+        self._graph = None
+        self.params = NO_PARAMS
+        if op is None:
+            if children:
+                raise DualadError("Var: children given without an op")
+            if pds is not None:
+                raise DualadError("Var: pds given without an op")
+            self.op = None
+            self.children = ()
+            self.value = as_value(value)
+            return
+        children = tuple(as_node(c) for c in (children or ()))
+        if isinstance(op, Primitive):
+            if pds is not None:
+                raise DualadError(f"Var: op {op.name!r} comes from the registry; "
+                                  "its partials cannot be replaced with pds")
+            prim = op
+        else:
+            prim = seed_primitive(op, pds, len(children))
+        if prim.nin != len(children):
+            raise DualadError(f"Var: op {prim.name!r} takes {prim.nin} children, "
+                              f"got {len(children)}")
+        self.op = prim
+        self.children = children
+        self.value = as_value(value) if value is not None else _eager_value(prim, children, {})
+
+    # -- the seed's facade over the evaluators --
+
+    def forward(self):
+        """Recompute every value below this node from the leaves' current values.
+
+        Returns this node's new value. The graph below is sorted once and reused.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> x = ad.Var(2.0)
+        >>> y = x * x
+        >>> x.value = 3.0
+        >>> y.forward()
+        9.0
+        """
+        from .evaluators.value import ValueEvaluator
+        graph = self._facade_graph()
+        values = ValueEvaluator(graph).run([node.value for node in graph.inputs])
+        for node, value in zip(graph.nodes, values):
+            node.value = value
+        return self.value
+
+    def backward(self, seed=None):
+        """Set ``.deriv`` of every node below to d(self)/d(node): reverse mode.
+
+        Uses the nodes' current values (call :meth:`forward` after changing a leaf). Calling it
+        twice gives the same result: adjoints are recomputed, never accumulated across calls.
+        Constants (numbers wrapped by an operation) get ``deriv = None``.
+
+        Parameters
+        ----------
+        seed : optional
+            d(loss)/d(self); required when this node is not a scalar, and then of its shape.
+
+        Raises
+        ------
+        DualadError
+            If this node is not a scalar and no seed is given; the message gives its shape.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> x = ad.Var(3.0)
+        >>> y = x * x
+        >>> y.backward(); y.backward()
+        >>> x.deriv
+        6.0
+        """
+        from .evaluators.reverse import ReverseEvaluator, as_result, default_seed
+        graph = self._facade_graph()
+        if any(node.value is None for node in graph.nodes):
+            self.forward()
+        values = [node.value for node in graph.nodes]
+        if seed is None:
+            seed = default_seed(self.value, "backward")
+        adjoints = ReverseEvaluator(graph).run(values, [seed])
+        for node, adjoint in zip(graph.nodes, adjoints):
+            node.deriv = None if adjoint is None else as_result(adjoint, node.value)
+
+    def _facade_graph(self):
+        # Nodes are immutable once built, so the sorted graph below a node can be kept.
+        if self._graph is None:
+            self._graph = Graph([self])
+        return self._graph
+
+    # -- conveniences --
+
+    @property
+    def shape(self):
+        """The shape of the current value (``()`` for a float)."""
+        return shape_of(self.value)
+
+    @property
+    def ndim(self):
+        """The number of dimensions of the current value."""
+        return len(self.shape)
+
+    @property
+    def T(self):
+        """The transpose, as a new node."""
+        return apply_primitive(REGISTRY["transpose"], self)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum of elements, as a new node (also reached by ``np.sum(var)``)."""
+        return apply_primitive(REGISTRY["sum"], self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean of elements, as a new node (also reached by ``np.mean(var)``)."""
+        return apply_primitive(REGISTRY["mean"], self, axis=axis, keepdims=keepdims)
+
+    def transpose(self, *axes):
+        """Permute axes, as a new node (``v.transpose()`` reverses them)."""
+        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        return apply_primitive(REGISTRY["transpose"], self, axes=tuple(axes) or None)
+
+    def dot(self, other):
+        """``dot(self, other)`` as a new node."""
+        return dot_nodes(self, other)
+
+    def __repr__(self):
+        what = "leaf" if self.op is None else self.op.name
+        if self.constant:
+            what = "constant"
+        name = f", name={self.name!r}" if self.name else ""
+        return f"Var({what}, value={self.value!r}{name})"
+
+    def __float__(self):
+        return float(self.value)
+
+    def __bool__(self):
+        # Python control flow on a value is decided now, once (frozen in a traced graph).
+        return bool(self.value)
+
+    # Comparisons look at values and return plain booleans: they are not differentiable.
+    def __lt__(self, other):
+        return self.value < _value_of(other)
+
+    def __le__(self, other):
+        return self.value <= _value_of(other)
+
+    def __gt__(self, other):
+        return self.value > _value_of(other)
+
+    def __ge__(self, other):
+        return self.value >= _value_of(other)
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic: every operator is a registry primitive --
+
+    def __add__(self, other):
+        return apply_primitive(_ADD, self, other)
+
+    def __radd__(self, other):
+        return apply_primitive(_ADD, other, self)
+
+    def __sub__(self, other):
+        return apply_primitive(_SUBTRACT, self, other)
+
+    def __rsub__(self, other):
+        return apply_primitive(_SUBTRACT, other, self)
+
+    def __mul__(self, other):
+        return apply_primitive(_MULTIPLY, self, other)
+
+    def __rmul__(self, other):
+        return apply_primitive(_MULTIPLY, other, self)
+
+    def __truediv__(self, other):
+        return apply_primitive(_DIVIDE, self, other)
+
+    def __rtruediv__(self, other):
+        return apply_primitive(_DIVIDE, other, self)
+
+    def __pow__(self, other):
+        return apply_primitive(_POWER, self, other)
+
+    def __rpow__(self, other):
+        return apply_primitive(_POWER, other, self)
+
+    def __matmul__(self, other):
+        return apply_primitive(REGISTRY["matmul"], self, other)
+
+    def __rmatmul__(self, other):
+        return apply_primitive(REGISTRY["matmul"], other, self)
+
+    def __neg__(self):
+        return apply_primitive(_NEGATIVE, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply_primitive(REGISTRY["abs"], self)
+
+    # -- numpy interoperability: np.sin(v), np.add(v, 1), array + v, np.sum(v) --
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        prim = UFUNC_PRIMITIVES.get(ufunc)
+        if method != "__call__" or prim is None or kwargs:
+            raise DualadError(f"numpy.{ufunc.__name__}"
+                              f"{'' if method == '__call__' else '.' + method} on a Var: "
+                              f"not a differentiable dualad primitive"
+                              f"{' (keyword arguments are not supported)' if kwargs else ''}")
+        return apply_primitive(prim, *inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in _VALUE_FUNCTIONS:
+            return func(*(_value_of(a) for a in args), **kwargs)
+        handler = _ARRAY_FUNCTIONS.get(func)
+        if handler is None:
+            raise DualadError(f"numpy.{func.__name__} on a Var: not a differentiable dualad "
+                              "primitive")
+        return handler(*args, **kwargs)
+
+
+_ADD, _SUBTRACT, _MULTIPLY, _DIVIDE, _POWER, _NEGATIVE = (
+    REGISTRY[n] for n in ("add", "subtract", "multiply", "divide", "power", "negative"))
+
+#: numpy ufunc -> the registry primitive it stands for (np.abs is np.absolute, and so on).
+UFUNC_PRIMITIVES = {prim.numpy: prim for prim in REGISTRY.values()
+                    if isinstance(prim.numpy, np.ufunc)}
+
+
+def _value_of(x):
+    return x.value if isinstance(x, Var) else x
+
+
+def as_node(x):
+    """Return ``x`` if it is a ``Var``, else wrap it as a constant leaf.
+
+    Examples
+    --------
+    >>> from dualad.graph import as_node
+    >>> as_node(2).constant, as_node(2).value
+    (True, 2.0)
+    """
+    if isinstance(x, Var):
+        return x
+    node = Var(x)
+    node.constant = True
+    return node
+
+
+def _eager_value(prim, children, params):
+    values = [c.value for c in children]
+    if any(v is None for v in values):
+        return None  # built before its leaves have values; forward() fills it in
+    return prim.evaluate(*values, **params)
+
+
+def apply_primitive(prim, *args, **params):
+    """Make the node ``prim(*args, **params)``, computing its value when it can.
+
+    This is how every op function and operator builds the graph.
+
+    Examples
+    --------
+    >>> from dualad.graph import Var, apply_primitive
+    >>> from dualad.primitives import REGISTRY
+    >>> apply_primitive(REGISTRY["add"], Var(1.0), 2).value
+    3.0
+    """
+    node = Var.__new__(Var)
+    node.deriv = None
+    node.name = None
+    node.constant = False
+    node._graph = None
+    node.op = prim
+    node.children = children = tuple(a if isinstance(a, Var) else as_node(a) for a in args)
+    node.params = params = params or NO_PARAMS
+    node.value = _eager_value(prim, children, params)
+    return node
+
+
+def dot_nodes(a, b):
+    """``dot(a, b)``: a multiply when either side is a scalar, else the ``dot`` primitive."""
+    if np.ndim(_value_of(a)) == 0 or np.ndim(_value_of(b)) == 0:
+        return apply_primitive(_MULTIPLY, a, b)
+    return apply_primitive(REGISTRY["dot"], a, b)
+
+
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, **unused):
+    return apply_primitive(REGISTRY["sum"], a, axis=axis, keepdims=bool(keepdims))
+
+
+def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, **unused):
+    return apply_primitive(REGISTRY["mean"], a, axis=axis, keepdims=bool(keepdims))
+
+
+def _np_transpose(a, axes=None):
+    return apply_primitive(REGISTRY["transpose"], a, axes=None if axes is None else tuple(axes))
+
+
+_ARRAY_FUNCTIONS = {np.sum: _np_sum, np.mean: _np_mean, np.transpose: _np_transpose,
+                    np.dot: dot_nodes}
+_VALUE_FUNCTIONS = {np.shape, np.ndim, np.size}
+
+
+# ---- seed-style user operations ----
+
+def _seed_rule(pd, nin, op_name, index):
+    """One seed-style partial as a registry-style rule ``rule(m, *inputs, out)``."""
+    if isinstance(pd, Var) or not callable(pd):
+        if isinstance(pd, numbers.Number) or isinstance(pd, np.ndarray):
+            return lambda m, *args: pd
+        raise DualadError(f"Var: partial {index} of op {op_name!r} must be a callable or a "
+                          f"number, got {type(pd).__name__}")
+    if isinstance(pd, np.ufunc):
+        takes = pd.nin
+    else:
+        try:
+            parameters = inspect.signature(pd).parameters.values()
+        except (TypeError, ValueError):
+            parameters = ()
+        positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY,
+                                                          p.POSITIONAL_OR_KEYWORD)]
+        takes = nin + 1 if len(positional) == nin + 1 else nin
+    if takes == nin + 1:
+        return lambda m, *args: pd(*args)
+    return lambda m, *args: pd(*args[:nin])
+
+
+def seed_primitive(op, pds, nin):
+    """Turn the seed's ``Var(op=callable, pds=[...])`` into a Primitive (not registered).
+
+    Evaluators then see one kind of rule only. The op is numpy-style (it takes the children's
+    values); each partial takes the children's values, optionally followed by the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.graph import seed_primitive
+    >>> from dualad.mathns import NUMPY
+    >>> prim = seed_primitive(np.sin, [np.cos], 1)
+    >>> prim.name, float(prim.pds[0](NUMPY, 0.0, 0.0))
+    ('sin', 1.0)
+    """
+    if not callable(op):
+        raise DualadError(f"Var: op must be a Primitive or a callable, got {type(op).__name__}")
+    name = getattr(op, "__name__", type(op).__name__)
+    if pds is None or len(pds) != nin:
+        got = "no partials" if pds is None else f"{len(pds)} partials"
+        raise DualadError(f"Var: op {name!r} has {nin} children but {got}; give one partial "
+                          "per child in pds")
+    rules = tuple(_seed_rule(pd, nin, name, i) for i, pd in enumerate(pds))
+    return Primitive(name=name, numpy=op, pds=rules)
+
+
+# ---- the graph ----
+
+def topological_order(outputs):
+    """Every node below ``outputs``, each after its children, without recursion.
+
+    Children are visited in argument order, so the order is the same on every run.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> x = ad.Var(1.0, name="x")
+    >>> y = ad.sin(x)
+    >>> [n.name or n.op.name for n in ad.topological_order([y * y])]
+    ['x', 'sin', 'multiply']
+    """
+    order, done = [], set()
+    stack = [(node, False) for node in reversed(outputs)]
+    push, pop, mark = stack.append, stack.pop, done.add
+    with _collector_paused():
+        while stack:
+            node, expanded = pop()
+            if expanded:
+                order.append(node)
+                continue
+            key = id(node)
+            if key in done:
+                continue
+            mark(key)
+            push((node, True))
+            for child in reversed(node.children):
+                if id(child) not in done:
+                    push((child, False))
+    return order
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while building a large graph.
+
+    Sorting a million nodes allocates millions of small tuples; each allocation burst would
+    otherwise trigger collections that rescan the whole (acyclic, still-live) graph.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Instruction(NamedTuple):
+    """One step of a graph's program: ``nodes[pos] = prim(*nodes[args], **params)``."""
+
+    pos: int
+    prim: Primitive
+    args: tuple
+    params: dict
+
+
+class Graph:
+    """A computation as data: inputs, outputs, and the nodes between in topological order.
+
+    Parameters
+    ----------
+    outputs : Var or sequence of Var
+    inputs : sequence of Var, optional
+        Leaves to treat as the inputs, in order. By default every leaf that is not a constant,
+        in topological order.
+
+    Attributes
+    ----------
+    nodes : list of Var
+        Every node, each after its children (computed iteratively).
+    program : list of Instruction
+        The operation nodes as a straight-line program over positions in ``nodes``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> x, w = ad.Var(1.0, name="x"), ad.Var(4.0, name="w")
+    >>> g = ad.Graph(ad.sin(x * w))
+    >>> [v.name for v in g.inputs], len(g)
+    (['x', 'w'], 4)
+    >>> round(g(0.5, 2.0), 6)     # sin(0.5 * 2)
+    0.841471
+    """
+
+    def __init__(self, outputs, inputs=None):
+        self.single_output = isinstance(outputs, Var)
+        outputs = [outputs] if self.single_output else list(outputs)
+        for out in outputs:
+            if not isinstance(out, Var):
+                raise DualadError(f"Graph: outputs must be Vars, got {type(out).__name__}")
+        nodes = topological_order(outputs)
+        if inputs is None:
+            inputs = [n for n in nodes if n.op is None and not n.constant]
+        else:
+            inputs = list(inputs)
+            for leaf in inputs:
+                if not isinstance(leaf, Var) or leaf.op is not None:
+                    raise DualadError(f"Graph: input {leaf!r} is not a leaf Var")
+            index = {id(n) for n in nodes}
+            # an input nothing depends on still belongs to the graph (its gradient is 0)
+            nodes = [leaf for leaf in inputs if id(leaf) not in index] + nodes
+        if len({id(leaf) for leaf in inputs}) != len(inputs):
+            raise DualadError("Graph: the same leaf is given twice as an input")
+        self.nodes = nodes
+        self.inputs = inputs
+        self.outputs = outputs
+        with _collector_paused():
+            position = {id(n): i for i, n in enumerate(nodes)}
+            self.input_positions = tuple(position[id(n)] for n in inputs)
+            self.output_positions = tuple(position[id(n)] for n in outputs)
+            self.program = [Instruction(i, n.op, tuple([position[id(c)] for c in n.children]),
+                                        n.params)
+                            for i, n in enumerate(nodes) if n.op is not None]
+        self._activity = {}
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def __repr__(self):
+        names = ", ".join(n.name or f"x{i}" for i, n in enumerate(self.inputs))
+        return (f"<Graph ({names}) -> {len(self.outputs)} output(s), "
+                f"{len(self.nodes)} nodes>")
+
+    def __call__(self, *input_values):
+        """Evaluate at new input values; the output value, or a tuple of them."""
+        from .evaluators.value import ValueEvaluator
+        values = ValueEvaluator(self).run(input_values)
+        outs = tuple(values[p] for p in self.output_positions)
+        return outs[0] if self.single_output else outs
+
+    def leaf_values(self, input_values):
+        """A value buffer with every leaf filled: inputs from ``input_values``, other leaves
+        (constants) from the nodes.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> x = ad.Var(1.0)
+        >>> ad.Graph(x + 2).leaf_values([5.0])
+        [5.0, 2.0, None]
+        """
+        if len(input_values) != len(self.inputs):
+            raise DualadError(f"Graph: expected {len(self.inputs)} input value(s) "
+                              f"({', '.join(n.name or '?' for n in self.inputs)}), "
+                              f"got {len(input_values)}")
+        values = [None] * len(self.nodes)
+        for i, node in enumerate(self.nodes):
+            if node.op is None:
+                values[i] = node.value
+        for pos, value in zip(self.input_positions, input_values):
+            values[pos] = as_value(value)
+        return values
+
+    def activity(self, wrt=None):
+        """Which nodes depend on the inputs at positions ``wrt`` (default: all inputs).
+
+        Only these nodes carry tangents or adjoints; the rest are constants to every mode.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> x = ad.Var(1.0)
+        >>> ad.Graph(x * 2).activity()
+        [True, False, True]
+        """
+        key = self.input_positions if wrt is None else tuple(wrt)
+        active = self._activity.get(key)
+        if active is None:
+            active = [False] * len(self.nodes)
+            for pos in key:
+                active[pos] = True
+            for pos, _, args, _ in self.program:
+                for a in args:
+                    if active[a]:
+                        active[pos] = True
+                        break
+            self._activity[key] = active
+        return active

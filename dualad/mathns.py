@@ -1,0 +1,197 @@
+"""Math namespaces: the vocabulary every derivative rule is written in.
+
+This module owns the namespaces ``MATH``, ``NUMPY`` and ``SYMPY`` and the choice between them.
+A rule in :mod:`dualad.primitives` never calls ``numpy`` or ``sympy`` directly; it receives a
+namespace ``m`` and writes ``m.cos(x)``. The same line then runs on
+
+- Python floats (``MATH``: the ``math`` module, the fast path for graphs of scalars),
+- numpy arrays and :class:`dualad.Dual` numbers (``NUMPY``: ufuncs, which Duals intercept),
+- sympy expressions, alone or in object arrays (``SYMPY``).
+
+Python's ``math`` raises where numpy returns ``nan`` or ``inf`` (``math.log(-1.0)``,
+``1.0 / 0.0``); :func:`call_in_namespace` then reruns the rule with numpy, so a float graph gives
+the same numbers (and the same warnings) as the equivalent array graph.
+
+Examples
+--------
+>>> from dualad.mathns import MATH, NUMPY, namespace_for
+>>> namespace_for(1.0) is MATH, namespace_for(NUMPY.ones(2)) is NUMPY
+(True, True)
+"""
+
+import math
+import numbers
+
+import numpy as np
+import sympy as sp
+
+
+class MathNamespace:
+    """A named bundle of elementary functions (``m.sin``, ``m.sign``, ``m.matmul``, ...).
+
+    Examples
+    --------
+    >>> from dualad.mathns import MATH
+    >>> MATH.cos(0.0), MATH.name
+    (1.0, 'math')
+    """
+
+    def __init__(self, name, **functions):
+        self.name = name
+        self.__dict__.update(functions)
+
+    def __repr__(self):
+        return f"<math namespace {self.name!r}>"
+
+
+# Array-shaping helpers shared by every namespace: numpy's versions also work on object arrays
+# of sympy expressions and dispatch Duals through __array_function__.
+_STRUCTURE = dict(
+    sum=np.sum, matmul=np.matmul, swapaxes=np.swapaxes, expand_dims=np.expand_dims,
+    broadcast_to=np.broadcast_to, reshape=np.reshape, transpose=np.transpose,
+    squeeze=np.squeeze, zeros=np.zeros, ones=np.ones, outer=np.outer,
+)
+
+
+def _scalar_sign(x):
+    # sign(0) = 0 and sign(nan) = nan, as numpy and sympy define it.
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return x * 0.0
+
+
+def _scalar_heaviside(x, h0):
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return 0.0
+    return h0 if x == 0 else x
+
+
+MATH = MathNamespace(
+    "math",
+    sin=math.sin, cos=math.cos, tan=math.tan, exp=math.exp, log=math.log, sqrt=math.sqrt,
+    sinh=math.sinh, cosh=math.cosh, tanh=math.tanh, power=math.pow,
+    sign=_scalar_sign, heaviside=_scalar_heaviside, **_STRUCTURE,
+)
+
+NUMPY = MathNamespace(
+    "numpy",
+    sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, sqrt=np.sqrt,
+    sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, power=np.power,
+    sign=np.sign, heaviside=np.heaviside, **_STRUCTURE,
+)
+
+
+def _elementwise(function):
+    """Lift a sympy function to object arrays of expressions, elementwise."""
+    vectorized = np.vectorize(function, otypes=[object])
+
+    def apply(*args):
+        if any(isinstance(a, np.ndarray) for a in args):
+            return vectorized(*args)
+        return function(*args)
+
+    apply.__name__ = getattr(function, "__name__", "sympy_function")
+    return apply
+
+
+SYMPY = MathNamespace(
+    "sympy",
+    sin=_elementwise(sp.sin), cos=_elementwise(sp.cos), tan=_elementwise(sp.tan),
+    exp=_elementwise(sp.exp), log=_elementwise(sp.log), sqrt=_elementwise(sp.sqrt),
+    sinh=_elementwise(sp.sinh), cosh=_elementwise(sp.cosh), tanh=_elementwise(sp.tanh),
+    power=_elementwise(lambda a, b: a**b), sign=_elementwise(sp.sign),
+    # the value at 0 as an exact rational, so 0.5 prints and simplifies as 1/2
+    heaviside=_elementwise(lambda x, h0: sp.Heaviside(x, sp.Rational(h0))), **_STRUCTURE,
+)
+
+
+def is_symbolic(value):
+    """True for a sympy expression or an object array (of sympy expressions).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.mathns import is_symbolic
+    >>> is_symbolic(sp.Symbol("x")), is_symbolic(2.0)
+    (True, False)
+    """
+    if isinstance(value, sp.Basic):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype == object
+
+
+def namespace_for(*values):
+    """The namespace a rule should run in for these argument values.
+
+    Python floats (and ints) alone give ``MATH``; any sympy value gives ``SYMPY``; anything
+    else (arrays, numpy scalars, Duals, complex numbers) gives ``NUMPY``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.mathns import namespace_for
+    >>> namespace_for(1.0, 2).name, namespace_for(1.0, sp.Symbol("x")).name
+    ('math', 'sympy')
+    """
+    m = MATH
+    for value in values:
+        kind = type(value)
+        if kind is float or kind is int:
+            continue
+        if is_symbolic(value):
+            return SYMPY
+        m = NUMPY
+    return m
+
+
+def as_float(value):
+    """Turn numpy float64 scalars back into Python floats; leave anything else alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.mathns import as_float
+    >>> type(as_float(np.float64(2.0))).__name__
+    'float'
+    """
+    if type(value) is np.float64 or (type(value) is np.ndarray and value.ndim == 0
+                                      and value.dtype == np.float64):
+        return float(value)
+    return value
+
+
+def call_in_namespace(rule, *args):
+    """Run ``rule(m, *args)`` with ``m`` chosen by :func:`namespace_for`.
+
+    On floats, a ``math`` domain or overflow error reruns the rule with numpy, which returns
+    ``nan`` or ``inf`` (with numpy's warning) exactly as it would on arrays.
+
+    Examples
+    --------
+    >>> from dualad.mathns import call_in_namespace
+    >>> call_in_namespace(lambda m, x: m.cos(x), 0.0)
+    1.0
+    """
+    m = namespace_for(*args)
+    if m is MATH:
+        try:
+            return rule(MATH, *args)
+        except (ArithmeticError, ValueError):
+            return as_float(rule(NUMPY, *(np.float64(a) for a in args)))
+    return rule(m, *args)
+
+
+def is_number(value):
+    """True for a plain Python or numpy number (not an array, Var or Dual).
+
+    Examples
+    --------
+    >>> from dualad.mathns import is_number
+    >>> is_number(2), is_number(2.5), is_number([2])
+    (True, True, False)
+    """
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)

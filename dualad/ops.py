@@ -1,0 +1,371 @@
+"""The op functions users call: ``ad.sin(x)``, ``ad.multiply(a, b)``, ``ad.sum(x, axis=0)``.
+
+This module owns the user-facing spelling of each registry primitive and nothing else: each
+function builds a graph node for the primitive of the same name (numbers and arrays become
+constants). Values and derivative rules live in :mod:`dualad.primitives`.
+
+Examples
+--------
+>>> import dualad as ad
+>>> ad.add(ad.Var(1.0), 2).value
+3.0
+"""
+
+from .graph import apply_primitive, dot_nodes
+from .primitives import REGISTRY
+
+_P = REGISTRY
+
+
+# ---- elementwise, binary ----
+
+def add(a, b):
+    """``a + b``, elementwise with broadcasting.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.add(ad.Var(1.0), 2.0).value
+    3.0
+    """
+    return apply_primitive(_P["add"], a, b)
+
+
+def subtract(a, b):
+    """``a - b``, elementwise with broadcasting.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.subtract(ad.Var(1.0), 3.0).value
+    -2.0
+    """
+    return apply_primitive(_P["subtract"], a, b)
+
+
+def multiply(a, b):
+    """``a * b``, elementwise with broadcasting.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.multiply(ad.Var(2.0), 3.0).value
+    6.0
+    """
+    return apply_primitive(_P["multiply"], a, b)
+
+
+def divide(a, b):
+    """``a / b``, elementwise with broadcasting.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.divide(ad.Var(3.0), 2.0).value
+    1.5
+    """
+    return apply_primitive(_P["divide"], a, b)
+
+
+def power(a, b):
+    """``a ** b``, elementwise; d/db needs ``a > 0`` (it is ``nan`` otherwise).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.power(ad.Var(2.0), 3).value
+    8.0
+    """
+    return apply_primitive(_P["power"], a, b)
+
+
+def maximum(a, b):
+    """Elementwise maximum; at a tie each argument gets half the derivative.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.maximum(ad.Var(2.0), 3.0).value
+    3.0
+    """
+    return apply_primitive(_P["maximum"], a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum; at a tie each argument gets half the derivative.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.minimum(ad.Var(2.0), 3.0).value
+    2.0
+    """
+    return apply_primitive(_P["minimum"], a, b)
+
+
+# ---- elementwise, unary ----
+
+def negative(x):
+    """``-x``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.negative(ad.Var(2.0)).value
+    -2.0
+    """
+    return apply_primitive(_P["negative"], x)
+
+
+def square(x):
+    """``x ** 2``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.square(ad.Var(3.0)).value
+    9.0
+    """
+    return apply_primitive(_P["square"], x)
+
+
+def sqrt(x):
+    """Square root.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.sqrt(ad.Var(9.0)).value
+    3.0
+    """
+    return apply_primitive(_P["sqrt"], x)
+
+
+def exp(x):
+    """``e ** x``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.exp(ad.Var(0.0)).value
+    1.0
+    """
+    return apply_primitive(_P["exp"], x)
+
+
+def expm1(x):
+    """``e ** x - 1``, accurate for small ``x``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.expm1(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["expm1"], x)
+
+
+def log(x):
+    """Natural logarithm.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.log(ad.Var(1.0)).value
+    0.0
+    """
+    return apply_primitive(_P["log"], x)
+
+
+def log1p(x):
+    """``log(1 + x)``, accurate for small ``x``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.log1p(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["log1p"], x)
+
+
+def sin(x):
+    """Sine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.sin(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["sin"], x)
+
+
+def cos(x):
+    """Cosine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.cos(ad.Var(0.0)).value
+    1.0
+    """
+    return apply_primitive(_P["cos"], x)
+
+
+def tan(x):
+    """Tangent.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.tan(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["tan"], x)
+
+
+def arcsin(x):
+    """Inverse sine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.arcsin(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["arcsin"], x)
+
+
+def arccos(x):
+    """Inverse cosine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.arccos(ad.Var(1.0)).value
+    0.0
+    """
+    return apply_primitive(_P["arccos"], x)
+
+
+def arctan(x):
+    """Inverse tangent.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.arctan(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["arctan"], x)
+
+
+def sinh(x):
+    """Hyperbolic sine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.sinh(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["sinh"], x)
+
+
+def cosh(x):
+    """Hyperbolic cosine.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.cosh(ad.Var(0.0)).value
+    1.0
+    """
+    return apply_primitive(_P["cosh"], x)
+
+
+def tanh(x):
+    """Hyperbolic tangent.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.tanh(ad.Var(0.0)).value
+    0.0
+    """
+    return apply_primitive(_P["tanh"], x)
+
+
+def abs(x):  # noqa: A001 - numpy's name, as the registry's
+    """Absolute value; its derivative is ``sign(x)``, 0 at 0.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.abs(ad.Var(-2.0)).value
+    2.0
+    """
+    return apply_primitive(_P["abs"], x)
+
+
+# ---- structural ----
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - numpy's name
+    """Sum of elements over ``axis`` (all by default).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.sum(ad.Var(np.array([[1.0, 2.0], [3.0, 4.0]])), axis=0).value.tolist()
+    [4.0, 6.0]
+    """
+    return apply_primitive(_P["sum"], x, axis=axis, keepdims=bool(keepdims))
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean of elements over ``axis`` (all by default).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.mean(ad.Var(np.array([1.0, 2.0, 6.0]))).value
+    3.0
+    """
+    return apply_primitive(_P["mean"], x, axis=axis, keepdims=bool(keepdims))
+
+
+def dot(a, b):
+    """Dot product of vectors/matrices (a plain product when either side is a scalar).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.dot(ad.Var(np.array([1.0, 2.0])), np.array([3.0, 4.0])).value
+    11.0
+    """
+    return dot_nodes(a, b)
+
+
+def matmul(a, b):
+    """Matrix product ``a @ b`` with numpy's rules for vectors and stacks.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.matmul(ad.Var(np.eye(2)), np.array([3.0, 4.0])).value.tolist()
+    [3.0, 4.0]
+    """
+    return apply_primitive(_P["matmul"], a, b)
+
+
+def transpose(x, axes=None):
+    """Permute axes (reverse them by default).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.transpose(ad.Var(np.zeros((2, 3)))).value.shape
+    (3, 2)
+    """
+    return apply_primitive(_P["transpose"], x, axes=None if axes is None else tuple(axes))

@@ -1,0 +1,146 @@
+"""Test data: points inside a primitive's domain, and random graphs drawn from REGISTRY."""
+
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+
+from dualad.primitives import REGISTRY
+
+ELEMENTWISE = sorted(name for name, p in REGISTRY.items() if p.elementwise)
+STRUCTURAL = sorted(name for name, p in REGISTRY.items() if not p.elementwise)
+
+# Ops with a kink: random points keep this far from it, the kinks get their own tests.
+KINKS = {"abs": lambda x: abs(x), "maximum": lambda a, b: abs(a - b),
+         "minimum": lambda a, b: abs(a - b)}
+
+
+def interval(domain, margin=0.1, span=3.0):
+    """A closed float interval well inside a sympy domain set (and not too wide)."""
+    lo = -span if domain.inf == -sp.oo else float(domain.inf) + margin
+    hi = span if domain.sup == sp.oo else float(domain.sup) - margin
+    if domain.sup == sp.oo and lo > 0:
+        hi = lo + span
+    return lo, hi
+
+
+def sample_points(prim, count, seed=0):
+    """``count`` argument tuples inside ``prim.domain``, away from kinks."""
+    rng = np.random.default_rng(seed)
+    points = []
+    while len(points) < count:
+        args = tuple(float(rng.uniform(*interval(d))) for d in prim.domain)
+        kink = KINKS.get(prim.name)
+        if kink is not None and kink(*args) < 0.05:
+            continue
+        points.append(args)
+    return points
+
+
+def symbols_for(prim):
+    """One sympy symbol per input, with assumptions matching the domain."""
+    names = "abcd"[:prim.nin] if prim.nin > 1 else "x"
+    out = []
+    for name, domain in zip(names, prim.domain):
+        if domain.is_subset(sp.Interval.open(0, sp.oo)):
+            out.append(sp.Symbol(name, positive=True))
+        else:
+            out.append(sp.Symbol(name, real=True))
+    return out
+
+
+def central_difference(f, args, i, h=1e-6):
+    """d f / d args[i] by central differences."""
+    up = list(args)
+    down = list(args)
+    up[i] += h
+    down[i] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+# ---- random graphs ----
+
+# Unary ops whose domain is all reals, and ops that need their argument squashed into a domain.
+SAFE_UNARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 1
+              and all(d == sp.S.Reals for d in REGISTRY[n].domain)
+              and n not in ("exp", "expm1", "sinh", "cosh", "abs")]
+GROWING_UNARY = ["exp", "expm1", "sinh", "cosh"]   # fed through tanh first to stay finite
+POSITIVE_UNARY = ["sqrt", "log"]                   # fed through 1.5 + sin(.)
+UNIT_UNARY = ["arcsin", "arccos"]                  # fed through 0.9 * tanh(.)
+BINARY = ["add", "subtract", "multiply"]
+
+
+@st.composite
+def random_programs(draw, max_inputs=4, max_ops=12):
+    """A random straight-line program over the whole registry, as a list of steps.
+
+    Each step is (op name, argument indices); indices point at inputs or earlier steps.
+    Guards keep every op inside its domain: ``log`` sees ``1.5 + sin(u)``, ``divide`` divides
+    by ``2 + sin(u)`` and so on, so values stay finite and away from kinks.
+    """
+    n_inputs = draw(st.integers(1, max_inputs))
+    n_ops = draw(st.integers(1, max_ops))
+    unary = SAFE_UNARY + GROWING_UNARY + POSITIVE_UNARY + UNIT_UNARY + ["abs", "tan"]
+    kinds = unary + BINARY + ["divide", "power", "maximum", "minimum", "log1p"]
+    steps = []
+    for k in range(n_ops):
+        op = draw(st.sampled_from(kinds))
+        n_prev = n_inputs + k
+        a = draw(st.integers(0, n_prev - 1))
+        b = draw(st.integers(0, n_prev - 1))
+        steps.append((op, a, b))
+    return n_inputs, steps
+
+
+def build_program(lib, n_inputs, steps, inputs):
+    """Run a random program with the op functions in ``lib`` (``dualad`` or numpy-like).
+
+    Used twice: with dualad ops on Vars (the graph under test) and with plain numpy on floats
+    (the reference function for finite differences), so both see the same guards.
+    """
+    vals = list(inputs)
+    for op, a, b in steps:
+        x, y = vals[a], vals[b]
+        if op in GROWING_UNARY:
+            r = getattr(lib, op)(lib.tanh(x))
+        elif op in POSITIVE_UNARY:
+            r = getattr(lib, op)(1.5 + lib.sin(x))
+        elif op in UNIT_UNARY:
+            r = getattr(lib, op)(0.9 * lib.tanh(x))
+        elif op == "tan":
+            r = lib.tan(lib.tanh(x))
+        elif op == "abs":
+            r = lib.abs(x)   # a kink at 0, where every referee agrees on 0
+        elif op == "log1p":
+            r = lib.log1p(lib.square(x))
+        elif op == "divide":
+            r = lib.divide(x, 2.0 + lib.sin(y))
+        elif op == "power":
+            r = lib.power(1.5 + lib.sin(x), lib.tanh(y))
+        elif op in ("maximum", "minimum"):
+            # a and b may be the same node: shift one side so there is no tie
+            r = getattr(lib, op)(x, lib.add(y, 0.25))
+        elif op in BINARY:
+            r = getattr(lib, op)(x, y)
+        else:
+            r = getattr(lib, op)(x)
+        vals.append(r)
+    # every input contributes (an unused input would have a zero gradient, also fine)
+    out = vals[-1]
+    for v in vals[:n_inputs]:
+        out = lib.add(out, lib.multiply(0.1, v))
+    return out
+
+
+def random_point(n_inputs, seed):
+    rng = np.random.default_rng(seed)
+    return [float(v) for v in rng.uniform(-1.5, 1.5, size=n_inputs)]
+
+
+class NumpyOps:
+    """The numpy counterparts of dualad's op functions, for reference evaluations."""
+
+    def __getattr__(self, name):
+        return getattr(np, {"abs": "absolute"}.get(name, name))
+
+
+NUMPY_OPS = NumpyOps()
