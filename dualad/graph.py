@@ -650,3 +650,70 @@ class Graph:
                         break
             self._activity[key] = active
         return active
+
+
+# ---- tracing Python functions ----
+
+def _argument_names(f, count):
+    """Names for ``count`` positional arguments of ``f``: its parameter names where it has
+    them, else x0, x1, ..."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    names = []
+    for p in parameters:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and len(names) < count:
+            names.append(p.name)
+    names += [f"x{i}" for i in range(len(names), count)]
+    return names
+
+
+def trace(f, *example_args):
+    """Run ``f`` once on ``Var`` leaves and record the graph it builds.
+
+    The leaves are named after ``f``'s parameters and become the graph's inputs, in order.
+    The graph can then be evaluated and differentiated at other points without re-running
+    ``f``. Python control flow on values (``if x > 0:``) is decided at trace time and frozen
+    into the graph: re-trace when a branch would go the other way.
+
+    Parameters
+    ----------
+    f : callable
+        Takes one value per example argument and returns a value or a tuple of values.
+    *example_args : float or array
+        Where to trace ``f``; shapes are fixed by these.
+
+    Returns
+    -------
+    Graph
+        Inputs are the arguments; outputs are ``f``'s results (several for a tuple).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> g = ad.trace(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2.0, 5.0)
+    >>> [v.name for v in g.inputs], len(g)
+    (['x1', 'x2'], 7)
+    >>> round(g(2.0, 5.0), 4)
+    11.6521
+    """
+    if isinstance(f, Graph):
+        return f
+    if not callable(f):
+        raise DualadError(f"trace: expected a function, got {type(f).__name__}")
+    names = _argument_names(f, len(example_args))
+    leaves = [Var(value, name=name) for value, name in zip(example_args, names)]
+    result = f(*leaves)
+    if isinstance(result, (tuple, list)):
+        outputs = [as_node(r) for r in result]
+        single = False
+    else:
+        if isinstance(result, np.ndarray) and result.dtype == object:
+            raise DualadError("trace: the function returned a numpy array of Vars; return a "
+                              "tuple of outputs, or build one array-valued Var (e.g. x * w)")
+        outputs = [as_node(result)]
+        single = True
+    graph = Graph(outputs, inputs=leaves)
+    graph.single_output = single
+    return graph
