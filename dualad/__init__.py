@@ -14,6 +14,7 @@ Examples
 
 from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
 from .graph import Graph, Var, topological_order, trace
+from .parse import parse
 from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp, expm1, log,
                   log1p, matmul, maximum, mean, minimum, multiply, negative, power, sin, sinh,
                   sqrt, square, subtract, sum, tan, tanh, transpose)
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
-    "Graph", "Var", "topological_order", "trace", "REGISTRY", "Primitive", "register",
+    "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
     "abs", "add", "arccos", "arcsin", "arctan", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
