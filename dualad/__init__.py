@@ -13,19 +13,20 @@ Examples
 """
 
 from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
+from .dual import Dual
 from .graph import Graph, Var, topological_order, trace
 from .parse import parse
-from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp, expm1, log,
-                  log1p, matmul, maximum, mean, minimum, multiply, negative, power, sin, sinh,
-                  sqrt, square, subtract, sum, tan, tanh, transpose)
+from .ops import (abs, add, arccos, arcsin, arctan, broadcast_to, cos, cosh, divide, dot, exp,
+                  expm1, log, log1p, matmul, maximum, mean, minimum, multiply, negative, power,
+                  reshape, sin, sinh, sqrt, square, subtract, sum, tan, tanh, transpose)
 from .primitives import REGISTRY, Primitive, register
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
-    "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
-    "abs", "add", "arccos", "arcsin", "arctan", "cos", "cosh", "divide", "dot", "exp",
+    "Dual", "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
+    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "reshape", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
 ]

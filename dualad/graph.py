@@ -28,7 +28,8 @@ import numpy as np
 
 from .errors import DualadError
 from .mathns import is_symbolic
-from .primitives import REGISTRY, Primitive
+from .overload import Overloaded
+from .primitives import Primitive
 from .shapes import shape_of
 
 
@@ -71,7 +72,7 @@ def as_value(value):
 #: The (shared, never modified) parameters of an op that takes none: one dict, not one per node.
 NO_PARAMS = {}
 
-class Var:
+class Var(Overloaded):
     """A node of the shared graph: a leaf (an input or a constant) or an operation.
 
     Parameters
@@ -204,40 +205,6 @@ class Var:
             self._graph = Graph([self])
         return self._graph
 
-    # -- conveniences --
-
-    @property
-    def shape(self):
-        """The shape of the current value (``()`` for a float)."""
-        return shape_of(self.value)
-
-    @property
-    def ndim(self):
-        """The number of dimensions of the current value."""
-        return len(self.shape)
-
-    @property
-    def T(self):
-        """The transpose, as a new node."""
-        return apply_primitive(REGISTRY["transpose"], self)
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum of elements, as a new node (also reached by ``np.sum(var)``)."""
-        return apply_primitive(REGISTRY["sum"], self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean of elements, as a new node (also reached by ``np.mean(var)``)."""
-        return apply_primitive(REGISTRY["mean"], self, axis=axis, keepdims=keepdims)
-
-    def transpose(self, *axes):
-        """Permute axes, as a new node (``v.transpose()`` reverses them)."""
-        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
-        return apply_primitive(REGISTRY["transpose"], self, axes=tuple(axes) or None)
-
-    def dot(self, other):
-        """``dot(self, other)`` as a new node."""
-        return dot_nodes(self, other)
-
     def __repr__(self):
         what = "leaf" if self.op is None else self.op.name
         if self.constant:
@@ -245,106 +212,15 @@ class Var:
         name = f", name={self.name!r}" if self.name else ""
         return f"Var({what}, value={self.value!r}{name})"
 
-    def __float__(self):
-        return float(self.value)
+    @staticmethod
+    def _apply(prim, args, params):
+        return apply_primitive(prim, *args, **params)
 
-    def __bool__(self):
-        # Python control flow on a value is decided now, once (frozen in a traced graph).
-        return bool(self.value)
-
-    # Comparisons look at values and return plain booleans: they are not differentiable.
-    def __lt__(self, other):
-        return self.value < _value_of(other)
-
-    def __le__(self, other):
-        return self.value <= _value_of(other)
-
-    def __gt__(self, other):
-        return self.value > _value_of(other)
-
-    def __ge__(self, other):
-        return self.value >= _value_of(other)
+    @staticmethod
+    def _plain(x):
+        return x.value if isinstance(x, Var) else x
 
     __hash__ = object.__hash__
-
-    # -- arithmetic: every operator is a registry primitive --
-
-    def __add__(self, other):
-        return apply_primitive(_ADD, self, other)
-
-    def __radd__(self, other):
-        return apply_primitive(_ADD, other, self)
-
-    def __sub__(self, other):
-        return apply_primitive(_SUBTRACT, self, other)
-
-    def __rsub__(self, other):
-        return apply_primitive(_SUBTRACT, other, self)
-
-    def __mul__(self, other):
-        return apply_primitive(_MULTIPLY, self, other)
-
-    def __rmul__(self, other):
-        return apply_primitive(_MULTIPLY, other, self)
-
-    def __truediv__(self, other):
-        return apply_primitive(_DIVIDE, self, other)
-
-    def __rtruediv__(self, other):
-        return apply_primitive(_DIVIDE, other, self)
-
-    def __pow__(self, other):
-        return apply_primitive(_POWER, self, other)
-
-    def __rpow__(self, other):
-        return apply_primitive(_POWER, other, self)
-
-    def __matmul__(self, other):
-        return apply_primitive(REGISTRY["matmul"], self, other)
-
-    def __rmatmul__(self, other):
-        return apply_primitive(REGISTRY["matmul"], other, self)
-
-    def __neg__(self):
-        return apply_primitive(_NEGATIVE, self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return apply_primitive(REGISTRY["abs"], self)
-
-    # -- numpy interoperability: np.sin(v), np.add(v, 1), array + v, np.sum(v) --
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        prim = UFUNC_PRIMITIVES.get(ufunc)
-        if method != "__call__" or prim is None or kwargs:
-            raise DualadError(f"numpy.{ufunc.__name__}"
-                              f"{'' if method == '__call__' else '.' + method} on a Var: "
-                              f"not a differentiable dualad primitive"
-                              f"{' (keyword arguments are not supported)' if kwargs else ''}")
-        return apply_primitive(prim, *inputs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        if func in _VALUE_FUNCTIONS:
-            return func(*(_value_of(a) for a in args), **kwargs)
-        handler = _ARRAY_FUNCTIONS.get(func)
-        if handler is None:
-            raise DualadError(f"numpy.{func.__name__} on a Var: not a differentiable dualad "
-                              "primitive")
-        return handler(*args, **kwargs)
-
-
-_ADD, _SUBTRACT, _MULTIPLY, _DIVIDE, _POWER, _NEGATIVE = (
-    REGISTRY[n] for n in ("add", "subtract", "multiply", "divide", "power", "negative"))
-
-#: numpy ufunc -> the registry primitive it stands for (np.abs is np.absolute, and so on).
-UFUNC_PRIMITIVES = {prim.numpy: prim for prim in REGISTRY.values()
-                    if isinstance(prim.numpy, np.ufunc)}
-
-
-def _value_of(x):
-    return x.value if isinstance(x, Var) else x
 
 
 def as_node(x):
@@ -392,30 +268,6 @@ def apply_primitive(prim, *args, **params):
     node.params = params = params or NO_PARAMS
     node.value = _eager_value(prim, children, params)
     return node
-
-
-def dot_nodes(a, b):
-    """``dot(a, b)``: a multiply when either side is a scalar, else the ``dot`` primitive."""
-    if np.ndim(_value_of(a)) == 0 or np.ndim(_value_of(b)) == 0:
-        return apply_primitive(_MULTIPLY, a, b)
-    return apply_primitive(REGISTRY["dot"], a, b)
-
-
-def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, **unused):
-    return apply_primitive(REGISTRY["sum"], a, axis=axis, keepdims=bool(keepdims))
-
-
-def _np_mean(a, axis=None, dtype=None, out=None, keepdims=False, **unused):
-    return apply_primitive(REGISTRY["mean"], a, axis=axis, keepdims=bool(keepdims))
-
-
-def _np_transpose(a, axes=None):
-    return apply_primitive(REGISTRY["transpose"], a, axes=None if axes is None else tuple(axes))
-
-
-_ARRAY_FUNCTIONS = {np.sum: _np_sum, np.mean: _np_mean, np.transpose: _np_transpose,
-                    np.dot: dot_nodes}
-_VALUE_FUNCTIONS = {np.shape, np.ndim, np.size}
 
 
 # ---- seed-style user operations ----

@@ -15,7 +15,8 @@ the same numbers (and the same warnings) as the equivalent array graph.
 Examples
 --------
 >>> from dualad.mathns import MATH, NUMPY, namespace_for
->>> namespace_for(1.0) is MATH, namespace_for(NUMPY.ones(2)) is NUMPY
+>>> import numpy as np
+>>> namespace_for(1.0) is MATH, namespace_for(np.ones(2)) is NUMPY
 (True, True)
 """
 
@@ -46,11 +47,8 @@ class MathNamespace:
 
 # Array-shaping helpers shared by every namespace: numpy's versions also work on object arrays
 # of sympy expressions and dispatch Duals through __array_function__.
-_STRUCTURE = dict(
-    sum=np.sum, matmul=np.matmul, swapaxes=np.swapaxes, expand_dims=np.expand_dims,
-    broadcast_to=np.broadcast_to, reshape=np.reshape, transpose=np.transpose,
-    squeeze=np.squeeze, zeros=np.zeros, ones=np.ones, outer=np.outer,
-)
+_STRUCTURE = dict(sum=np.sum, matmul=np.matmul, broadcast_to=np.broadcast_to,
+                  reshape=np.reshape, transpose=np.transpose)
 
 
 def _scalar_sign(x):

@@ -11,7 +11,8 @@ Examples
 3.0
 """
 
-from .graph import apply_primitive, dot_nodes
+from . import overload
+from .graph import Var, apply_primitive
 from .primitives import REGISTRY
 
 _P = REGISTRY
@@ -344,7 +345,7 @@ def dot(a, b):
     >>> ad.dot(ad.Var(np.array([1.0, 2.0])), np.array([3.0, 4.0])).value
     11.0
     """
-    return dot_nodes(a, b)
+    return overload.dot(Var._apply, a, b, Var._plain)
 
 
 def matmul(a, b):
@@ -369,3 +370,27 @@ def transpose(x, axes=None):
     (3, 2)
     """
     return apply_primitive(_P["transpose"], x, axes=None if axes is None else tuple(axes))
+
+
+def reshape(x, shape):
+    """The same elements in a new shape.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.reshape(ad.Var(np.arange(6.0)), (2, 3)).value.shape
+    (2, 3)
+    """
+    return apply_primitive(_P["reshape"], x, shape=overload.shape_param(shape))
+
+
+def broadcast_to(x, shape):
+    """``x`` repeated along new or unit axes to ``shape``, as numpy broadcasts.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.broadcast_to(ad.Var(np.array([1.0, 2.0])), (3, 2)).value.tolist()
+    [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
+    """
+    return apply_primitive(_P["broadcast_to"], x, shape=overload.shape_param(shape))

@@ -291,7 +291,9 @@ register(Primitive(
 
 
 # ---- structural ----
-# Helpers below are the derivative rules of the structural ops, so they live here too.
+# The helpers below are the derivative rules of the structural ops, so they live here too.
+# They use only m.sum, m.reshape, m.broadcast_to, m.transpose and m.matmul: ops that are
+# themselves primitives, so the same rules run on Vars (nested derivatives) and Duals.
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
@@ -307,6 +309,10 @@ def _shifted(axis, ndim, batch):
     if not batch:
         return axis
     return tuple(a + batch for a in _axes(axis, ndim))
+
+
+def _size(shape):
+    return math.prod(shape)
 
 
 def _sum_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
@@ -330,7 +336,7 @@ def _sum_vjp(m, g, inputs, out, batch, axis=None, keepdims=False):
 
 
 def _mean_count(inputs, out):
-    return max(np.size(inputs[0]), 1) // max(np.size(out), 1)
+    return max(_size(shape_of(inputs[0])), 1) // max(_size(shape_of(out)), 1)
 
 
 def _mean_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
@@ -358,7 +364,45 @@ def _transpose_vjp(m, g, inputs, out, batch, axes=None):
     # x_bar = out_bar with the permutation undone
     ndim = len(shape_of(inputs[0]))
     perm = _transpose_perm(axes, ndim, batch)
-    return (m.transpose(g, tuple(np.argsort(perm))),)
+    return (m.transpose(g, tuple(int(i) for i in np.argsort(perm))),)
+
+
+def _reshape_jvp(m, tangents, inputs, out, batch, shape=None):
+    # reshape is linear: d(reshape x) = reshape(dx)
+    t = tangents[0]
+    return m.reshape(t, shape_of(t)[:batch] + shape_of(out))
+
+
+def _reshape_vjp(m, g, inputs, out, batch, shape=None):
+    return (m.reshape(g, shape_of(g)[:batch] + shape_of(inputs[0])),)
+
+
+def _broadcast_to_jvp(m, tangents, inputs, out, batch, shape=None):
+    # linear: the tangent is broadcast the same way (after the batch axis)
+    t = tangents[0]
+    t_shape = shape_of(t)
+    core = t_shape[batch:]
+    lifted = t_shape[:batch] + (1,) * (len(shape_of(out)) - len(core)) + core
+    if lifted != t_shape:
+        t = m.reshape(t, lifted)
+    return m.broadcast_to(t, t_shape[:batch] + shape_of(out))
+
+
+def _broadcast_to_vjp(m, g, inputs, out, batch, shape=None):
+    # each x_i was copied to several places: x_bar sums the copies' adjoints
+    return (unbroadcast(g, shape_of(inputs[0]), batch),)
+
+
+def _as_matrix_operands(m, a, b, batch_a, batch_b):
+    """Promote vector operands of matmul to matrices: a (n,) -> (1, n), b (n,) -> (n, 1)."""
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    a_vec = len(a_shape) - batch_a == 1
+    b_vec = len(b_shape) - batch_b == 1
+    if a_vec:
+        a = m.reshape(a, a_shape[:-1] + (1, a_shape[-1]))
+    if b_vec:
+        b = m.reshape(b, b_shape + (1,))
+    return a, b, a_vec, b_vec
 
 
 def _lift(m, x, core_ndim, has_batch, want_batch):
@@ -371,23 +415,21 @@ def _lift(m, x, core_ndim, has_batch, want_batch):
     return x if new_shape == shape else m.reshape(x, new_shape)
 
 
+def _swap_last(m, x):
+    ndim = len(shape_of(x))
+    return m.transpose(x, tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
+
+
 def _batched_matmul(m, a, b, batch_a, batch_b):
     """matmul(a, b) where either operand may carry a leading batch axis."""
-    a_vec = len(shape_of(a)) - batch_a == 1
-    b_vec = len(shape_of(b)) - batch_b == 1
-    if a_vec:
-        a = m.expand_dims(a, -2)
-    if b_vec:
-        b = m.expand_dims(b, -1)
+    a, b, a_vec, b_vec = _as_matrix_operands(m, a, b, batch_a, batch_b)
     core = max(len(shape_of(a)) - batch_a, len(shape_of(b)) - batch_b)
     want_batch = bool(batch_a or batch_b)
     out = m.matmul(_lift(m, a, core, batch_a, want_batch), _lift(m, b, core, batch_b, want_batch))
-    if a_vec and b_vec:
-        return m.squeeze(out, axis=(-2, -1))
-    if a_vec:
-        return m.squeeze(out, axis=-2)
-    if b_vec:
-        return m.squeeze(out, axis=-1)
+    if a_vec or b_vec:
+        shape = shape_of(out)
+        shape = shape[:-2] + (() if a_vec else shape[-2:-1]) + (() if b_vec else shape[-1:])
+        out = m.reshape(out, shape)
     return out
 
 
@@ -406,19 +448,14 @@ def _matmul_jvp(m, tangents, inputs, out, batch):
 def _matmul_vjp(m, g, inputs, out, batch):
     # a_bar = out_bar @ b^T, b_bar = a^T @ out_bar (vectors promoted to matrices, then back)
     a, b = inputs
-    a_vec, b_vec = len(shape_of(a)) == 1, len(shape_of(b)) == 1
-    a2 = m.expand_dims(a, -2) if a_vec else a
-    b2 = m.expand_dims(b, -1) if b_vec else b
-    g2 = g
-    if a_vec and b_vec:
-        g2 = m.reshape(g, shape_of(g) + (1, 1))
-    elif a_vec:
-        g2 = m.expand_dims(g, -2)
-    elif b_vec:
-        g2 = m.expand_dims(g, -1)
-    batch_shape = shape_of(g)[:batch]
-    a_bar = unbroadcast(m.matmul(g2, m.swapaxes(b2, -1, -2)), shape_of(a2), batch)
-    b_bar = unbroadcast(m.matmul(m.swapaxes(a2, -1, -2), g2), shape_of(b2), batch)
+    a2, b2, a_vec, b_vec = _as_matrix_operands(m, a, b, 0, 0)
+    g_shape = shape_of(g)
+    g2_shape = (g_shape[:len(g_shape) - (0 if b_vec else 1)] + ((1,) if a_vec else ())
+                + ((1,) if b_vec else g_shape[-1:])) if (a_vec or b_vec) else g_shape
+    g2 = m.reshape(g, g2_shape) if g2_shape != g_shape else g
+    batch_shape = g_shape[:batch]
+    a_bar = unbroadcast(m.matmul(g2, _swap_last(m, b2)), shape_of(a2), batch)
+    b_bar = unbroadcast(m.matmul(_swap_last(m, a2), g2), shape_of(b2), batch)
     if a_vec:
         a_bar = m.reshape(a_bar, batch_shape + shape_of(a))
     if b_vec:
@@ -431,26 +468,39 @@ def _matrix_product_symbolic(a, b):
 
 
 def _dot_numpy(a, b):
-    if not (1 <= np.ndim(a) <= 2 and 1 <= np.ndim(b) <= 2):
+    if not (1 <= len(shape_of(a)) <= 2 and 1 <= len(shape_of(b)) <= 2):
         raise ShapeMismatchError(
-            f"dot: operands must be vectors or matrices, got shapes {np.shape(a)} and "
-            f"{np.shape(b)} (use multiply for scalars, matmul for stacks of matrices)")
-    return np.dot(a, b)
+            f"dot: operands must be vectors or matrices, got shapes {shape_of(a)} and "
+            f"{shape_of(b)} (use multiply for scalars, matmul for stacks of matrices)")
+    return np.matmul(a, b)   # for vectors and matrices, dot is matmul
+
+
+def _object_array(x):
+    return np.asarray(x, dtype=object)
 
 
 register(Primitive(
     name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
-    sympy=lambda x, axis=None, keepdims=False: np.sum(np.asarray(x, dtype=object),
-                                                      axis=axis, keepdims=keepdims),
+    sympy=lambda x, axis=None, keepdims=False: np.sum(_object_array(x), axis=axis,
+                                                      keepdims=keepdims),
 ))
 register(Primitive(
     name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
-    sympy=lambda x, axis=None, keepdims=False: np.mean(np.asarray(x, dtype=object),
-                                                       axis=axis, keepdims=keepdims),
+    sympy=lambda x, axis=None, keepdims=False: np.mean(_object_array(x), axis=axis,
+                                                       keepdims=keepdims),
 ))
 register(Primitive(
     name="transpose", numpy=np.transpose, nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
-    sympy=lambda x, axes=None: np.transpose(np.asarray(x, dtype=object), axes),
+    sympy=lambda x, axes=None: np.transpose(_object_array(x), axes),
+))
+register(Primitive(
+    name="reshape", numpy=np.reshape, nin=1, jvp=_reshape_jvp, vjp=_reshape_vjp,
+    sympy=lambda x, shape=None: np.reshape(_object_array(x), shape),
+))
+register(Primitive(
+    name="broadcast_to", numpy=np.broadcast_to, nin=1, jvp=_broadcast_to_jvp,
+    vjp=_broadcast_to_vjp,
+    sympy=lambda x, shape=None: np.broadcast_to(_object_array(x), shape),
 ))
 register(Primitive(
     name="matmul", numpy=np.matmul, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, infix="@",

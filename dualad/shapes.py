@@ -64,17 +64,17 @@ def unbroadcast(adjoint, shape, batch=0):
     (5, 3)
     """
     current = shape_of(adjoint)
-    if current[batch:] == tuple(shape):
+    shape = tuple(shape)
+    if current[batch:] == shape:
         return adjoint
     extra = len(current) - batch - len(shape)
-    axes = tuple(range(batch, batch + extra))
-    axes += tuple(batch + extra + i for i, n in enumerate(shape)
-                  if n == 1 and current[batch + extra + i] != 1)
-    summed = np.sum(adjoint, axis=axes) if axes else adjoint
-    target = tuple(current[:batch]) + tuple(shape)
-    if shape_of(summed) != target:
-        summed = np.reshape(summed, target)
-    return summed
+    if extra:
+        adjoint = np.sum(adjoint, axis=tuple(range(batch, batch + extra)))
+    ones = tuple(batch + i for i, n in enumerate(shape)
+                 if n == 1 and current[batch + extra + i] != 1)
+    if ones:
+        adjoint = np.sum(adjoint, axis=ones, keepdims=True)
+    return adjoint
 
 
 def align_tangent(tangent, ndim, batch):

@@ -135,8 +135,15 @@ def test_numpy_ufuncs_on_a_var_return_vars():
 
 
 def test_unsupported_numpy_function_says_so():
-    with pytest.raises(ad.DualadError, match="numpy.floor"):
-        np.floor(ad.Var(1.5))
+    with pytest.raises(ad.DualadError, match="numpy.arctan2 on a Var"):
+        np.arctan2(ad.Var(1.5), 1.0)
+    with pytest.raises(ad.DualadError, match="numpy.cumsum on a Var"):
+        np.cumsum(ad.Var(np.ones(3)))
+
+
+def test_piecewise_constant_numpy_functions_see_plain_values():
+    assert np.floor(ad.Var(1.5)) == 1.0
+    assert np.sign(ad.Var(-2.0)) == -1.0
 
 
 # ---- broadcasting ----

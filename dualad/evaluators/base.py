@@ -3,7 +3,7 @@
 This module owns :class:`Evaluator`: it holds a graph and visits its program in order
 (``walk()``) or in reverse (``walk(reverse=True)``). Subclasses own their buffers and say what a
 visit does. Local partials are combined with tangents/adjoints here once, for every
-elementwise op, by :func:`local_partials`.
+elementwise op, by :func:`push_tangent` (forward) and :func:`pull_adjoints` (reverse).
 
 Examples
 --------
@@ -17,7 +17,10 @@ Examples
 2
 """
 
-from ..mathns import call_in_namespace
+from ..mathns import NUMPY, call_in_namespace, namespace_for
+from ..shapes import align_tangent, shape_of, unbroadcast
+
+NO_PARAMS = {}
 
 
 class Evaluator:
@@ -58,4 +61,60 @@ def local_partials(prim, inputs, out, wanted):
     [5.0, 2.0]
     """
     return [call_in_namespace(prim.pds[j], *inputs, out) if j in wanted else None
+            for j in range(len(inputs))]
+
+
+def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS):
+    """Forward mode's step for one op: the output tangent from the input tangents (a JVP).
+
+    For elementwise ops out_dot = sum_j pd_j * x_dot_j over the inputs that have a tangent
+    (``None`` means zero and is skipped); structural ops use their ``jvp`` rule. Returns
+    ``None`` when no input has a tangent. This is the one place the chain rule runs forward:
+    ``ForwardEvaluator`` and ``Dual`` both call it.
+
+    Examples
+    --------
+    >>> from dualad.primitives import REGISTRY
+    >>> from dualad.evaluators.base import push_tangent
+    >>> push_tangent(REGISTRY["multiply"], (2.0, 5.0), 10.0, (1.0, None))   # d(xy) along x
+    5.0
+    """
+    wanted = [j for j, t in enumerate(tangents) if t is not None]
+    if not wanted:
+        return None
+    if not prim.elementwise:
+        m = namespace_for(*inputs, *(tangents[j] for j in wanted))
+        return prim.jvp(m, tangents, inputs, out, batch, **params)
+    pds = local_partials(prim, inputs, out, wanted)
+    ndim = len(shape_of(out))
+    out_dot = None
+    for j in wanted:
+        term = pds[j] * align_tangent(tangents[j], ndim, batch)
+        out_dot = term if out_dot is None else out_dot + term
+    target = shape_of(tangents[wanted[0]])[:batch] + shape_of(out)
+    if shape_of(out_dot) != target:
+        out_dot = NUMPY.broadcast_to(out_dot, target)
+    return out_dot
+
+
+def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS):
+    """Reverse mode's step for one op: each wanted input's share of the adjoint (a VJP).
+
+    For elementwise ops x_bar_j = unbroadcast(pd_j * out_bar) to input j's shape; structural
+    ops use their ``vjp`` rule. Returns a list with ``None`` for inputs not in ``wanted``.
+    This is the one place the chain rule runs backward.
+
+    Examples
+    --------
+    >>> from dualad.primitives import REGISTRY
+    >>> from dualad.evaluators.base import pull_adjoints
+    >>> pull_adjoints(REGISTRY["multiply"], (2.0, 5.0), 10.0, 1.0, (0, 1))
+    [5.0, 2.0]
+    """
+    if not prim.elementwise:
+        m = namespace_for(out_bar, *inputs)
+        bars = prim.vjp(m, out_bar, inputs, out, batch, **params)
+        return [bars[j] if j in wanted else None for j in range(len(inputs))]
+    pds = local_partials(prim, inputs, out, wanted)
+    return [unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), batch) if j in wanted else None
             for j in range(len(inputs))]

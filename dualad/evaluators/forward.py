@@ -17,13 +17,10 @@ Examples
 6.0
 """
 
-import numpy as np
-
 from ..errors import ShapeMismatchError
 from ..graph import as_value
-from ..mathns import namespace_for
-from ..shapes import align_tangent, shape_of
-from .base import Evaluator, local_partials
+from ..shapes import shape_of
+from .base import Evaluator, push_tangent
 
 
 class ForwardEvaluator(Evaluator):
@@ -77,21 +74,5 @@ class ForwardEvaluator(Evaluator):
         values, tangents = self.values, self.tangents
         inputs = [values[a] for a in args]
         out = values[pos] = prim.evaluate(*inputs, **params)
-        in_tangents = [tangents[a] for a in args]
-        wanted = [j for j, t in enumerate(in_tangents) if t is not None]
-        if not wanted:
-            return  # a constant to this sweep, like JAX's symbolic Zero
-        if prim.elementwise:
-            pds = local_partials(prim, inputs, out, wanted)
-            ndim = len(shape_of(out))
-            out_dot = None
-            for j in wanted:
-                term = pds[j] * align_tangent(in_tangents[j], ndim, self.batch)
-                out_dot = term if out_dot is None else out_dot + term
-            target = shape_of(in_tangents[wanted[0]])[:self.batch] + shape_of(out)
-            if shape_of(out_dot) != target:
-                out_dot = np.broadcast_to(out_dot, target)
-        else:
-            m = namespace_for(*inputs, *(in_tangents[j] for j in wanted))
-            out_dot = prim.jvp(m, in_tangents, inputs, out, self.batch, **params)
-        tangents[pos] = out_dot
+        tangents[pos] = push_tangent(prim, inputs, out, [tangents[a] for a in args],
+                                     self.batch, params)

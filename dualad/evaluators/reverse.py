@@ -21,9 +21,9 @@ Examples
 import numpy as np
 
 from ..errors import ShapeMismatchError
-from ..mathns import is_symbolic, namespace_for
-from ..shapes import shape_of, unbroadcast
-from .base import Evaluator, local_partials
+from ..mathns import is_symbolic
+from ..shapes import shape_of
+from .base import Evaluator, pull_adjoints
 
 
 def default_seed(value, what):
@@ -112,16 +112,9 @@ class ReverseEvaluator(Evaluator):
         values, active = self.values, self.active
         inputs = [values[a] for a in args]
         wanted = [j for j, a in enumerate(args) if active[a]]
-        if prim.elementwise:
-            pds = local_partials(prim, inputs, values[pos], wanted)
-            for j in wanted:
-                bar = unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), self.batch)
-                self.accumulate(args[j], bar)
-        else:
-            m = namespace_for(out_bar, *inputs)
-            bars = prim.vjp(m, out_bar, inputs, values[pos], self.batch, **params)
-            for j in wanted:
-                self.accumulate(args[j], bars[j])
+        bars = pull_adjoints(prim, inputs, values[pos], out_bar, wanted, self.batch, params)
+        for j in wanted:
+            self.accumulate(args[j], bars[j])
 
 
 def as_result(adjoint, value, batch=0):
