@@ -13,6 +13,8 @@ Examples
 """
 
 from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
+from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
+                  vjp)
 from .dual import Dual
 from .graph import Graph, Var, topological_order, trace
 from .parse import parse
@@ -24,6 +26,7 @@ from .primitives import REGISTRY, Primitive, register
 __version__ = "0.1.0"
 
 __all__ = [
+    "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
     "Dual", "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
     "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "reshape", "cos", "cosh", "divide", "dot", "exp",

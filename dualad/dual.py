@@ -28,6 +28,7 @@ from .errors import DualadError, ShapeMismatchError
 from .evaluators.base import push_tangent
 from .graph import as_value
 from .overload import Overloaded
+from .primitives import OVERLOADED_TYPES
 from .shapes import shape_of
 
 
@@ -122,3 +123,6 @@ def dual_apply(prim, args, params=None):
     out = prim.evaluate(*primals, **params)
     out_dot = push_tangent(prim, primals, out, tangents, batch, params)
     return out if out_dot is None else Dual(out, out_dot)
+
+
+OVERLOADED_TYPES[Dual] = dual_apply

@@ -22,6 +22,7 @@ import contextlib
 import gc
 import inspect
 import numbers
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -56,7 +57,7 @@ def as_value(value):
         return float(value) if value.dtype == np.float64 else value
     if is_symbolic(value) or isinstance(value, numbers.Number):
         return value
-    if hasattr(value, "primal"):  # a Dual number
+    if isinstance(value, Var) or hasattr(value, "primal"):  # a node, or a Dual number
         return value
     array = np.asarray(value)
     if array.dtype.kind in "biu":
@@ -322,10 +323,11 @@ def seed_primitive(op, pds, nin):
 
 # ---- the graph ----
 
-def topological_order(outputs):
+def topological_order(outputs, stop=()):
     """Every node below ``outputs``, each after its children, without recursion.
 
-    Children are visited in argument order, so the order is the same on every run.
+    Children are visited in argument order, so the order is the same on every run. Nodes in
+    ``stop`` are included but not looked below (they act as the leaves of a sub-graph).
 
     Examples
     --------
@@ -336,6 +338,7 @@ def topological_order(outputs):
     ['x', 'sin', 'multiply']
     """
     order, done = [], set()
+    stopped = {id(node) for node in stop}
     stack = [(node, False) for node in reversed(outputs)]
     push, pop, mark = stack.append, stack.pop, done.add
     with _collector_paused():
@@ -349,6 +352,8 @@ def topological_order(outputs):
                 continue
             mark(key)
             push((node, True))
+            if stopped and key in stopped:
+                continue
             for child in reversed(node.children):
                 if id(child) not in done:
                     push((child, False))
@@ -387,8 +392,9 @@ class Graph:
     ----------
     outputs : Var or sequence of Var
     inputs : sequence of Var, optional
-        Leaves to treat as the inputs, in order. By default every leaf that is not a constant,
-        in topological order.
+        Nodes to treat as the inputs, in order. By default every leaf that is not a constant,
+        in topological order. An input that is not a leaf cuts the graph there: what lies
+        below it is not part of this graph (used to differentiate inside another transform).
 
     Attributes
     ----------
@@ -414,19 +420,20 @@ class Graph:
         for out in outputs:
             if not isinstance(out, Var):
                 raise DualadError(f"Graph: outputs must be Vars, got {type(out).__name__}")
-        nodes = topological_order(outputs)
         if inputs is None:
+            nodes = topological_order(outputs)
             inputs = [n for n in nodes if n.op is None and not n.constant]
         else:
             inputs = list(inputs)
-            for leaf in inputs:
-                if not isinstance(leaf, Var) or leaf.op is not None:
-                    raise DualadError(f"Graph: input {leaf!r} is not a leaf Var")
+            for node in inputs:
+                if not isinstance(node, Var):
+                    raise DualadError(f"Graph: inputs must be Vars, got {type(node).__name__}")
+            if len({id(node) for node in inputs}) != len(inputs):
+                raise DualadError("Graph: the same node is given twice as an input")
+            nodes = topological_order(outputs, stop=inputs)
             index = {id(n) for n in nodes}
             # an input nothing depends on still belongs to the graph (its gradient is 0)
-            nodes = [leaf for leaf in inputs if id(leaf) not in index] + nodes
-        if len({id(leaf) for leaf in inputs}) != len(inputs):
-            raise DualadError("Graph: the same leaf is given twice as an input")
+            nodes = [node for node in inputs if id(node) not in index] + nodes
         self.nodes = nodes
         self.inputs = inputs
         self.outputs = outputs
@@ -434,9 +441,10 @@ class Graph:
             position = {id(n): i for i, n in enumerate(nodes)}
             self.input_positions = tuple(position[id(n)] for n in inputs)
             self.output_positions = tuple(position[id(n)] for n in outputs)
+            cut = set(self.input_positions)
             self.program = [Instruction(i, n.op, tuple([position[id(c)] for c in n.children]),
                                         n.params)
-                            for i, n in enumerate(nodes) if n.op is not None]
+                            for i, n in enumerate(nodes) if n.op is not None and i not in cut]
         self._activity = {}
 
     def __len__(self):
@@ -506,6 +514,22 @@ class Graph:
 
 # ---- tracing Python functions ----
 
+_TRACING = threading.local()
+
+
+def tracing_depth():
+    """How many ``trace`` calls are running ``f`` on this thread right now (0 outside).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.graph import tracing_depth
+    >>> tracing_depth(), ad.trace(lambda x: x * tracing_depth(), 1.0)(1.0)
+    (0, 1.0)
+    """
+    return getattr(_TRACING, "depth", 0)
+
+
 def _argument_names(f, count):
     """Names for ``count`` positional arguments of ``f``: its parameter names where it has
     them, else x0, x1, ..."""
@@ -555,8 +579,15 @@ def trace(f, *example_args):
     if not callable(f):
         raise DualadError(f"trace: expected a function, got {type(f).__name__}")
     names = _argument_names(f, len(example_args))
-    leaves = [Var(value, name=name) for value, name in zip(example_args, names)]
-    result = f(*leaves)
+    # A Var argument (from an enclosing trace) is used as it is, so derivatives taken inside
+    # the enclosing function stay differentiable: that is how transforms nest.
+    leaves = [value if isinstance(value, Var) else Var(value, name=name)
+              for value, name in zip(example_args, names)]
+    _TRACING.depth = tracing_depth() + 1
+    try:
+        result = f(*leaves)
+    finally:
+        _TRACING.depth -= 1
     if isinstance(result, (tuple, list)):
         outputs = [as_node(r) for r in result]
         single = False

@@ -122,6 +122,10 @@ class Primitive:
                 pass  # a domain edge: numpy returns nan/inf (and warns), as arrays would
         if m is SYMPY:
             return self.evaluate_symbolic(*args, **params)
+        for a in args:
+            apply = OVERLOADED_TYPES.get(type(a))
+            if apply is not None:   # e.g. a Dual: forward mode by overloading
+                return apply(self, args, params)
         if self.elementwise and len(args) > 1:
             broadcast_shapes(self.name, *(shape_of(a) for a in args))
         try:
@@ -141,6 +145,10 @@ class Primitive:
 
 
 REGISTRY = {}
+
+#: Value types that apply primitives themselves (``Dual`` registers ``dual_apply`` here), so
+#: evaluating any op on them, a seed-style user op included, goes through their rule.
+OVERLOADED_TYPES = {}
 
 
 def register(prim):

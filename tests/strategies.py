@@ -69,8 +69,12 @@ UNIT_UNARY = ["arcsin", "arccos"]                  # fed through 0.9 * tanh(.)
 BINARY = ["add", "subtract", "multiply"]
 
 
+STRUCTURAL_STEPS = ["sum", "mean", "dot", "matmul", "transpose", "reshape", "broadcast_to"]
+MATRIX = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [-0.2, 0.3, 0.7]])
+
+
 @st.composite
-def random_programs(draw, max_inputs=4, max_ops=12):
+def random_programs(draw, max_inputs=4, max_ops=12, arrays=False):
     """A random straight-line program over the whole registry, as a list of steps.
 
     Each step is (op name, argument indices); indices point at inputs or earlier steps.
@@ -81,6 +85,8 @@ def random_programs(draw, max_inputs=4, max_ops=12):
     n_ops = draw(st.integers(1, max_ops))
     unary = SAFE_UNARY + GROWING_UNARY + POSITIVE_UNARY + UNIT_UNARY + ["abs", "tan"]
     kinds = unary + BINARY + ["divide", "power", "maximum", "minimum", "log1p"]
+    if arrays:   # values are vectors of length 3: structural ops join in
+        kinds = kinds + STRUCTURAL_STEPS * 3
     steps = []
     for k in range(n_ops):
         op = draw(st.sampled_from(kinds))
@@ -121,6 +127,20 @@ def build_program(lib, n_inputs, steps, inputs):
             r = getattr(lib, op)(x, lib.add(y, 0.25))
         elif op in BINARY:
             r = getattr(lib, op)(x, y)
+        elif op == "sum":
+            r = lib.multiply(lib.sum(x), y)
+        elif op == "mean":
+            r = lib.add(lib.mean(lib.reshape(x, (3, 1)) * y, axis=0), y)
+        elif op == "dot":
+            r = lib.multiply(lib.dot(x, y), x)
+        elif op == "matmul":
+            r = lib.matmul(MATRIX, lib.tanh(x))
+        elif op == "transpose":
+            r = lib.matmul(lib.transpose(lib.multiply(lib.reshape(x, (3, 1)), y)), lib.sin(x))
+        elif op == "reshape":
+            r = lib.reshape(lib.reshape(x, (1, 3)) * 2.0, (3,))
+        elif op == "broadcast_to":
+            r = lib.sum(lib.broadcast_to(x, (2, 3)), axis=0)
         else:
             r = getattr(lib, op)(x)
         vals.append(r)

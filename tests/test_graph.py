@@ -180,7 +180,7 @@ def test_shapes_that_do_not_broadcast_raise_naming_op_and_shapes():
 def test_backward_on_a_non_scalar_output_needs_a_seed():
     x = ad.Var(np.array([1.0, 2.0, 3.0]))
     y = x * 2
-    with pytest.raises(ad.ShapeMismatchError, match=r"not a scalar \(shape \(3,\)\)"):
+    with pytest.raises(ad.ShapeMismatchError, match=r"must be a scalar, but it is not \(shape \(3,\)\)"):
         y.backward()
     y.backward(seed=np.array([1.0, 0.0, 1.0]))
     np.testing.assert_allclose(x.deriv, [2.0, 0.0, 2.0])

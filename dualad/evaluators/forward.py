@@ -51,13 +51,18 @@ class ForwardEvaluator(Evaluator):
         self.wrt = tuple(graph.input_positions if wrt is None else wrt)
         self.batch = batch
 
-    def run(self, input_values, input_tangents):
-        """(values, tangents) of all nodes; tangents are ``None`` where inactive."""
+    def run(self, input_values, input_tangents, values=None):
+        """(values, tangents) of all nodes; tangents are ``None`` where inactive.
+
+        With ``values`` (every node's value, from an earlier sweep) only tangents are
+        computed; ``input_values`` is then ignored.
+        """
         graph = self.graph
         if len(input_tangents) != len(self.wrt):
             raise ValueError(f"ForwardEvaluator: {len(self.wrt)} inputs to differentiate but "
                              f"{len(input_tangents)} tangents")
-        self.values = graph.leaf_values(input_values)
+        self.known = values is not None
+        self.values = list(values) if self.known else graph.leaf_values(input_values)
         self.tangents = [None] * len(graph.nodes)
         for pos, tangent in zip(self.wrt, input_tangents):
             tangent = as_value(tangent)
@@ -73,6 +78,7 @@ class ForwardEvaluator(Evaluator):
         pos, prim, args, params = instruction
         values, tangents = self.values, self.tangents
         inputs = [values[a] for a in args]
-        out = values[pos] = prim.evaluate(*inputs, **params)
+        out = values[pos] if self.known else prim.evaluate(*inputs, **params)
+        values[pos] = out
         tangents[pos] = push_tangent(prim, inputs, out, [tangents[a] for a in args],
                                      self.batch, params)

@@ -26,24 +26,24 @@ from ..shapes import shape_of
 from .base import Evaluator, pull_adjoints
 
 
-def default_seed(value, what):
+def default_seed(value, what, hint="pass a seed of that shape"):
     """The seed 1 for a scalar output; for anything else an error giving its shape.
 
     Examples
     --------
     >>> import numpy as np
     >>> from dualad.evaluators.reverse import default_seed
-    >>> default_seed(2.5, "grad")
+    >>> default_seed(2.5, "backward")
     1.0
-    >>> default_seed(np.zeros(3), "grad")
+    >>> default_seed(np.zeros(3), "backward")
     Traceback (most recent call last):
       ...
-    dualad.errors.ShapeMismatchError: grad: the output is not a scalar (shape (3,)); differentiate a scalar, or pass a seed of shape (3,)
+    dualad.errors.ShapeMismatchError: backward: the output must be a scalar, but it is not (shape (3,)); pass a seed of that shape
     """
     shape = shape_of(value)
     if shape != ():
-        raise ShapeMismatchError(f"{what}: the output is not a scalar (shape {shape}); "
-                                 f"differentiate a scalar, or pass a seed of shape {shape}")
+        raise ShapeMismatchError(f"{what}: the output must be a scalar, but it is not "
+                                 f"(shape {shape}); {hint}")
     if is_symbolic(value):
         import sympy
         return sympy.S.One
@@ -130,8 +130,8 @@ def as_result(adjoint, value, batch=0):
     """
     if adjoint is None:
         adjoint = np.zeros(shape_of(value))
-    if is_symbolic(adjoint) or hasattr(adjoint, "primal"):
-        return adjoint
+    if is_symbolic(adjoint) or hasattr(adjoint, "primal") or hasattr(adjoint, "children"):
+        return adjoint  # symbolic, a Dual, or a Var (a derivative taken inside a trace)
     if shape_of(adjoint) == () and not batch:
         return np.asarray(adjoint).item()
     return np.array(adjoint)

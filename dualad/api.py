@@ -1,0 +1,581 @@
+"""The transforms: grad, value_and_grad, jvp, vjp, jacobian, jacfwd, jacrev, hessian.
+
+This module owns the user-facing transforms, with JAX's names and conventions. Each takes a
+Python function (traced at the arguments it is called with) or a :class:`~dualad.graph.Graph`
+(evaluated at them, without re-tracing), runs evaluators from :mod:`dualad.evaluators`, and
+returns floats or numpy arrays. It owns no derivative rule: forward mode is
+``ForwardEvaluator``, reverse mode ``ReverseEvaluator``, and Hessians compose the two
+(the reverse evaluator run on dual numbers: forward-over-reverse).
+
+Shapes follow JAX: for an argument of shape ``S`` and an output of shape ``O`` the Jacobian has
+shape ``O + S``, the gradient of a scalar output has shape ``S``, and the Hessian ``S + S``.
+
+Transforms nest. A transform called while an enclosing transform is tracing its function
+returns ``Var``s that the enclosing one differentiates in turn, and each level's perturbations
+stay apart (no perturbation confusion):
+
+>>> import dualad as ad
+>>> ad.grad(lambda x: x * ad.grad(lambda y: x + y)(1.0))(1.0)     # d/dx [x * 1] = 1
+1.0
+>>> ad.grad(lambda x: x * ad.grad(lambda y: x * y)(1.0))(3.0)     # d/dx [x * x] = 2x
+6.0
+"""
+
+import numpy as np
+
+from .errors import DualadError, ShapeMismatchError
+from .evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator
+from .evaluators.reverse import as_result, default_seed
+from .graph import Graph, Var, as_value, trace, tracing_depth
+from .shapes import shape_of
+
+MODES = ("forward", "reverse")
+
+
+# ---- preparing a function or a graph ----
+
+class _Run:
+    """A graph with every node's value at the call's arguments.
+
+    ``nested`` is True when this call happens while an enclosing transform traces its
+    function and the graph depends on that trace: then values are the nodes themselves and
+    every derivative is built as graph nodes, which the enclosing transform differentiates.
+    """
+
+    def __init__(self, f, args, what):
+        if isinstance(f, Graph):
+            self.graph = f
+            self.values = ValueEvaluator(f).run(args)
+            self.nested = False
+            return
+        if not callable(f):
+            raise DualadError(f"{what}: expected a function or a Graph, got "
+                              f"{type(f).__name__}")
+        graph = trace(f, *args)
+        self.graph = graph
+        inputs = {id(n) for n in graph.inputs}
+        self.nested = tracing_depth() > 0 and (
+            any(isinstance(a, Var) for a in args)
+            or any(n.op is None and not n.constant and id(n) not in inputs
+                   for n in graph.nodes))
+        if self.nested:
+            self.values = list(graph.nodes)
+        else:
+            self.values = [n.value for n in graph.nodes]
+
+    def output_values(self):
+        return [self.values[p] for p in self.graph.output_positions]
+
+    def outputs(self, values):
+        """Output values in the shape the user gets them (one, or a tuple)."""
+        outs = [_user_value(v) for v in values]
+        return outs[0] if self.graph.single_output else tuple(outs)
+
+    def scalar_output(self, what):
+        graph = self.graph
+        if len(graph.outputs) != 1:
+            raise ShapeMismatchError(f"{what}: the function returned {len(graph.outputs)} "
+                                     "outputs; the output must be a single scalar (use "
+                                     "jacobian for several outputs)")
+        return graph.output_positions[0]
+
+
+def _user_value(value):
+    """A value as users get it: floats for scalars, numpy arrays otherwise (Vars when nested)."""
+    if isinstance(value, Var) or hasattr(value, "primal"):
+        return value
+    if shape_of(value) == ():
+        return np.asarray(value).item() if not isinstance(value, float) else value
+    return np.array(value)
+
+
+def _argnums(argnums, count, what):
+    """``argnums`` as a tuple of valid positions, and whether it was a single int."""
+    single = isinstance(argnums, (int, np.integer))
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise DualadError(f"{what}: argnums is empty")
+    fixed = []
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or not -count <= n < count:
+            raise DualadError(f"{what}: argnums {argnums!r} does not fit a function called with "
+                              f"{count} argument{'s' if count != 1 else ''}")
+        fixed.append(int(n) % count)
+    return tuple(fixed), single
+
+
+def _check_mode(mode, allowed, what):
+    if mode not in allowed:
+        raise DualadError(f"{what}: mode must be one of {', '.join(map(repr, allowed))}, "
+                          f"got {mode!r}")
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=int))
+
+
+def _identity_blocks(shapes):
+    """Unit directions for several arguments at once: one array per shape, of shape
+    ``(N,) + shape`` with N the total size, together forming the N x N identity."""
+    sizes = [_size(s) for s in shapes]
+    total = sum(sizes)
+    blocks, offset = [], 0
+    for shape, size in zip(shapes, sizes):
+        block = np.zeros((total, size))
+        block[offset:offset + size] = np.eye(size)
+        blocks.append(block.reshape((total,) + tuple(shape)))
+        offset += size
+    return blocks, sizes
+
+
+def _finish(array):
+    """A float for a 0-d result, else a fresh array."""
+    array = np.array(array)
+    return array.item() if array.shape == () else array
+
+
+def _no_nesting(run, what):
+    if run.nested:
+        raise DualadError(f"{what}: cannot be used inside another transform's function yet; "
+                          "use grad, value_and_grad, jvp or vjp there")
+
+
+# ---- gradients ----
+
+def value_and_grad(f, argnums=0, mode="reverse"):
+    """A function returning ``(f(*args), gradient of f with respect to args[argnums])``.
+
+    Parameters
+    ----------
+    f : callable or Graph
+        Returns a scalar.
+    argnums : int or tuple of int
+        Which arguments to differentiate; a tuple gives a tuple of gradients.
+    mode : {"reverse", "forward"}
+        Reverse mode: one backward sweep. Forward mode: one tangent direction per input
+        element (all of them pushed through one sweep).
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the output is not a scalar; the message gives its shape.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.value_and_grad(lambda x, y: x * y + ad.sin(x), argnums=(0, 1))(0.0, 2.0)
+    (0.0, (3.0, 0.0))
+    """
+    _check_mode(mode, MODES, "value_and_grad")
+
+    def value_and_grad_f(*args):
+        run = _Run(f, args, "grad")
+        nums, single = _argnums(argnums, len(args), "grad")
+        out_pos = run.scalar_output("grad")
+        out = run.values[out_pos]
+        check_value = out.value if isinstance(out, Var) else out
+        seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
+        wrt = [run.graph.input_positions[i] for i in nums]
+        if mode == "reverse":
+            adjoints = ReverseEvaluator(run.graph, wrt=wrt).run(run.values, [seed])
+            grads = [as_result(adjoints[p], run.values[p]) for p in wrt]
+        else:
+            grads = _forward_gradient(run, wrt)
+        return _user_value(out), (grads[0] if single else tuple(grads))
+
+    value_and_grad_f.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
+    return value_and_grad_f
+
+
+def _forward_gradient(run, wrt):
+    """Gradient of a scalar output by forward mode: every unit direction in one sweep."""
+    if run.nested:
+        return _forward_gradient_nested(run, wrt)
+    shapes = [shape_of(run.values[p]) for p in wrt]
+    blocks, sizes = _identity_blocks(shapes)
+    _, tangents = ForwardEvaluator(run.graph, wrt=wrt, batch=1).run(
+        None, blocks, values=run.values)
+    out_dot = tangents[run.graph.output_positions[0]]
+    grads, offset = [], 0
+    for shape, size in zip(shapes, sizes):
+        if out_dot is None:
+            grads.append(as_result(None, np.zeros(shape)))
+        else:
+            grads.append(as_result(np.reshape(out_dot[offset:offset + size], shape),
+                                   np.zeros(shape)))
+        offset += size
+    return grads
+
+
+def _forward_gradient_nested(run, wrt):
+    """Forward-mode gradient inside an enclosing trace, one sweep per scalar input.
+
+    Tangents are then graph nodes of the enclosing trace; with scalar inputs each sweep's
+    output tangent is one entry of the gradient.
+    """
+    grads = []
+    for k, pos in enumerate(wrt):
+        value = run.values[pos]
+        if shape_of(value.value if isinstance(value, Var) else value) != ():
+            raise DualadError("grad(mode='forward'): inside another transform only scalar "
+                              "arguments are supported; use mode='reverse'")
+        directions = [1.0 if j == k else 0.0 for j in range(len(wrt))]
+        _, tangents = ForwardEvaluator(run.graph, wrt=wrt).run(None, directions,
+                                                               values=run.values)
+        grads.append(as_result(tangents[run.graph.output_positions[0]], 0.0))
+    return grads
+
+
+def grad(f, argnums=0, mode="reverse"):
+    """The gradient of a scalar function, as a function of the same arguments.
+
+    Parameters
+    ----------
+    f : callable or Graph
+        Returns a scalar (a float or a 0-d array).
+    argnums : int or tuple of int
+        Which arguments to differentiate.
+    mode : {"reverse", "forward"}
+
+    Returns
+    -------
+    callable
+        Returns a float for a float argument, an array of the argument's shape otherwise (a
+        tuple of them for a tuple ``argnums``).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.grad(lambda x: ad.sum(x ** 2))(np.array([1.0, 2.0]))
+    array([2., 4.])
+    >>> ad.grad(lambda x: ad.sin(x), mode="forward")(0.0)
+    1.0
+    """
+    value_and_grad_f = value_and_grad(f, argnums, mode)
+
+    def grad_f(*args):
+        return value_and_grad_f(*args)[1]
+
+    grad_f.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    return grad_f
+
+
+# ---- Jacobian-vector and vector-Jacobian products ----
+
+def _as_tuple(x, what, name):
+    if not isinstance(x, (tuple, list)):
+        raise DualadError(f"{what}: {name} must be a tuple (one entry per argument), got "
+                          f"{type(x).__name__}")
+    return tuple(x)
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), J(primals) @ tangents)`` in one sweep.
+
+    Parameters
+    ----------
+    f : callable or Graph
+    primals, tangents : tuple
+        One entry per argument; each tangent has its primal's shape.
+
+    Returns
+    -------
+    (out, tangent_out)
+        Tuples when ``f`` has several outputs.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.jvp(lambda x, y: x * y, (2.0, 5.0), (1.0, 0.0))     # d(xy) along x = y
+    (10.0, 5.0)
+    """
+    primals = _as_tuple(primals, "jvp", "primals")
+    tangents = _as_tuple(tangents, "jvp", "tangents")
+    if len(primals) != len(tangents):
+        raise DualadError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    run = _Run(f, primals, "jvp")
+    graph = run.graph
+    checked = []
+    for i, (p, t) in enumerate(zip(graph.input_positions, tangents)):
+        t = as_value(t)
+        if shape_of(t) != shape_of(run.values[p]):
+            raise ShapeMismatchError(f"jvp: tangent {i} has shape {shape_of(t)} but its primal "
+                                     f"has shape {shape_of(run.values[p])}")
+        checked.append(t)
+    _, out_tangents = ForwardEvaluator(graph).run(None, checked, values=run.values)
+    outs = run.output_values()
+    dots = [_user_value(as_result(out_tangents[p], v))
+            for p, v in zip(graph.output_positions, outs)]
+    return run.outputs(outs), (dots[0] if graph.single_output else tuple(dots))
+
+
+def vjp(f, *primals):
+    """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(cotangent)`` is ``cotangent @ J``.
+
+    The forward sweep runs once; ``vjp_fn`` can then be called with many cotangents, each one
+    backward sweep over the stored values (the tape).
+
+    Returns
+    -------
+    (out, vjp_fn)
+        ``vjp_fn`` takes one cotangent per output (of that output's shape) and returns a tuple
+        with one cotangent per argument.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> out, vjp_fn = ad.vjp(lambda x: x * np.array([1.0, 2.0, 3.0]), 2.0)
+    >>> out
+    array([2., 4., 6.])
+    >>> vjp_fn(np.array([1.0, 1.0, 1.0]))
+    (6.0,)
+    """
+    run = _Run(f, primals, "vjp")
+    graph = run.graph
+    outs = run.output_values()
+
+    def vjp_fn(*cotangents):
+        if graph.single_output and len(cotangents) == 1:
+            seeds = list(cotangents)
+        elif len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
+            seeds = list(cotangents[0])
+        else:
+            seeds = list(cotangents)
+        if len(seeds) != len(outs):
+            raise DualadError(f"vjp: the function has {len(outs)} output(s) but "
+                              f"{len(seeds)} cotangent(s) were given")
+        checked = []
+        for i, (seed, out) in enumerate(zip(seeds, outs)):
+            seed = as_value(seed)
+            out_shape = shape_of(out.value if isinstance(out, Var) else out)
+            if shape_of(seed) != out_shape:
+                raise ShapeMismatchError(f"vjp: cotangent {i} has shape {shape_of(seed)} but "
+                                         f"the output has shape {out_shape}")
+            checked.append(seed)
+        adjoints = ReverseEvaluator(graph).run(run.values, checked)
+        return tuple(_user_value(as_result(adjoints[p], run.values[p]))
+                     for p in graph.input_positions)
+
+    return run.outputs(outs), vjp_fn
+
+
+# ---- Jacobians ----
+
+def jacobian(f, argnums=0, mode="auto"):
+    """The Jacobian of ``f``, as a function of the same arguments.
+
+    Parameters
+    ----------
+    f : callable or Graph
+    argnums : int or tuple of int
+    mode : {"auto", "forward", "reverse"}
+        Forward mode pushes one direction per input element, reverse mode pulls one per
+        output element; each batch goes through a single sweep. ``"auto"`` picks forward
+        when the inputs have fewer elements than the outputs, else reverse.
+
+    Returns
+    -------
+    callable
+        For an argument of shape ``S`` and an output of shape ``O`` the Jacobian has shape
+        ``O + S``; tuples for a tuple ``argnums`` and for several outputs (outputs first).
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> J = ad.jacobian(lambda x: x ** 2)(np.array([1.0, 2.0, 3.0]))
+    >>> J
+    array([[2., 0., 0.],
+           [0., 4., 0.],
+           [0., 0., 6.]])
+    """
+    _check_mode(mode, ("auto",) + MODES, "jacobian")
+
+    def jacobian_f(*args):
+        run = _Run(f, args, "jacobian")
+        _no_nesting(run, "jacobian")
+        nums, single = _argnums(argnums, len(args), "jacobian")
+        graph = run.graph
+        wrt = [graph.input_positions[i] for i in nums]
+        in_shapes = [shape_of(run.values[p]) for p in wrt]
+        out_shapes = [shape_of(run.values[p]) for p in graph.output_positions]
+        chosen = mode
+        if mode == "auto":
+            n = sum(_size(s) for s in in_shapes)
+            m = sum(_size(s) for s in out_shapes)
+            chosen = "forward" if n < m else "reverse"
+        if chosen == "forward":
+            blocks = _forward_jacobian(run, wrt, in_shapes, out_shapes)
+        else:
+            blocks = _reverse_jacobian(run, wrt, in_shapes, out_shapes)
+        per_output = [blocks[j][0] if single else tuple(blocks[j]) for j in range(len(blocks))]
+        return per_output[0] if graph.single_output else tuple(per_output)
+
+    jacobian_f.__name__ = f"jacobian_{getattr(f, '__name__', 'f')}"
+    return jacobian_f
+
+
+def _forward_jacobian(run, wrt, in_shapes, out_shapes):
+    """blocks[j][i]: d output_j / d input_i, all columns in one batched forward sweep."""
+    graph = run.graph
+    directions, sizes = _identity_blocks(in_shapes)
+    _, tangents = ForwardEvaluator(graph, wrt=wrt, batch=1).run(None, directions,
+                                                               values=run.values)
+    total = sum(sizes)
+    blocks = []
+    for pos, out_shape in zip(graph.output_positions, out_shapes):
+        t = tangents[pos]
+        t = np.zeros((total,) + out_shape) if t is None else np.asarray(t)
+        # t[k] is the output's tangent along direction k: column k of the Jacobian
+        parts, offset = [], 0
+        for size, in_shape in zip(sizes, in_shapes):
+            part = t[offset:offset + size].reshape((size,) + out_shape)
+            parts.append(_finish(np.moveaxis(part, 0, -1).reshape(out_shape + in_shape)))
+            offset += size
+        blocks.append(parts)
+    return blocks
+
+
+def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
+    """blocks[j][i]: d output_j / d input_i, all rows in one batched reverse sweep."""
+    graph = run.graph
+    seeds, sizes = _identity_blocks(out_shapes)
+    adjoints = ReverseEvaluator(graph, wrt=wrt, batch=1).run(run.values, seeds)
+    total = sum(sizes)
+    blocks = [[None] * len(wrt) for _ in out_shapes]
+    for i, (pos, in_shape) in enumerate(zip(wrt, in_shapes)):
+        a = adjoints[pos]
+        a = np.zeros((total,) + in_shape) if a is None else np.asarray(a)
+        # a[k] is the adjoint of this input for seed k: row k of the Jacobian
+        offset = 0
+        for j, (size, out_shape) in enumerate(zip(sizes, out_shapes)):
+            blocks[j][i] = _finish(a[offset:offset + size].reshape(out_shape + in_shape))
+            offset += size
+    return blocks
+
+
+def jacfwd(f, argnums=0):
+    """``jacobian(f, argnums, mode="forward")``: one tangent direction per input element.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.jacfwd(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
+    (5.0, 2.0)
+    """
+    return jacobian(f, argnums, mode="forward")
+
+
+def jacrev(f, argnums=0):
+    """``jacobian(f, argnums, mode="reverse")``: one adjoint seed per output element.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.jacrev(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
+    (5.0, 2.0)
+    """
+    return jacobian(f, argnums, mode="reverse")
+
+
+# ---- Hessians ----
+
+def hessian(f, argnums=0):
+    """The Hessian of a scalar function, by forward-over-reverse.
+
+    The reverse evaluator runs on dual numbers whose tangents carry every unit direction at
+    once, so a single backward sweep returns the gradient (primal part) and every
+    Hessian-vector product H e_k (tangent part). No second-derivative rule exists anywhere:
+    the first-derivative rules, run on Duals, differentiate themselves.
+
+    Returns
+    -------
+    callable
+        For an argument of shape ``S`` the Hessian has shape ``S + S``; a tuple ``argnums``
+        gives a tuple of tuples of blocks ``H[i][j]`` = d^2 f / d x_i d x_j.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> ad.hessian(lambda x, y: x ** 2 * y, argnums=(0, 1))(3.0, 2.0)
+    ((4.0, 6.0), (6.0, 0.0))
+    """
+
+    def hessian_f(*args):
+        from .dual import Dual
+        graph = f if isinstance(f, Graph) else None
+        if graph is None:
+            run = _Run(f, args, "hessian")
+            _no_nesting(run, "hessian")
+            graph = run.graph
+            values_at = [n.value for n in graph.inputs]
+        else:
+            values_at = [as_value(a) for a in args]
+        nums, single = _argnums(argnums, len(args), "hessian")
+        if len(graph.outputs) != 1:
+            raise ShapeMismatchError("hessian: the function must return a single scalar, got "
+                                     f"{len(graph.outputs)} outputs")
+        shapes = [shape_of(values_at[i]) for i in nums]
+        directions, sizes = _identity_blocks(shapes)
+        inputs = list(values_at)
+        for i, direction in zip(nums, directions):
+            inputs[i] = Dual(values_at[i], direction)
+        values = ValueEvaluator(graph).run(inputs)          # forward sweep on Duals
+        out = values[graph.output_positions[0]]
+        default_seed(out.primal if isinstance(out, Dual) else out, "hessian")
+        wrt = [graph.input_positions[i] for i in nums]
+        adjoints = ReverseEvaluator(graph, wrt=wrt).run(values, [1.0])
+        total = sum(sizes)
+        rows = []
+        for pos, shape_i in zip(wrt, shapes):
+            adjoint = adjoints[pos]
+            # tangent[k] = d(gradient_i)/d(direction k): H e_k restricted to argument i
+            if isinstance(adjoint, Dual):
+                tangent = np.asarray(adjoint.tangent)
+            else:
+                tangent = np.zeros((total,) + shape_i)
+            row, offset = [], 0
+            for size, shape_j in zip(sizes, shapes):
+                part = tangent[offset:offset + size].reshape((size,) + shape_i)
+                row.append(_finish(np.moveaxis(part, 0, -1).reshape(shape_i + shape_j)))
+                offset += size
+            rows.append(row)
+        if single:
+            return rows[0][0]
+        return tuple(tuple(row) for row in rows)
+
+    hessian_f.__name__ = f"hessian_{getattr(f, '__name__', 'f')}"
+    return hessian_f
+
+
+def hvp(f, primals, tangents):
+    """Hessian-vector product ``H(primals) @ tangents`` of a scalar function, forward-over-reverse.
+
+    One forward sweep on dual numbers and one backward sweep; never forms the Hessian.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> ad.hvp(lambda x: ad.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array([6., 0.]),)
+    """
+    from .dual import Dual
+    primals = _as_tuple(primals, "hvp", "primals")
+    tangents = _as_tuple(tangents, "hvp", "tangents")
+    graph = f if isinstance(f, Graph) else trace(f, *primals)
+    duals = []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        p, t = as_value(p), as_value(t)
+        if shape_of(t) != shape_of(p):
+            raise ShapeMismatchError(f"hvp: tangent {i} has shape {shape_of(t)} but its primal "
+                                     f"has shape {shape_of(p)}")
+        duals.append(Dual(p, t))
+    values = ValueEvaluator(graph).run(duals)
+    out = values[graph.output_positions[0]]
+    default_seed(out.primal if isinstance(out, Dual) else out, "hvp")
+    adjoints = ReverseEvaluator(graph).run(values, [1.0])
+    result = []
+    for pos, p in zip(graph.input_positions, primals):
+        adjoint = adjoints[pos]
+        tangent = adjoint.tangent if isinstance(adjoint, Dual) else np.zeros(shape_of(p))
+        result.append(_finish(tangent))
+    return tuple(result)
