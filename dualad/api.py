@@ -24,7 +24,7 @@ stay apart (no perturbation confusion):
 import numpy as np
 
 from .errors import DualadError, ShapeMismatchError
-from .evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator
+from .evaluators import DEFAULT
 from .evaluators.reverse import as_result, default_seed
 from .graph import Graph, Var, as_value, trace, tracing_depth
 from .shapes import shape_of
@@ -45,7 +45,7 @@ class _Run:
     def __init__(self, f, args, what):
         if isinstance(f, Graph):
             self.graph = f
-            self.values = ValueEvaluator(f).run(args)
+            self.values = DEFAULT["value"](f).run(args)
             self.nested = False
             return
         if not callable(f):
@@ -177,7 +177,7 @@ def value_and_grad(f, argnums=0, mode="reverse"):
         seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
         wrt = [run.graph.input_positions[i] for i in nums]
         if mode == "reverse":
-            adjoints = ReverseEvaluator(run.graph, wrt=wrt).run(run.values, [seed])
+            adjoints = DEFAULT["reverse"](run.graph, wrt=wrt).run(run.values, [seed])
             grads = [as_result(adjoints[p], run.values[p]) for p in wrt]
         else:
             grads = _forward_gradient(run, wrt)
@@ -193,7 +193,7 @@ def _forward_gradient(run, wrt):
         return _forward_gradient_nested(run, wrt)
     shapes = [shape_of(run.values[p]) for p in wrt]
     blocks, sizes = _identity_blocks(shapes)
-    _, tangents = ForwardEvaluator(run.graph, wrt=wrt, batch=1).run(
+    _, tangents = DEFAULT["forward"](run.graph, wrt=wrt, batch=1).run(
         None, blocks, values=run.values)
     out_dot = tangents[run.graph.output_positions[0]]
     grads, offset = [], 0
@@ -220,7 +220,7 @@ def _forward_gradient_nested(run, wrt):
             raise DualadError("grad(mode='forward'): inside another transform only scalar "
                               "arguments are supported; use mode='reverse'")
         directions = [1.0 if j == k else 0.0 for j in range(len(wrt))]
-        _, tangents = ForwardEvaluator(run.graph, wrt=wrt).run(None, directions,
+        _, tangents = DEFAULT["forward"](run.graph, wrt=wrt).run(None, directions,
                                                                values=run.values)
         grads.append(as_result(tangents[run.graph.output_positions[0]], 0.0))
     return grads
@@ -302,7 +302,7 @@ def jvp(f, primals, tangents):
             raise ShapeMismatchError(f"jvp: tangent {i} has shape {shape_of(t)} but its primal "
                                      f"has shape {shape_of(run.values[p])}")
         checked.append(t)
-    _, out_tangents = ForwardEvaluator(graph).run(None, checked, values=run.values)
+    _, out_tangents = DEFAULT["forward"](graph).run(None, checked, values=run.values)
     outs = run.output_values()
     dots = [_user_value(as_result(out_tangents[p], v))
             for p, v in zip(graph.output_positions, outs)]
@@ -352,7 +352,7 @@ def vjp(f, *primals):
                 raise ShapeMismatchError(f"vjp: cotangent {i} has shape {shape_of(seed)} but "
                                          f"the output has shape {out_shape}")
             checked.append(seed)
-        adjoints = ReverseEvaluator(graph).run(run.values, checked)
+        adjoints = DEFAULT["reverse"](graph).run(run.values, checked)
         return tuple(_user_value(as_result(adjoints[p], run.values[p]))
                      for p in graph.input_positions)
 
@@ -418,7 +418,7 @@ def _forward_jacobian(run, wrt, in_shapes, out_shapes):
     """blocks[j][i]: d output_j / d input_i, all columns in one batched forward sweep."""
     graph = run.graph
     directions, sizes = _identity_blocks(in_shapes)
-    _, tangents = ForwardEvaluator(graph, wrt=wrt, batch=1).run(None, directions,
+    _, tangents = DEFAULT["forward"](graph, wrt=wrt, batch=1).run(None, directions,
                                                                values=run.values)
     total = sum(sizes)
     blocks = []
@@ -439,7 +439,7 @@ def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
     """blocks[j][i]: d output_j / d input_i, all rows in one batched reverse sweep."""
     graph = run.graph
     seeds, sizes = _identity_blocks(out_shapes)
-    adjoints = ReverseEvaluator(graph, wrt=wrt, batch=1).run(run.values, seeds)
+    adjoints = DEFAULT["reverse"](graph, wrt=wrt, batch=1).run(run.values, seeds)
     total = sum(sizes)
     blocks = [[None] * len(wrt) for _ in out_shapes]
     for i, (pos, in_shape) in enumerate(zip(wrt, in_shapes)):
@@ -519,11 +519,11 @@ def hessian(f, argnums=0):
         inputs = list(values_at)
         for i, direction in zip(nums, directions):
             inputs[i] = Dual(values_at[i], direction)
-        values = ValueEvaluator(graph).run(inputs)          # forward sweep on Duals
+        values = DEFAULT["value"](graph).run(inputs)          # forward sweep on Duals
         out = values[graph.output_positions[0]]
         default_seed(out.primal if isinstance(out, Dual) else out, "hessian")
         wrt = [graph.input_positions[i] for i in nums]
-        adjoints = ReverseEvaluator(graph, wrt=wrt).run(values, [1.0])
+        adjoints = DEFAULT["reverse"](graph, wrt=wrt).run(values, [1.0])
         total = sum(sizes)
         rows = []
         for pos, shape_i in zip(wrt, shapes):
@@ -569,10 +569,10 @@ def hvp(f, primals, tangents):
             raise ShapeMismatchError(f"hvp: tangent {i} has shape {shape_of(t)} but its primal "
                                      f"has shape {shape_of(p)}")
         duals.append(Dual(p, t))
-    values = ValueEvaluator(graph).run(duals)
+    values = DEFAULT["value"](graph).run(duals)
     out = values[graph.output_positions[0]]
     default_seed(out.primal if isinstance(out, Dual) else out, "hvp")
-    adjoints = ReverseEvaluator(graph).run(values, [1.0])
+    adjoints = DEFAULT["reverse"](graph).run(values, [1.0])
     result = []
     for pos, p in zip(graph.input_positions, primals):
         adjoint = adjoints[pos]

@@ -156,9 +156,9 @@ class Var(Overloaded):
         >>> y.forward()
         9.0
         """
-        from .evaluators.value import ValueEvaluator
+        from .evaluators import DEFAULT
         graph = self._facade_graph()
-        values = ValueEvaluator(graph).run([node.value for node in graph.inputs])
+        values = DEFAULT["value"](graph).run([node.value for node in graph.inputs])
         for node, value in zip(graph.nodes, values):
             node.value = value
         return self.value
@@ -189,16 +189,19 @@ class Var(Overloaded):
         >>> x.deriv
         6.0
         """
-        from .evaluators.reverse import ReverseEvaluator, as_result, default_seed
+        from .evaluators import DEFAULT
+        from .evaluators.reverse import as_result, default_seed
         graph = self._facade_graph()
-        if any(node.value is None for node in graph.nodes):
-            self.forward()
         values = [node.value for node in graph.nodes]
+        if any(v is None for v in values):
+            self.forward()
+            values = [node.value for node in graph.nodes]
         if seed is None:
             seed = default_seed(self.value, "backward")
-        adjoints = ReverseEvaluator(graph).run(values, [seed])
+        adjoints = DEFAULT["reverse"](graph).run(values, [seed])
         for node, adjoint in zip(graph.nodes, adjoints):
-            node.deriv = None if adjoint is None else as_result(adjoint, node.value)
+            node.deriv = (adjoint if adjoint is None or type(adjoint) is float
+                          else as_result(adjoint, node.value))
 
     def _facade_graph(self):
         # Nodes are immutable once built, so the sorted graph below a node can be kept.
@@ -442,6 +445,7 @@ class Graph:
             self.input_positions = tuple(position[id(n)] for n in inputs)
             self.output_positions = tuple(position[id(n)] for n in outputs)
             cut = set(self.input_positions)
+            self.leaf_positions = [i for i, n in enumerate(nodes) if n.op is None]
             self.program = [Instruction(i, n.op, tuple([position[id(c)] for c in n.children]),
                                         n.params)
                             for i, n in enumerate(nodes) if n.op is not None and i not in cut]
@@ -457,8 +461,8 @@ class Graph:
 
     def __call__(self, *input_values):
         """Evaluate at new input values; the output value, or a tuple of them."""
-        from .evaluators.value import ValueEvaluator
-        values = ValueEvaluator(self).run(input_values)
+        from .evaluators import DEFAULT
+        values = DEFAULT["value"](self).run(input_values)
         outs = tuple(values[p] for p in self.output_positions)
         return outs[0] if self.single_output else outs
 
@@ -478,9 +482,9 @@ class Graph:
                               f"({', '.join(n.name or '?' for n in self.inputs)}), "
                               f"got {len(input_values)}")
         values = [None] * len(self.nodes)
-        for i, node in enumerate(self.nodes):
-            if node.op is None:
-                values[i] = node.value
+        nodes = self.nodes
+        for i in self.leaf_positions:
+            values[i] = nodes[i].value
         for pos, value in zip(self.input_positions, input_values):
             values[pos] = as_value(value)
         return values

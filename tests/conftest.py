@@ -6,11 +6,34 @@ Choose with DUALAD_HYPOTHESIS_PROFILE=dev.
 import os
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, settings
 
+from dualad import evaluators
+
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 settings.register_profile("ci", max_examples=200, derandomize=True, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", max_examples=30, deadline=None)
+                          suppress_health_check=_QUIET)
+settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("DUALAD_HYPOTHESIS_PROFILE", "ci"))
 
 warnings.filterwarnings("error", category=RuntimeWarning, module="dualad")
+
+
+#: Every set of evaluators the transforms can run on. Tests that use the ``evaluators``
+#: fixture run once per set, so each fast path passes the same checks as the reference.
+EVALUATOR_SETS = {
+    "reference": {"value": evaluators.ValueEvaluator, "reverse": evaluators.ReverseEvaluator,
+                  "forward": evaluators.ForwardEvaluator},
+    "scalar": {"value": evaluators.ScalarValueEvaluator,
+               "reverse": evaluators.ScalarReverseEvaluator,
+               "forward": evaluators.ScalarForwardEvaluator},
+}
+
+
+@pytest.fixture(params=sorted(EVALUATOR_SETS))
+def evaluators_in_use(request, monkeypatch):
+    """Run the test with the transforms and the Var facade on one set of evaluators."""
+    for mode, cls in EVALUATOR_SETS[request.param].items():
+        monkeypatch.setitem(evaluators.DEFAULT, mode, cls)
+    return request.param

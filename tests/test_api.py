@@ -9,6 +9,11 @@ import sympy as sp
 import dualad as ad
 
 
+@pytest.fixture(autouse=True)
+def _every_evaluator_set(evaluators_in_use):
+    """Each test here runs on the reference evaluators and on every fast path."""
+
+
 # ---- grad and value_and_grad ----
 
 def test_grad_of_the_survey_example_matches_hand_derived_values():

@@ -8,6 +8,11 @@ import dualad as ad
 from dualad.evaluators import ReverseEvaluator, ValueEvaluator
 
 
+@pytest.fixture(autouse=True)
+def _every_evaluator_set(evaluators_in_use):
+    """The Var facade runs on the reference evaluators and on every fast path."""
+
+
 def test_topological_order_puts_children_first_and_is_stable():
     x, y = ad.Var(1.0, name="x"), ad.Var(2.0, name="y")
     a = x * y

@@ -13,6 +13,11 @@ from strategies import (ELEMENTWISE, NUMPY_OPS, build_program, random_point, ran
                         sample_points, symbols_for)
 
 
+@pytest.fixture(autouse=True)
+def _every_evaluator_set(evaluators_in_use):
+    """Each test here runs on the reference evaluators and on every fast path."""
+
+
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_forward_reverse_and_sympy_agree_on_every_primitive(name):
     prim = REGISTRY[name]

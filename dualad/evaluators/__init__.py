@@ -16,6 +16,13 @@ Examples
 from .base import Evaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
+from .scalar import ScalarForwardEvaluator, ScalarReverseEvaluator, ScalarValueEvaluator
 from .value import ValueEvaluator
 
-__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator"]
+#: The evaluators the transforms and the ``Var`` facade run: the scalar fast path, which hands
+#: anything but graphs of floats to the reference evaluators it extends.
+DEFAULT = {"value": ScalarValueEvaluator, "reverse": ScalarReverseEvaluator,
+           "forward": ScalarForwardEvaluator}
+
+__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
+           "ScalarValueEvaluator", "ScalarReverseEvaluator", "ScalarForwardEvaluator", "DEFAULT"]
