@@ -405,6 +405,9 @@ class Graph:
         Every node, each after its children (computed iteratively).
     program : list of Instruction
         The operation nodes as a straight-line program over positions in ``nodes``.
+    op_positions, op_args : list
+        The same program in columns (each operation's position, and its arguments'
+        positions): what fast paths walk, without building an ``Instruction`` per node.
 
     Examples
     --------
@@ -446,10 +449,27 @@ class Graph:
             self.output_positions = tuple(position[id(n)] for n in outputs)
             cut = set(self.input_positions)
             self.leaf_positions = [i for i, n in enumerate(nodes) if n.op is None]
-            self.program = [Instruction(i, n.op, tuple([position[id(c)] for c in n.children]),
-                                        n.params)
-                            for i, n in enumerate(nodes) if n.op is not None and i not in cut]
+            self.op_positions = [i for i, n in enumerate(nodes)
+                                 if n.op is not None and i not in cut]
+            self.op_args = [tuple([position[id(c)] for c in nodes[i].children])
+                            for i in self.op_positions]
+        self._program = None
         self._activity = {}
+
+    @property
+    def program(self):
+        """The operations as ``Instruction(pos, prim, args, params)``, in topological order.
+
+        Built on first use (the fast paths walk ``op_positions``/``op_args`` instead).
+        """
+        program = self._program
+        if program is None:
+            nodes = self.nodes
+            with _collector_paused():
+                program = [Instruction(pos, nodes[pos].op, args, nodes[pos].params)
+                           for pos, args in zip(self.op_positions, self.op_args)]
+            self._program = program
+        return program
 
     def __len__(self):
         return len(self.nodes)
@@ -507,7 +527,7 @@ class Graph:
             active = [False] * len(self.nodes)
             for pos in key:
                 active[pos] = True
-            for pos, _, args, _ in self.program:
+            for pos, args in zip(self.op_positions, self.op_args):
                 for a in args:
                     if active[a]:
                         active[pos] = True

@@ -38,34 +38,36 @@ _FALLBACK = (ArithmeticError, ValueError, TypeError)
 
 
 class ScalarPlan:
-    """A graph's program as flat tuples, for graphs whose every op has a float implementation.
+    """A graph's program in columns, for graphs whose every op has a float implementation.
 
-    ``steps[k] = (pos, function, a, b, pd_a, pd_b)`` with ``b = -1`` for a unary op; the
-    partials are the registry's rules.
+    Step k computes ``values[positions[k]] = functions[k](values[a[k]], values[b[k]])``
+    (``b[k] = -1`` for a unary op); ``pd_a[k]`` and ``pd_b[k]`` are the registry's partials.
+    Columns (one list each) hold a million-node plan in a few pointers per node.
 
     Examples
     --------
     >>> import dualad as ad
     >>> from dualad.evaluators.scalar import ScalarPlan
     >>> plan = ScalarPlan.of(ad.trace(lambda x: ad.sin(x) * 2.0, 1.0))
-    >>> plan.ok, len(plan.steps)
+    >>> plan.ok, len(plan.positions)
     (True, 2)
     """
 
     def __init__(self, graph):
-        self.ok = True
-        steps = []
-        for pos, prim, args, params in graph.program:
-            if prim.math is None or prim.pds is None or params or len(args) > 2:
-                self.ok = False
-                steps = []
-                break
-            if len(args) == 1:
-                steps.append((pos, prim.math, args[0], -1, prim.pds[0], None))
-            else:
-                steps.append((pos, prim.math, args[0], args[1], prim.pds[0], prim.pds[1]))
-        self.steps = steps
+        nodes = graph.nodes
+        prims = [nodes[pos].op for pos in graph.op_positions]
+        self.ok = all(prim.math is not None and prim.pds is not None and prim.nin <= 2
+                      and not nodes[pos].params
+                      for prim, pos in zip(prims, graph.op_positions))
         self.leaf_positions = graph.leaf_positions
+        if not self.ok:
+            return
+        self.positions = graph.op_positions
+        self.functions = [prim.math for prim in prims]
+        self.a = [args[0] for args in graph.op_args]
+        self.b = [args[1] if len(args) > 1 else -1 for args in graph.op_args]
+        self.pd_a = [prim.pds[0] for prim in prims]
+        self.pd_b = [prim.pds[1] if prim.nin > 1 else None for prim in prims]
 
     @classmethod
     def of(cls, graph):
@@ -96,7 +98,7 @@ class ScalarValueEvaluator(ValueEvaluator):
         plan = ScalarPlan.of(self.graph)
         if plan.applies(values):
             try:
-                for pos, function, a, b, _, _ in plan.steps:
+                for pos, function, a, b in zip(plan.positions, plan.functions, plan.a, plan.b):
                     values[pos] = function(values[a]) if b < 0 else function(values[a],
                                                                              values[b])
                 self.values = values
@@ -131,7 +133,9 @@ class ScalarReverseEvaluator(ReverseEvaluator):
                 adjoints[pos] += seed
         m = MATH
         try:
-            for pos, _, a, b, pd_a, pd_b in reversed(plan.steps):
+            for pos, a, b, pd_a, pd_b in zip(reversed(plan.positions), reversed(plan.a),
+                                             reversed(plan.b), reversed(plan.pd_a),
+                                             reversed(plan.pd_b)):
                 if not active[pos]:
                     continue
                 g = adjoints[pos]
@@ -178,7 +182,8 @@ class ScalarForwardEvaluator(ForwardEvaluator):
             tangents[pos] = tangent
         m = MATH
         try:
-            for pos, function, a, b, pd_a, pd_b in plan.steps:
+            for pos, function, a, b, pd_a, pd_b in zip(plan.positions, plan.functions, plan.a,
+                                                       plan.b, plan.pd_a, plan.pd_b):
                 x = buffer[a]
                 if b < 0:
                     out = buffer[pos] if known else function(x)
