@@ -128,6 +128,18 @@ def _identity_blocks(shapes):
     return blocks, sizes
 
 
+def _as_columns(stacked, sizes, row_shape, column_shapes):
+    """Split ``stacked`` (N, *row_shape), whose entry k belongs to unit direction k, into one
+    block per argument, each of shape ``row_shape + column_shape`` (the JAX layout)."""
+    blocks, offset = [], 0
+    for size, column_shape in zip(sizes, column_shapes):
+        part = np.reshape(stacked[offset:offset + size], (size,) + tuple(row_shape))
+        blocks.append(_finish(np.moveaxis(part, 0, -1).reshape(tuple(row_shape)
+                                                                + tuple(column_shape))))
+        offset += size
+    return blocks
+
+
 def _finish(array):
     """A float for a 0-d result, else a fresh array."""
     array = np.array(array)
@@ -426,12 +438,7 @@ def _forward_jacobian(run, wrt, in_shapes, out_shapes):
         t = tangents[pos]
         t = np.zeros((total,) + out_shape) if t is None else np.asarray(t)
         # t[k] is the output's tangent along direction k: column k of the Jacobian
-        parts, offset = [], 0
-        for size, in_shape in zip(sizes, in_shapes):
-            part = t[offset:offset + size].reshape((size,) + out_shape)
-            parts.append(_finish(np.moveaxis(part, 0, -1).reshape(out_shape + in_shape)))
-            offset += size
-        blocks.append(parts)
+        blocks.append(_as_columns(t, sizes, out_shape, in_shapes))
     return blocks
 
 
@@ -533,12 +540,7 @@ def hessian(f, argnums=0):
                 tangent = np.asarray(adjoint.tangent)
             else:
                 tangent = np.zeros((total,) + shape_i)
-            row, offset = [], 0
-            for size, shape_j in zip(sizes, shapes):
-                part = tangent[offset:offset + size].reshape((size,) + shape_i)
-                row.append(_finish(np.moveaxis(part, 0, -1).reshape(shape_i + shape_j)))
-                offset += size
-            rows.append(row)
+            rows.append(_as_columns(tangent, sizes, shape_i, shapes))
         if single:
             return rows[0][0]
         return tuple(tuple(row) for row in rows)
