@@ -20,7 +20,7 @@ from .graph import Graph, Var, topological_order, trace
 from .parse import parse
 from .ops import (abs, add, arccos, arcsin, arctan, broadcast_to, cos, cosh, divide, dot, exp,
                   expm1, log, log1p, matmul, maximum, mean, minimum, multiply, negative, power,
-                  reshape, sin, sinh, sqrt, square, subtract, sum, tan, tanh, transpose)
+                  reshape, sin, sinh, sqrt, square, stack, subtract, sum, tan, tanh, transpose)
 from .primitives import REGISTRY, Primitive, register
 
 __version__ = "0.1.0"
@@ -29,7 +29,7 @@ __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
     "Dual", "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
-    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "reshape", "cos", "cosh", "divide", "dot", "exp",
+    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "reshape", "stack", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
 ]

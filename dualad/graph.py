@@ -30,7 +30,7 @@ import numpy as np
 from .errors import DualadError
 from .mathns import is_symbolic
 from .overload import Overloaded
-from .primitives import Primitive
+from .primitives import OVERLOADED_TYPES, Primitive
 from .shapes import shape_of
 
 
@@ -225,6 +225,11 @@ class Var(Overloaded):
         return x.value if isinstance(x, Var) else x
 
     __hash__ = object.__hash__
+
+
+# Evaluating any primitive on a Var builds a node: this is how rules run on Vars when a
+# derivative is itself differentiated (transforms nested inside a trace).
+OVERLOADED_TYPES[Var] = Var._apply
 
 
 def as_node(x):

@@ -12,6 +12,7 @@ Examples
 """
 
 from . import overload
+from .errors import DualadError, ShapeMismatchError
 from .graph import Var, apply_primitive
 from .primitives import REGISTRY
 
@@ -394,3 +395,34 @@ def broadcast_to(x, shape):
     [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
     """
     return apply_primitive(_P["broadcast_to"], x, shape=overload.shape_param(shape))
+
+
+def stack(values, axis=0):
+    """Join values of one shape along a new axis (a composite: one scatter per value).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> x = ad.Var(2.0)
+    >>> y = ad.stack([x, x * x, 3.0])
+    >>> y.value.tolist()
+    [2.0, 4.0, 3.0]
+    >>> ad.jacobian(lambda x: ad.stack([x, x * x]))(3.0).tolist()
+    [1.0, 6.0]
+    """
+    values = list(values)
+    if not values:
+        raise DualadError("stack: needs at least one value")
+    shapes = {overload.shape_of(Var._plain(v)) for v in values}
+    if len(shapes) != 1:
+        raise ShapeMismatchError(f"stack: all values must have the same shape, got "
+                                 f"{' and '.join(str(s) for s in sorted(shapes))}")
+    (shape,) = shapes
+    axis = axis % (len(shape) + 1)
+    out_shape = shape[:axis] + (len(values),) + shape[axis:]
+    total = None
+    for i, value in enumerate(values):
+        index = (slice(None),) * axis + (i,)
+        term = apply_primitive(_P["scatter_add"], value, shape=out_shape, index=index)
+        total = term if total is None else total + term
+    return total

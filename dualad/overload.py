@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import DualadError
 from .primitives import REGISTRY
-from .shapes import shape_of
+from .shapes import as_index, shape_of  # noqa: F401 (shape_of is used by ops)
 
 #: numpy ufunc -> the registry primitive it stands for (np.abs is np.absolute, and so on).
 UFUNC_PRIMITIVES = {prim.numpy: prim for prim in REGISTRY.values()
@@ -174,6 +174,19 @@ class Overloaded:
     def dot(self, other):
         """Dot product with ``other``."""
         return dot(self._apply, self, other, self._plain)
+
+    def __getitem__(self, index):
+        return self._apply(_P["getitem"], (self,), {"index": as_index(index)})
+
+    def __len__(self):
+        shape = self.shape
+        if not shape:
+            raise TypeError(f"len() of a scalar {type(self).__name__}")
+        return shape[0]
+
+    def __iter__(self):
+        # unpacking (a, b, c = x) indexes one element at a time
+        return (self[i] for i in range(len(self)))
 
     # numpy protocols: np.sin(x), np.add(x, 1), array + x, np.sum(x), np.dot(a, x), ...
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):

@@ -52,7 +52,7 @@ import sympy as sp
 
 from .errors import ShapeMismatchError
 from .mathns import MATH, SYMPY, as_float, namespace_for
-from .shapes import broadcast_shapes, shape_of, unbroadcast
+from .shapes import batched_index, broadcast_shapes, shape_of, unbroadcast
 
 REALS = sp.S.Reals
 POSITIVE = sp.Interval.open(0, sp.oo)
@@ -130,6 +130,9 @@ class Primitive:
             broadcast_shapes(self.name, *(shape_of(a) for a in args))
         try:
             return as_float(self.numpy(*args, **params))
+        except IndexError as err:
+            raise ShapeMismatchError(f"{self.name}: {err} (value of shape "
+                                     f"{shape_of(args[0])})") from None
         except ValueError as err:
             shapes = " and ".join(str(shape_of(a)) for a in args)
             raise ShapeMismatchError(f"{self.name}: operands with shapes {shapes} "
@@ -471,6 +474,47 @@ def _matmul_vjp(m, g, inputs, out, batch):
     return a_bar, b_bar
 
 
+def _getitem(x, index=()):
+    return x[index]
+
+
+def _scatter_add(g, shape=(), index=()):
+    """zeros(shape) with ``g`` added at ``index`` (repeated indices add up)."""
+    dtype = object if getattr(g, "dtype", None) == object else np.result_type(g, float)
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+def _getitem_jvp(m, tangents, inputs, out, batch, index=()):
+    # indexing is linear: d(x[i]) = dx[i]
+    return _apply_op("getitem", tangents[0], index=batched_index(index, batch))
+
+
+def _getitem_vjp(m, g, inputs, out, batch, index=()):
+    # each selected x_i gets the adjoint of its place in the output; the rest get 0
+    shape = shape_of(g)[:batch] + shape_of(inputs[0])
+    return (_apply_op("scatter_add", g, shape=shape, index=batched_index(index, batch)),)
+
+
+def _scatter_add_jvp(m, tangents, inputs, out, batch, shape=(), index=()):
+    # linear: scatter the tangent the same way
+    t = tangents[0]
+    return _apply_op("scatter_add", t, shape=shape_of(t)[:batch] + tuple(shape),
+                    index=batched_index(index, batch))
+
+
+def _scatter_add_vjp(m, g, inputs, out, batch, shape=(), index=()):
+    # the adjoint of a scatter is a gather
+    return (_apply_op("getitem", g, index=batched_index(index, batch)),)
+
+
+def _apply_op(name, *args, **params):
+    """Apply registry op ``name`` to values of any kind (arrays, Vars, Duals, sympy arrays):
+    how a rule uses another structural op that has no numpy function Vars could intercept."""
+    return REGISTRY[name].evaluate(*args, **params)
+
+
 def _matrix_product_symbolic(a, b):
     return np.matmul(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
 
@@ -518,4 +562,13 @@ register(Primitive(
     # For vectors and matrices dot is matmul, so it shares matmul's rules.
     name="dot", numpy=_dot_numpy, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp,
     sympy=_matrix_product_symbolic,
+))
+register(Primitive(
+    name="getitem", numpy=_getitem, nin=1, jvp=_getitem_jvp, vjp=_getitem_vjp,
+    sympy=lambda x, index=(): np.asarray(x, dtype=object)[index],
+))
+register(Primitive(
+    # The adjoint of indexing: scatter g into zeros of the indexed value's shape.
+    name="scatter_add", numpy=_scatter_add, nin=1, jvp=_scatter_add_jvp, vjp=_scatter_add_vjp,
+    sympy=lambda g, shape=(), index=(): _scatter_add(np.asarray(g, dtype=object), shape, index),
 ))

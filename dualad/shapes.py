@@ -98,3 +98,41 @@ def align_tangent(tangent, ndim, batch):
     if missing <= 0:
         return tangent
     return np.reshape(tangent, shape[:1] + (1,) * missing + shape[1:])
+
+
+def as_index(index):
+    """An indexing key as a tuple, checked: ints, slices, ``None``, ``...`` and integer or
+    boolean arrays are allowed (numpy's basic and advanced indexing).
+
+    Examples
+    --------
+    >>> from dualad.shapes import as_index
+    >>> as_index(0), as_index((slice(1, None), [0, 2]))
+    ((0,), (slice(1, None, None), array([0, 2])))
+    """
+    key = index if isinstance(index, tuple) else (index,)
+    checked = []
+    for part in key:
+        if part is None or part is Ellipsis or isinstance(part, slice):
+            checked.append(part)
+        elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
+            checked.append(int(part))
+        else:
+            array = np.asarray(part)
+            if array.dtype.kind not in "biu":
+                raise ShapeMismatchError(f"getitem: index {part!r} is not an integer, a slice, "
+                                         "None, ... or an integer or boolean array")
+            checked.append(array)
+    return tuple(checked)
+
+
+def batched_index(index, batch):
+    """``index`` for a value that carries ``batch`` leading axes in front.
+
+    Examples
+    --------
+    >>> from dualad.shapes import batched_index
+    >>> batched_index((0,), 1)
+    (slice(None, None, None), 0)
+    """
+    return (slice(None),) * batch + tuple(index)

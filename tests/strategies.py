@@ -69,7 +69,8 @@ UNIT_UNARY = ["arcsin", "arccos"]                  # fed through 0.9 * tanh(.)
 BINARY = ["add", "subtract", "multiply"]
 
 
-STRUCTURAL_STEPS = ["sum", "mean", "dot", "matmul", "transpose", "reshape", "broadcast_to"]
+STRUCTURAL_STEPS = ["sum", "mean", "dot", "matmul", "transpose", "reshape", "broadcast_to",
+                    "getitem"]
 MATRIX = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [-0.2, 0.3, 0.7]])
 
 
@@ -139,6 +140,8 @@ def build_program(lib, n_inputs, steps, inputs):
             r = lib.matmul(lib.transpose(lib.multiply(lib.reshape(x, (3, 1)), y)), lib.sin(x))
         elif op == "reshape":
             r = lib.reshape(lib.reshape(x, (1, 3)) * 2.0, (3,))
+        elif op == "getitem":   # indexing, and stack (built from scatter_add)
+            r = lib.stack([x[2] * y[0], x[0], lib.sin(x[1:2])[0]])
         elif op == "broadcast_to":
             r = lib.sum(lib.broadcast_to(x, (2, 3)), axis=0)
         else:

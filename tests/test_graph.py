@@ -284,3 +284,24 @@ def test_symbolic_values_flow_through_the_same_rules():
     values = ValueEvaluator(graph).run([s])
     adjoints = ReverseEvaluator(graph).run(values, [sp.S.One])
     assert sp.simplify(adjoints[0] - sp.diff(sp.sin(s) * s, s)) == 0
+
+
+def test_indexing_unpacking_and_stack_build_differentiable_graphs():
+    x = ad.Var(np.array([1.0, 2.0, 3.0]))
+    a, b, c = x
+    y = ad.stack([a * b, ad.sin(c), x[np.array([0, 0])].sum()])
+    ad.sum(y * np.array([1.0, 2.0, 3.0])).backward()
+    # hand-derived: d/dx0 = x1 + 3*2, d/dx1 = x0, d/dx2 = 2 cos x2
+    np.testing.assert_allclose(x.deriv, [2.0 + 6.0, 1.0, 2 * np.cos(3.0)])
+
+
+def test_bad_indices_raise_dualad_errors():
+    x = ad.Var(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ad.ShapeMismatchError, match=r"getitem: .*out of bounds.*\(3,\)"):
+        x[5]
+    with pytest.raises(ad.ShapeMismatchError, match="getitem: index 1.5"):
+        x[1.5]
+    with pytest.raises(ad.ShapeMismatchError, match=r"stack: .*\(\) and \(3,\)"):
+        ad.stack([x, ad.Var(1.0)])
+    with pytest.raises(TypeError):
+        len(ad.Var(1.0))
