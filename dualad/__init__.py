@@ -14,6 +14,7 @@ Examples
 
 from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
 from .graph import Graph, Var, topological_order, trace
+from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
 from .parse import parse
 from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp, expm1, log,
                   log1p, matmul, maximum, mean, minimum, multiply, negative, power, sin, sinh,
@@ -24,7 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
-    "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
+    "Graph", "Var", "topological_order", "trace", "parse", "compile", "CompiledFunction", "REGISTRY", "Primitive", "register",
     "abs", "add", "arccos", "arcsin", "arctan", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
