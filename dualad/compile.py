@@ -39,6 +39,7 @@ import linecache
 import math
 import numbers
 import re
+import weakref
 
 import numpy as np
 
@@ -628,6 +629,11 @@ def _floats_of(result):
     return as_float(result)
 
 
+def _forget_sources(filenames):
+    for filename in filenames:
+        linecache.cache.pop(filename, None)
+
+
 def _reraise(name, *args):
     raise  # noqa: PLE0704  (called from an except block: re-raises what numpy raised)
 
@@ -715,6 +721,8 @@ class CompiledFunction:
         # value_and_grad is compiled now; primal and jvp on first use (Python's compiler is
         # most of the cost on a large graph: about 7 us per generated line).
         self._primal = self._jvp = self._value_and_grad = None
+        self._filenames = []
+        weakref.finalize(self, _forget_sources, self._filenames)
         if self._grad_problem is None:
             self._value_and_grad = self._load("value_and_grad")
             if self.scalar:
@@ -725,8 +733,10 @@ class CompiledFunction:
         """Compile one generated function and run its definition in both namespaces."""
         source = self._sources[name]
         filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
-        # Registered so tracebacks and inspect show the generated lines.
+        # Registered so tracebacks and inspect show the generated lines (until this object
+        # is collected: see _forget_sources).
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        self._filenames.append(filename)
         with _collector_paused():
             code = builtins.compile(source, filename, "exec")
         exec(code, self._runtime.fast)      # our own generated text, never user input
