@@ -1,10 +1,12 @@
 """A chain of sin of depth N: time per node for each sweep, and bytes per node held.
 
 Run by hand:  python benchmarks/chain.py [N]      (default N = 1,000,000)
+``benchmarks/run.py`` runs the same measurement as one section of its table.
 
-Prints the seconds per node to build the chain, sort it, run ``forward()`` and run
-``backward()``, and, from ``tracemalloc``, the bytes per node held by the built graph and the
-peak bytes per node during ``forward()`` + ``backward()``.
+Prints the seconds per node to build the chain, sort it, run ``forward()`` (values),
+``backward()`` (reverse mode) and a ``ForwardEvaluator`` sweep (forward mode), and, from
+``tracemalloc``, the bytes per node held by the built graph and the peak bytes per node during
+``forward()`` + ``backward()``.
 """
 
 import gc
@@ -16,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 import dualad as ad  # noqa: E402
+from dualad.evaluators import ForwardEvaluator  # noqa: E402
 
 
 def build_chain(depth):
@@ -26,7 +29,8 @@ def build_chain(depth):
     return x, y
 
 
-def main(depth=1_000_000):
+def measure(depth=1_000_000):
+    """Seconds per node for each sweep and bytes per node, as a dict."""
     gc.collect()
     tracemalloc.start()
     start_bytes = tracemalloc.get_traced_memory()[0]
@@ -37,11 +41,8 @@ def main(depth=1_000_000):
     t2 = time.perf_counter()
     held = tracemalloc.get_traced_memory()[0] - start_bytes
     tracemalloc.reset_peak()
-    t3 = time.perf_counter()
     y.forward()
-    t4 = time.perf_counter()
     y.backward()
-    t5 = time.perf_counter()
     peak = tracemalloc.get_traced_memory()[1] - start_bytes
     tracemalloc.stop()
 
@@ -51,18 +52,25 @@ def main(depth=1_000_000):
     t7 = time.perf_counter()
     y.backward()
     t8 = time.perf_counter()
+    graph = y._facade_graph()
+    _, tangents = ForwardEvaluator(graph).run([0.5], [1.0])
+    t9 = time.perf_counter()
+    assert abs(x.deriv) < 1.0 and abs(tangents[-1] - x.deriv) <= 1e-9 * abs(x.deriv)
+    return {"build": (t1 - t0) / depth, "sort + first sweep": (t2 - t1) / depth,
+            "forward() values": (t7 - t6) / depth, "backward() reverse": (t8 - t7) / depth,
+            "ForwardEvaluator": (t9 - t8) / depth, "held bytes": held / depth,
+            "peak bytes": peak / depth}
 
-    per = 1e6 / depth
+
+def main(depth=1_000_000):
+    result = measure(depth)
     print(f"chain of sin, depth {depth:,}")
-    print(f"  build nodes         {(t1 - t0) * per:8.3f} us/node")
-    print(f"  sort + first sweep  {(t2 - t1) * per:8.3f} us/node")
-    print(f"  forward()           {(t7 - t6) * per:8.3f} us/node")
-    print(f"  backward()          {(t8 - t7) * per:8.3f} us/node")
-    print(f"  held after build    {held / depth:8.1f} bytes/node")
-    print(f"  peak in fwd + bwd   {peak / depth:8.1f} bytes/node (tracemalloc, above baseline)")
-    print(f"  (with tracemalloc on: forward {(t4 - t3) * per:.3f}, backward "
-          f"{(t5 - t4) * per:.3f} us/node)")
-    assert abs(x.deriv) < 1.0
+    for key in ("build", "sort + first sweep", "forward() values", "backward() reverse",
+                "ForwardEvaluator"):
+        print(f"  {key:<20} {result[key] * 1e6:8.3f} us/node")
+    print(f"  held after build     {result['held bytes']:8.1f} bytes/node")
+    print(f"  peak in fwd + bwd    {result['peak bytes']:8.1f} bytes/node "
+          "(tracemalloc, above baseline)")
 
 
 if __name__ == "__main__":

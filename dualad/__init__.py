@@ -13,10 +13,11 @@ Examples
 """
 
 from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
+from .graph import Graph, Var, topological_order, trace
+from .dual import Dual
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
-from .dual import Dual
-from .graph import Graph, Var, topological_order, trace
+from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
 from .parse import parse
 from .ops import (abs, add, arccos, arcsin, arctan, broadcast_to, cos, cosh, divide, dot, exp,
                   expm1, log, log1p, matmul, maximum, mean, minimum, multiply, negative, power,
@@ -26,10 +27,18 @@ from .primitives import REGISTRY, Primitive, register
 __version__ = "0.1.0"
 
 __all__ = [
+    # graphs
+    "Var", "Graph", "trace", "parse", "topological_order", "Dual",
+    # transforms
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
+    "compile", "CompiledFunction",
+    # the registry
+    "REGISTRY", "Primitive", "register",
+    # errors
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
-    "Dual", "Graph", "Var", "topological_order", "trace", "parse", "REGISTRY", "Primitive", "register",
-    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "reshape", "stack", "cos", "cosh", "divide", "dot", "exp",
-    "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
-    "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
+    # operations
+    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "cos", "cosh", "divide", "dot",
+    "exp", "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply",
+    "negative", "power", "reshape", "sin", "sinh", "sqrt", "square", "stack", "subtract", "sum",
+    "tan", "tanh", "transpose",
 ]

@@ -1,0 +1,671 @@
+"""dualad's benchmark suite: one command, one table, everything measured in the same run.
+
+Run by hand from a checkout:
+
+    python benchmarks/run.py            # the full table (several minutes)
+    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about a minute)
+
+Sections (each prints medians and ratios to a reference measured beside it):
+
+1. the seed step (value and dv7/dw, then update w);
+2. a random scalar DAG of add/mul/tanh/exp with 10 inputs and one output, at 1,000 and
+   10,000 nodes (value + full gradient), per node;
+3. f(x) = sum(sin(x) exp(-x^2) + x^3) on 10^6 float64: value_and_grad time / f time;
+4. Jacobians of tanh(W @ x) for (n, m) over {1, 10, 100, 1000}^2: forward mode with all n
+   directions in one sweep, n single-direction sweeps, and reverse mode;
+5. a chain of sin of depth 10^6: time per node per mode and bytes per node;
+6. verify on a 1,000-node random graph (once ``dualad.verify`` exists).
+
+micrograd, autograd, torch (CPU) and jax run beside dualad when installed (``pip install
+".[bench]"`` brings the light ones); absent ones are skipped with a note. A last table lists
+the performance targets with the figure measured for each.
+"""
+
+import argparse
+import gc
+import importlib.metadata
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import sympy as sp  # noqa: E402
+
+import dualad as ad  # noqa: E402
+from dualad.evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator  # noqa: E402
+
+import chain  # noqa: E402
+
+QUICK = False
+TARGETS = []          # (target, measured text, met: True/False/None)
+NOTES = []
+
+
+# ---- timing and printing ----
+
+def median_seconds(fn, budget=None, repeat=None):
+    """Median seconds per call of ``fn()``: ``repeat`` trials of enough calls to fill
+    ``budget`` seconds each (after one warm-up call)."""
+    budget = budget or (0.05 if QUICK else 0.2)
+    repeat = repeat or (3 if QUICK else 7)
+    fn()
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    number = max(1, int(budget / once))
+    trials = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        trials.append((time.perf_counter() - start) / number)
+    return statistics.median(trials)
+
+
+def optional(name):
+    """Import a competitor, or None with a note."""
+    try:
+        module = __import__(name)
+    except Exception as err:     # not installed, or broken: skipped, not fatal
+        NOTES.append(f"{name}: not installed ({type(err).__name__}), skipped")
+        return None
+    return module
+
+
+def fmt_time(seconds):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:8.3f} {unit}"
+    return f"{seconds / 1e-9:8.3f} ns"
+
+
+def table(title, rows, reference=None, unit="per call"):
+    """Print rows (name, seconds or None, note); ratios are to the row named ``reference``."""
+    print(f"\n== {title} ==")
+    ref = dict((r[0], r[1]) for r in rows).get(reference)
+    header = f"ratio to {reference}" if ref else ""
+    print(f"  {'':<44} {'median ' + unit:>16}  {header}")
+    for name, seconds, note in rows:
+        if seconds is None:
+            print(f"  {name:<44} {'-':>16}  {note}")
+            continue
+        ratio = f"{seconds / ref:10.2f}x" if ref else ""
+        print(f"  {name:<44} {fmt_time(seconds):>16}  {ratio}  {note}".rstrip())
+
+
+def target(text, measured, met):
+    TARGETS.append((text, measured, met))
+
+
+# ---- 1. the seed step ----
+
+def seed_expression(lib, x, w):
+    v1 = lib.multiply(x, w)
+    v2 = lib.sin(v1)
+    v3 = lib.add(v1, v2)
+    v4 = lib.square(v2)
+    v5 = lib.exp(v3)
+    v6 = lib.multiply(v4, w)
+    return lib.add(v5, v6)
+
+
+class MicrogradOps:
+    """micrograd's Value has +, *, ** and relu; sin, exp and tanh are added its own way."""
+
+    def __init__(self, Value):
+        self.Value = Value
+
+    def _unary(self, x, value, local):
+        out = self.Value(value, (x,), "f")
+
+        def _backward():
+            x.grad += local * out.grad
+        out._backward = _backward
+        return out
+
+    def sin(self, x):
+        return self._unary(x, math.sin(x.data), math.cos(x.data))
+
+    def exp(self, x):
+        e = math.exp(x.data)
+        return self._unary(x, e, e)
+
+    def tanh(self, x):
+        t = math.tanh(x.data)
+        return self._unary(x, t, 1 - t * t)
+
+    @staticmethod
+    def add(a, b):
+        return a + b
+
+    @staticmethod
+    def multiply(a, b):
+        return a * b
+
+    @staticmethod
+    def square(a):
+        return a * a
+
+
+def bench_seed():
+    rows = []
+    lr = 0.1
+    x0, w0 = 1.0, 4.0
+
+    # dualad: the seed's own loop
+    from dualad.demo import seed_graph
+    x, w, v7 = seed_graph(x0, w0)
+
+    def facade_step():
+        v7.forward()
+        v7.backward()
+        w.value = w0 - lr * w.deriv   # reset-free: always the same point
+    rows.append(("dualad Var.forward()/backward()", median_seconds(facade_step), ""))
+
+    compiled = ad.compile(lambda x, w: seed_expression(ad, x, w), x0, w0, argnums=1)
+    vag = compiled.value_and_grad
+
+    def compiled_step():
+        value, dw = vag(x0, w0)
+        return w0 - lr * dw
+    rows.append(("dualad ad.compile value_and_grad", median_seconds(compiled_step), ""))
+
+    xs, ws = sp.symbols("x w")
+    v1 = xs * ws
+    v2 = sp.sin(v1)
+    expr = sp.exp(v1 + v2) + v2**2 * ws
+    lam = sp.lambdify((xs, ws), [expr, sp.diff(expr, ws)], modules="math", cse=True)
+
+    def sympy_step():
+        value, dw = lam(x0, w0)
+        return w0 - lr * dw
+    rows.append(("sympy lambdify(cse=True), math", median_seconds(sympy_step), ""))
+
+    micrograd = optional("micrograd")
+    if micrograd:
+        from micrograd.engine import Value
+        ops = MicrogradOps(Value)
+
+        def micrograd_step():
+            xv, wv = Value(x0), Value(w0)
+            out = seed_expression(ops, xv, wv)
+            out.backward()
+            return w0 - lr * wv.grad
+        rows.append(("micrograd (build + backward)", median_seconds(micrograd_step), ""))
+
+    torch = optional("torch")
+    if torch:
+        torch.set_num_threads(1)
+        xt = torch.tensor(x0, dtype=torch.float64)
+        wt = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+
+        def torch_step():
+            out = seed_expression(torch, xt, wt)
+            (dw,) = torch.autograd.grad(out, wt)
+            return w0 - lr * dw.item()
+        rows.append(("torch eager", median_seconds(torch_step), "1 thread"))
+
+    autograd = optional("autograd")
+    if autograd:
+        import autograd.numpy as anp
+        avg = autograd.value_and_grad(lambda x, w: seed_expression(anp, x, w), 1)
+
+        def autograd_step():
+            value, dw = avg(x0, w0)
+            return w0 - lr * dw
+        rows.append(("autograd", median_seconds(autograd_step), ""))
+
+    jax = optional("jax")
+    if jax:
+        import jax.numpy as jnp
+        jvag = jax.jit(jax.value_and_grad(lambda x, w: seed_expression(jnp, x, w), 1))
+
+        def jax_step():
+            value, dw = jvag(x0, w0)
+            return w0 - lr * float(dw)
+        rows.append(("jax.jit(value_and_grad)", median_seconds(jax_step), ""))
+
+    table("1. seed step: v7 and dv7/dw at x = 1, w = 4, then update w", rows,
+          reference="sympy lambdify(cse=True), math")
+    times = {name: t for name, t, _ in rows}
+    ratio = times["dualad ad.compile value_and_grad"] / times["sympy lambdify(cse=True), math"]
+    target("seed step via ad.compile <= 2x sympy lambdify(cse=True)", f"{ratio:.2f}x",
+           ratio <= 2)
+    if "torch eager" in times:
+        ratio = times["dualad Var.forward()/backward()"] / times["torch eager"]
+        target("seed step via Var.forward()/backward() <= 1/3 torch eager", f"{ratio:.2f}x",
+               ratio <= 1 / 3)
+
+
+# ---- 2. the random scalar DAG ----
+
+def random_dag(n_nodes, n_inputs=10, seed=0):
+    """A random DAG of add/multiply/tanh/exp: (input values, steps) with about ``n_nodes``
+    nodes, every one of them reaching the single output.
+
+    Each step takes its operands uniformly from all earlier nodes (an operation that would
+    leave [-10, 10] is replaced by tanh, so values stay finite); the output is a balanced sum of
+    the nodes nothing else uses. Steps are (op, a, b) with indices into the list of values.
+    """
+    rng = random.Random(seed)
+    values = [rng.uniform(-1, 1) for _ in range(n_inputs)]
+    inputs = list(values)
+    used = [False] * n_inputs
+    unused = n_inputs
+    steps = []
+    while len(values) + unused - 1 < n_nodes:
+        op = rng.choice(("add", "multiply", "tanh", "exp"))
+        a, b = rng.randrange(len(values)), rng.randrange(len(values))
+        value = {"add": lambda: values[a] + values[b], "multiply": lambda: values[a] * values[b],
+                 "tanh": lambda: math.tanh(values[a]), "exp": lambda: math.exp(values[a])}[op]()
+        if not abs(value) < 10:
+            op, value = "tanh", math.tanh(values[a])
+        steps.append((op, a, b))
+        values.append(value)
+        used.append(False)
+        unused += 1
+        for i in ((a, b) if op in ("add", "multiply") else (a,)):
+            if not used[i]:
+                used[i] = True
+                unused -= 1
+    pool = [i for i, u in enumerate(used) if not u]
+    while len(pool) > 1:
+        paired = []
+        for i in range(0, len(pool) - 1, 2):
+            steps.append(("add", pool[i], pool[i + 1]))
+            values.append(values[pool[i]] + values[pool[i + 1]])
+            paired.append(len(values) - 1)
+        pool = paired + pool[len(pool) - len(pool) % 2:]
+    return inputs, steps
+
+
+def run_dag(lib, steps, inputs):
+    """Evaluate the DAG with ``lib``'s add/multiply/tanh/exp; returns the output."""
+    values = list(inputs)
+    append = values.append
+    for op, a, b in steps:
+        if op == "add":
+            append(lib.add(values[a], values[b]))
+        elif op == "multiply":
+            append(lib.multiply(values[a], values[b]))
+        else:
+            append(getattr(lib, op)(values[a]))
+    return values[-1]
+
+
+def hand_written_source(n_inputs, steps):
+    """Straight-line Python as a person would generate it: values with math functions, then
+    adjoints initialised to 0.0 and accumulated with +=, one line per local partial."""
+    args = ", ".join(f"x{i}" for i in range(n_inputs))
+    lines = [f"def f({args}):"]
+    names = [f"x{i}" for i in range(n_inputs)]
+    for k, (op, a, b) in enumerate(steps):
+        name = f"t{k}"
+        expr = {"add": f"{names[a]} + {names[b]}", "multiply": f"{names[a]} * {names[b]}",
+                "tanh": f"tanh({names[a]})", "exp": f"exp({names[a]})"}[op]
+        lines.append(f"    {name} = {expr}")
+        names.append(name)
+    lines += [f"    g{n} = 0.0" for n in names[:-1]]
+    lines.append(f"    g{names[-1]} = 1.0")
+    for k in reversed(range(len(steps))):
+        op, a, b = steps[k]
+        out, ia, ib = names[n_inputs + k], names[a], names[b]
+        if op == "add":
+            lines += [f"    g{ia} += g{out}", f"    g{ib} += g{out}"]
+        elif op == "multiply":
+            lines += [f"    g{ia} += {ib} * g{out}", f"    g{ib} += {ia} * g{out}"]
+        elif op == "tanh":
+            lines.append(f"    g{ia} += (1.0 - {out} * {out}) * g{out}")
+        else:
+            lines.append(f"    g{ia} += {out} * g{out}")
+    grads = ", ".join(f"g{n}" for n in names[:n_inputs])
+    lines.append(f"    return {names[-1]}, ({grads})")
+    return "\n".join(lines) + "\n"
+
+
+def bench_dag(n_nodes, competitors):
+    inputs, steps = random_dag(n_nodes)
+    n_inputs = len(inputs)
+    graph = ad.trace(lambda *xs: run_dag(ad, steps, xs), *inputs)
+    nodes = len(graph)
+    rows = []
+    per = 1.0 / nodes
+
+    start = time.perf_counter()
+    namespace = {"tanh": math.tanh, "exp": math.exp}
+    exec(compile(hand_written_source(n_inputs, steps), "<hand-written>", "exec"), namespace)
+    hand = namespace["f"]
+    hand_compile = time.perf_counter() - start
+    reference_value, reference_grads = hand(*inputs)
+    t_hand = median_seconds(lambda: hand(*inputs)) * per
+    rows.append(("hand-generated straight-line Python", t_hand,
+                 f"generated + compiled in {hand_compile:.2f} s"))
+
+    start = time.perf_counter()
+    compiled = ad.compile(graph, *inputs, argnums=tuple(range(n_inputs)))
+    compile_time = time.perf_counter() - start
+    value, grads = compiled.value_and_grad(*inputs)
+    assert abs(value - reference_value) <= 1e-9 * abs(reference_value)
+    assert np.allclose(grads, reference_grads, rtol=1e-9)
+    t_compiled = median_seconds(lambda: compiled.value_and_grad(*inputs)) * per
+    rows.append(("dualad ad.compile value_and_grad", t_compiled,
+                 f"ad.compile took {compile_time:.2f} s"))
+
+    def interpreted():
+        values = ValueEvaluator(graph).run(inputs)
+        return ReverseEvaluator(graph).run(values, [1.0])
+    adjoints = interpreted()
+    assert np.allclose([adjoints[p] for p in graph.input_positions], reference_grads, rtol=1e-9)
+    t_interp = median_seconds(interpreted, repeat=3) * per
+    rows.append(("dualad interpreted (Value + ReverseEvaluator)", t_interp,
+                 "re-evaluating a traced Graph"))
+
+    if competitors.get("micrograd"):
+        from micrograd.engine import Value
+        ops = MicrogradOps(Value)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
+
+        def micrograd_run():
+            xs = [Value(v) for v in inputs]
+            out = run_dag(ops, steps, xs)
+            out.backward()
+            return [x.grad for x in xs]
+        assert np.allclose(micrograd_run(), reference_grads, rtol=1e-9)
+        rows.append(("micrograd (build + backward)", median_seconds(micrograd_run, repeat=3)
+                     * per, "tanh/exp added micrograd's way"))
+    t_micro = rows[-1][1] if rows[-1][0].startswith("micrograd") else None
+
+    if competitors.get("autograd"):
+        import autograd
+        import autograd.numpy as anp
+        avg = autograd.value_and_grad(lambda xs: run_dag(anp, steps, xs))
+        rows.append(("autograd", median_seconds(lambda: avg(list(inputs)), repeat=3) * per, ""))
+
+    if competitors.get("torch"):
+        torch = competitors["torch"]
+
+        def torch_run():
+            xs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in inputs]
+            out = run_dag(torch, steps, xs)
+            return torch.autograd.grad(out, xs)
+        rows.append(("torch eager", median_seconds(torch_run, budget=0.1, repeat=3) * per,
+                     "1 thread"))
+
+    if competitors.get("jax"):
+        jax = competitors["jax"]
+        import jax.numpy as jnp
+        if nodes <= 1_000 or not QUICK and "--slow" in sys.argv:
+            fn = jax.jit(jax.value_and_grad(lambda xs: run_dag(jnp, steps, xs)))
+            xs = [float(v) for v in inputs]
+            start = time.perf_counter()
+            jax.block_until_ready(fn(xs))
+            jit_time = time.perf_counter() - start
+            rows.append(("jax.jit(value_and_grad)",
+                         median_seconds(lambda: jax.block_until_ready(fn(xs)), repeat=3) * per,
+                         f"jit compile took {jit_time:.1f} s"))
+        else:
+            rows.append(("jax.jit(value_and_grad)", None,
+                         "skipped: compiling takes minutes at this size (--slow runs it)"))
+
+    table(f"2. random scalar DAG, {nodes:,} nodes, 10 inputs: value + full gradient", rows,
+          reference="hand-generated straight-line Python", unit="per node")
+    if n_nodes == 10_000:
+        ratio = t_compiled / t_hand
+        target("random DAG 10,000 nodes: compiled <= 1.5x hand-generated straight-line code",
+               f"{ratio:.2f}x", ratio <= 1.5)
+        target("random DAG 10,000 nodes: ad.compile time <= 0.5 s", f"{compile_time:.2f} s",
+               compile_time <= 0.5)
+        if t_micro:
+            ratio = t_interp / t_micro
+            target("random DAG 10,000 nodes: interpreted <= 0.5x micrograd per node",
+                   f"{ratio:.2f}x", ratio <= 0.5)
+
+
+# ---- 3. arrays ----
+
+def bench_arrays(competitors):
+    n = 10**5 if QUICK else 10**6
+    x = np.random.default_rng(0).uniform(-2, 2, size=n)
+
+    def f_numpy(x):
+        return np.sum(np.sin(x) * np.exp(-x**2) + x**3)
+
+    def vag_numpy(x):
+        s, e = np.sin(x), np.exp(-x**2)
+        value = np.sum(s * e + x**3)
+        return value, np.cos(x) * e - 2 * x * s * e + 3 * x**2
+
+    def f_dualad(x, lib=ad):
+        return lib.sum(lib.sin(x) * lib.exp(-x**2) + x**3)
+
+    t_f = median_seconds(lambda: f_numpy(x), repeat=5)
+    rows = [("f in plain numpy (the denominator)", t_f, "")]
+
+    def add(name, fn, note=""):
+        rows.append((name, median_seconds(fn, repeat=5), note))
+
+    add("hand-written numpy value and gradient", lambda: vag_numpy(x))
+    compiled = ad.compile(f_dualad, x)
+    value, grad = compiled.value_and_grad(x)
+    assert np.allclose(grad, vag_numpy(x)[1])
+    add("dualad ad.compile value_and_grad", lambda: compiled.value_and_grad(x))
+    graph = ad.trace(f_dualad, x)
+
+    def interpreted():
+        values = ValueEvaluator(graph).run([x])
+        return ReverseEvaluator(graph).run(values, [1.0])
+    add("dualad interpreted (Value + ReverseEvaluator)", interpreted)
+    if competitors.get("autograd"):
+        import autograd
+        import autograd.numpy as anp
+        add("autograd", lambda: autograd.value_and_grad(lambda x: f_dualad(x, anp))(x))
+    if competitors.get("torch"):
+        torch = competitors["torch"]
+        xt = torch.tensor(x)
+
+        def torch_run():
+            xv = xt.detach().requires_grad_(True)
+            out = torch.sum(torch.sin(xv) * torch.exp(-xv**2) + xv**3)
+            return out.item(), torch.autograd.grad(out, xv)[0].numpy()
+        add("torch eager", torch_run, "1 thread")
+    if competitors.get("jax"):
+        jax = competitors["jax"]
+        import jax.numpy as jnp
+        xj = jnp.asarray(x)
+        eager = jax.value_and_grad(lambda x: f_dualad(x, jnp))
+        add("jax eager value_and_grad", lambda: jax.block_until_ready(eager(xj)))
+        jitted = jax.jit(eager)
+        add("jax.jit(value_and_grad)", lambda: jax.block_until_ready(jitted(xj)))
+    print(f"\n(array length {n:,})", end="")
+    table("3. f(x) = sum(sin(x) exp(-x^2) + x^3): value_and_grad / f", rows,
+          reference="f in plain numpy (the denominator)")
+    ratio = dict((r[0], r[1]) for r in rows)["dualad ad.compile value_and_grad"] / t_f
+    target(f"arrays 10^{int(math.log10(n))}: compiled value_and_grad / f <= 2.5",
+           f"{ratio:.2f}", ratio <= 2.5)
+
+
+# ---- 4. Jacobians ----
+
+def bench_jacobians():
+    sizes = (1, 10, 100) if QUICK else (1, 10, 100, 1000)
+    rng = np.random.default_rng(0)
+    print("\n== 4. Jacobian of tanh(W @ x), W of shape (m, n): median seconds ==")
+    print("  forward-k: all n directions in one sweep (ForwardEvaluator(batch=1));"
+          " forward-1: n sweeps of one direction;\n  reverse-k: all m rows in one sweep "
+          "(ReverseEvaluator(batch=1)); 1-by-1/k = forward-1 / forward-k")
+    print(f"  {'n':>5} {'m':>5} {'forward-k':>12} {'forward-1':>12} {'1-by-1/k':>9} "
+          f"{'reverse-k':>12}  faster   rule 'forward when n < m' picks")
+    k100 = None
+    mismatches = []
+    for n in sizes:
+        for m in sizes:
+            W = rng.normal(size=(m, n)) / math.sqrt(n)
+            x = rng.normal(size=n)
+            graph = ad.trace(lambda x: ad.tanh(W @ x), x)
+            out, x_pos = graph.output_positions[0], graph.input_positions[0]
+            eye_n, eye_m = np.eye(n), np.eye(m)
+            forward_k = ForwardEvaluator(graph, batch=1)
+            forward_1 = ForwardEvaluator(graph)
+            columns = [eye_n[i] for i in range(n)]
+
+            def fwd_k():
+                return forward_k.run([x], [eye_n])[1][out]
+
+            def fwd_1():
+                return [forward_1.run([x], [c])[1][out] for c in columns]
+
+            def rev_k():
+                values = ValueEvaluator(graph).run([x])
+                return ReverseEvaluator(graph, batch=1).run(values, [eye_m])[x_pos]
+            jac_f = fwd_k().T
+            assert np.allclose(jac_f, rev_k()) and np.allclose(jac_f, np.array(fwd_1()).T)
+            t_k, t_1, t_r = (median_seconds(fn, budget=0.02 if QUICK else 0.1, repeat=3)
+                             for fn in (fwd_k, fwd_1, rev_k))
+            faster = "forward" if t_k < t_r else "reverse"
+            rule = "forward" if n < m else "reverse"
+            gap = max(t_k, t_r) / min(t_k, t_r)
+            flag = "" if rule == faster or gap <= 1.5 else f"  <- differs by {gap:.1f}x"
+            if flag:
+                mismatches.append((n, m))
+            print(f"  {n:>5} {m:>5} {fmt_time(t_k):>12} {fmt_time(t_1):>12} "
+                  f"{t_1 / t_k:8.1f}x {fmt_time(t_r):>12}  {faster:<8} {rule}{flag}")
+            if n == 100:
+                k100 = min(k100 or math.inf, t_1 / t_k)
+    target("Jacobians: forward k=100 in one sweep >= 5x faster than 100 sweeps (worst m)",
+           f"{k100:.1f}x", k100 >= 5)
+    target("Jacobians: the rule 'forward when n < m' picks the faster mode where they differ "
+           "by > 1.5x", "every cell" if not mismatches else f"misses {mismatches}",
+           None if not mismatches else False)
+    NOTES.append("jacobian(mode='auto') is not on this branch yet: section 4 shows which mode "
+                 "DESIGN.md's rule would pick")
+
+
+# ---- 5. the chain ----
+
+def bench_chain(competitors):
+    depth = 10**5 if QUICK else 10**6
+    result = chain.measure(depth)
+    print(f"\n== 5. chain of sin, depth {depth:,}: per node ==")
+    for key in ("build", "forward() values", "backward() reverse", "ForwardEvaluator"):
+        print(f"  dualad {key:<36} {fmt_time(result[key]):>16}")
+    print(f"  dualad held after build                {result['held bytes']:10.0f} bytes")
+    print(f"  dualad peak during forward + backward  {result['peak bytes']:10.0f} bytes")
+    small = 10**4 if QUICK else 10**5
+    if competitors.get("torch"):
+        torch = competitors["torch"]
+
+        def torch_chain():
+            x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+            y = x
+            for _ in range(small):
+                y = torch.sin(y)
+            return torch.autograd.grad(y, x)
+        print(f"  torch eager, depth {small:,}, build + backward "
+              f"{fmt_time(median_seconds(torch_chain, budget=0.01, repeat=3) / small):>16}")
+    if competitors.get("autograd"):
+        import autograd
+        import autograd.numpy as anp
+
+        def sin_chain(x):
+            for _ in range(small):
+                x = anp.sin(x)
+            return x
+        grad = autograd.grad(sin_chain)
+        print(f"  autograd, depth {small:,}, value + grad     "
+              f"{fmt_time(median_seconds(lambda: grad(0.5), budget=0.01, repeat=3) / small):>16}")
+    if competitors.get("micrograd"):
+        from micrograd.engine import Value
+        ops = MicrogradOps(Value)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(1000)
+        try:
+            y = x = Value(0.5)
+            for _ in range(small):
+                y = ops.sin(y)
+            y.backward()
+            outcome = "ran"
+        except RecursionError:
+            outcome = "RecursionError (its topological sort is recursive)"
+        finally:
+            sys.setrecursionlimit(limit)
+        print(f"  micrograd, depth {small:,}: {outcome}")
+    worst = max(result[k] for k in ("forward() values", "backward() reverse",
+                                     "ForwardEvaluator"))
+    target(f"chain depth 10^{int(math.log10(depth))}: <= 1 us per node per mode (interpreted)",
+           f"worst {worst * 1e6:.2f} us", worst <= 1e-6)
+    target("chain: <= 400 bytes per node held", f"{result['held bytes']:.0f} B held, "
+           f"{result['peak bytes']:.0f} B peak", result["held bytes"] <= 400)
+
+
+# ---- 6. verify ----
+
+def bench_verify():
+    print("\n== 6. verify on a 1,000-node random graph ==")
+    verify = getattr(ad, "verify", None)
+    if verify is None:
+        print("  not available: dualad.verify is not on this branch yet")
+        target("verify of a 1,000-node random graph <= 30 s", "not available", None)
+        return
+    inputs, steps = random_dag(1_000)
+    graph = ad.trace(lambda *xs: run_dag(ad, steps, xs), *inputs)
+    start = time.perf_counter()
+    report = verify(graph, *inputs)
+    seconds = time.perf_counter() - start
+    print(f"  ad.verify: {seconds:.2f} s, ok={report.ok}, proved={report.proved}, "
+          f"max_abs_error={report.max_abs_error:.2e}")
+    target("verify of a 1,000-node random graph <= 30 s", f"{seconds:.1f} s, ok={report.ok}",
+           seconds <= 30 and report.ok)
+
+
+def _version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def main(argv=None):
+    global QUICK
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    parser.add_argument("--slow", action="store_true",
+                        help="also jit the 10,000-node DAG with jax (takes minutes)")
+    parser.add_argument("--only", type=int, nargs="*", help="run only these sections (1-6)")
+    args = parser.parse_args(argv)
+    QUICK = args.quick
+    print(f"dualad {ad.__version__} benchmarks{' (--quick)' if QUICK else ''}: "
+          f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, sympy {sp.__version__}, {platform.machine()}, "
+          f"{os.cpu_count()} cores")
+    competitors = {name: optional(name) for name in ("micrograd", "autograd", "torch", "jax")}
+    if competitors["torch"]:
+        competitors["torch"].set_num_threads(1)
+    if competitors["jax"]:
+        competitors["jax"].config.update("jax_enable_x64", True)
+    versions = ", ".join(f"{name} {_version(name)}" for name, m in competitors.items() if m)
+    print(f"competitors: {versions or 'none installed'}")
+    sections = {1: bench_seed, 2: lambda: [bench_dag(n, competitors) for n in (1_000, 10_000)],
+                3: lambda: bench_arrays(competitors), 4: bench_jacobians,
+                5: lambda: bench_chain(competitors), 6: bench_verify}
+    for number, section in sections.items():
+        if not args.only or number in args.only:
+            section()
+    print("\n== targets ==")
+    for text, measured, met in TARGETS:
+        mark = {True: "met", False: "NOT MET", None: "-"}[met]
+        print(f"  {mark:<8} {text:<80} {measured}")
+    for note in NOTES:
+        print(f"  note: {note}")
+
+
+if __name__ == "__main__":
+    main()
