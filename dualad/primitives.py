@@ -25,8 +25,9 @@ jvp, vjp
     Structural ops only (``sum``, ``mean``, ``dot``, ``matmul``, ``transpose``), where a local
     partial would be a whole Jacobian. ``jvp(m, tangents, inputs, out, batch, **params)`` returns
     the output tangent (``tangents`` holds ``None`` for inputs without one);
-    ``vjp(m, out_bar, inputs, out, batch, **params)`` returns one adjoint per input, in that
-    input's shape. ``batch`` is 0, or 1 when tangents/adjoints carry a leading axis of several
+    ``vjp(m, out_bar, inputs, out, batch, needs=None, **params)`` returns one adjoint per
+    input, in that input's shape; ``needs[j]`` False means input j's adjoint is not wanted
+    (it may then be ``None``, and costs nothing). ``batch`` is 0, or 1 when tangents/adjoints carry a leading axis of several
     directions at once (vectorised modes).
 domain
     One sympy set per input where the op is smooth (``Interval.open(0, oo)`` for ``log``).
@@ -332,7 +333,7 @@ def _sum_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
                  keepdims=keepdims)
 
 
-def _sum_vjp(m, g, inputs, out, batch, axis=None, keepdims=False):
+def _sum_vjp(m, g, inputs, out, batch, axis=None, keepdims=False, needs=None):
     # each x_i contributed once to its sum: x_bar = out_bar broadcast back over summed axes
     shape = shape_of(inputs[0])
     g_shape = shape_of(g)
@@ -355,7 +356,7 @@ def _mean_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
     return _sum_jvp(m, tangents, inputs, out, batch, axis, keepdims) / _mean_count(inputs, out)
 
 
-def _mean_vjp(m, g, inputs, out, batch, axis=None, keepdims=False):
+def _mean_vjp(m, g, inputs, out, batch, axis=None, keepdims=False, needs=None):
     (x_bar,) = _sum_vjp(m, g, inputs, out, batch, axis, keepdims)
     return (x_bar / _mean_count(inputs, out),)
 
@@ -371,7 +372,7 @@ def _transpose_jvp(m, tangents, inputs, out, batch, axes=None):
     return m.transpose(tangents[0], _transpose_perm(axes, ndim, batch))
 
 
-def _transpose_vjp(m, g, inputs, out, batch, axes=None):
+def _transpose_vjp(m, g, inputs, out, batch, axes=None, needs=None):
     # x_bar = out_bar with the permutation undone
     ndim = len(shape_of(inputs[0]))
     perm = _transpose_perm(axes, ndim, batch)
@@ -384,7 +385,7 @@ def _reshape_jvp(m, tangents, inputs, out, batch, shape=None):
     return m.reshape(t, shape_of(t)[:batch] + shape_of(out))
 
 
-def _reshape_vjp(m, g, inputs, out, batch, shape=None):
+def _reshape_vjp(m, g, inputs, out, batch, shape=None, needs=None):
     return (m.reshape(g, shape_of(g)[:batch] + shape_of(inputs[0])),)
 
 
@@ -399,7 +400,7 @@ def _broadcast_to_jvp(m, tangents, inputs, out, batch, shape=None):
     return m.broadcast_to(t, t_shape[:batch] + shape_of(out))
 
 
-def _broadcast_to_vjp(m, g, inputs, out, batch, shape=None):
+def _broadcast_to_vjp(m, g, inputs, out, batch, shape=None, needs=None):
     # each x_i was copied to several places: x_bar sums the copies' adjoints
     return (unbroadcast(g, shape_of(inputs[0]), batch),)
 
@@ -433,6 +434,11 @@ def _swap_last(m, x):
 
 def _batched_matmul(m, a, b, batch_a, batch_b):
     """matmul(a, b) where either operand may carry a leading batch axis."""
+    # k directions for a vector beside a plain matrix: one matrix product, not k of them
+    if batch_b and not batch_a and len(shape_of(b)) == 2 and len(shape_of(a)) == 2:
+        return m.matmul(b, _swap_last(m, a))          # rows of (A @ v_k)^T = v_k^T A^T
+    if batch_a and not batch_b and len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return m.matmul(a, b)                         # rows v_k^T B
     a, b, a_vec, b_vec = _as_matrix_operands(m, a, b, batch_a, batch_b)
     core = max(len(shape_of(a)) - batch_a, len(shape_of(b)) - batch_b)
     want_batch = bool(batch_a or batch_b)
@@ -456,7 +462,7 @@ def _matmul_jvp(m, tangents, inputs, out, batch):
     return out_dot
 
 
-def _matmul_vjp(m, g, inputs, out, batch):
+def _matmul_vjp(m, g, inputs, out, batch, needs=None):
     # a_bar = out_bar @ b^T, b_bar = a^T @ out_bar (vectors promoted to matrices, then back)
     a, b = inputs
     a2, b2, a_vec, b_vec = _as_matrix_operands(m, a, b, 0, 0)
@@ -465,12 +471,22 @@ def _matmul_vjp(m, g, inputs, out, batch):
                 + ((1,) if b_vec else g_shape[-1:])) if (a_vec or b_vec) else g_shape
     g2 = m.reshape(g, g2_shape) if g2_shape != g_shape else g
     batch_shape = g_shape[:batch]
-    a_bar = unbroadcast(m.matmul(g2, _swap_last(m, b2)), shape_of(a2), batch)
-    b_bar = unbroadcast(m.matmul(_swap_last(m, a2), g2), shape_of(b2), batch)
-    if a_vec:
-        a_bar = m.reshape(a_bar, batch_shape + shape_of(a))
-    if b_vec:
-        b_bar = m.reshape(b_bar, batch_shape + shape_of(b))
+    a_bar = b_bar = None
+    if batch and len(g_shape) == 2:
+        # k cotangents of a matrix-vector product: one matrix product per adjoint
+        if b_vec and not a_vec and len(shape_of(a)) == 2 and (needs is None or needs[1]):
+            b_bar, needs = m.matmul(g, a), (True if needs is None else needs[0], False)
+        if a_vec and not b_vec and len(shape_of(b)) == 2 and (needs is None or needs[0]):
+            a_bar, needs = m.matmul(g, _swap_last(m, b)), (False, True if needs is None
+                                                               else needs[1])
+    if needs is None or needs[0]:
+        a_bar = unbroadcast(m.matmul(g2, _swap_last(m, b2)), shape_of(a2), batch)
+        if a_vec:
+            a_bar = m.reshape(a_bar, batch_shape + shape_of(a))
+    if needs is None or needs[1]:
+        b_bar = unbroadcast(m.matmul(_swap_last(m, a2), g2), shape_of(b2), batch)
+        if b_vec:
+            b_bar = m.reshape(b_bar, batch_shape + shape_of(b))
     return a_bar, b_bar
 
 
@@ -491,7 +507,7 @@ def _getitem_jvp(m, tangents, inputs, out, batch, index=()):
     return _apply_op("getitem", tangents[0], index=batched_index(index, batch))
 
 
-def _getitem_vjp(m, g, inputs, out, batch, index=()):
+def _getitem_vjp(m, g, inputs, out, batch, index=(), needs=None):
     # each selected x_i gets the adjoint of its place in the output; the rest get 0
     shape = shape_of(g)[:batch] + shape_of(inputs[0])
     return (_apply_op("scatter_add", g, shape=shape, index=batched_index(index, batch)),)
@@ -504,7 +520,7 @@ def _scatter_add_jvp(m, tangents, inputs, out, batch, shape=(), index=()):
                     index=batched_index(index, batch))
 
 
-def _scatter_add_vjp(m, g, inputs, out, batch, shape=(), index=()):
+def _scatter_add_vjp(m, g, inputs, out, batch, shape=(), index=(), needs=None):
     # the adjoint of a scatter is a gather
     return (_apply_op("getitem", g, index=batched_index(index, batch)),)
 

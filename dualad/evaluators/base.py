@@ -113,7 +113,8 @@ def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS)
     """
     if not prim.elementwise:
         m = namespace_for(out_bar, *inputs)
-        bars = prim.vjp(m, out_bar, inputs, out, batch, **params)
+        needs = [j in wanted for j in range(len(inputs))]
+        bars = prim.vjp(m, out_bar, inputs, out, batch, needs=needs, **params)
         return [bars[j] if j in wanted else None for j in range(len(inputs))]
     pds = local_partials(prim, inputs, out, wanted)
     return [unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), batch) if j in wanted else None
