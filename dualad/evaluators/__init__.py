@@ -14,8 +14,10 @@ Examples
 """
 
 from .base import Evaluator
+from .cost import CostEvaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
 from .value import ValueEvaluator
 
-__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator"]
+__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
+           "CostEvaluator"]
