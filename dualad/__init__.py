@@ -12,13 +12,16 @@ Examples
 5.010008
 """
 
-from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
+from .errors import (DualadError, ExpressionError, GradientMismatchError, MissingDependencyError,
+                     ShapeMismatchError)
 from .graph import Graph, Var, topological_order, trace
 from .parse import parse
 from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp, expm1, log,
                   log1p, matmul, maximum, mean, minimum, multiply, negative, power, sin, sinh,
                   sqrt, square, subtract, sum, tan, tanh, transpose)
 from .primitives import REGISTRY, Primitive, register
+from .printing import render, to_dot
+from .compare import ModeComparison, TraceTable, compare, trace_table
 
 __version__ = "0.1.0"
 
@@ -28,4 +31,6 @@ __all__ = [
     "abs", "add", "arccos", "arcsin", "arctan", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
+    "MissingDependencyError", "to_dot", "render",
+    "compare", "ModeComparison", "trace_table", "TraceTable",
 ]
