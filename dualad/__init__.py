@@ -22,6 +22,7 @@ from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp,
 from .primitives import REGISTRY, Primitive, register
 from .printing import render, to_dot
 from .compare import ModeComparison, TraceTable, compare, trace_table
+from .plotting import plot_mode_costs, sweep_mode_costs
 
 __version__ = "0.1.0"
 
@@ -33,4 +34,5 @@ __all__ = [
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
     "MissingDependencyError", "to_dot", "render",
     "compare", "ModeComparison", "trace_table", "TraceTable",
+    "sweep_mode_costs", "plot_mode_costs",
 ]
