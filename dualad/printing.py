@@ -381,14 +381,14 @@ def _run_dot(dot_text, fmt, what):
 FORMATS = ("svg", "png", "pdf")
 
 
-def render(var_or_graph, path, format=None, **labels):  # noqa: A002 - Graphviz's word
-    """Draw the graph to ``path`` with Graphviz (SVG, PNG or PDF).
+def render(var_or_graph, path=None, format=None, **labels):  # noqa: A002 - Graphviz's word
+    """Draw the graph with Graphviz (SVG, PNG or PDF), to ``path`` or as bytes.
 
     Parameters
     ----------
     var_or_graph : Var or Graph
-    path : str or Path
-        Where to write the picture.
+    path : str or Path, optional
+        Where to write the picture; without it the picture is returned as bytes.
     format : {"svg", "png", "pdf"}, optional
         By default taken from the file's suffix (``graph.png``), else SVG.
     **labels
@@ -396,8 +396,8 @@ def render(var_or_graph, path, format=None, **labels):  # noqa: A002 - Graphviz'
 
     Returns
     -------
-    Path
-        The file written.
+    Path or bytes
+        The file written, or the picture itself when no ``path`` is given.
 
     Raises
     ------
@@ -416,11 +416,13 @@ def render(var_or_graph, path, format=None, **labels):  # noqa: A002 - Graphviz'
     >>> written is None or open(written).read().lstrip().startswith("<?xml")
     True
     """
-    path = Path(path)
-    fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    path = None if path is None else Path(path)
+    fmt = (format or (path.suffix.lstrip(".") if path else "") or "svg").lower()
     if fmt not in FORMATS:
         raise DualadError(f"render: format {fmt!r} is not one of {', '.join(FORMATS)}")
     picture = _run_dot(to_dot(var_or_graph, **labels), fmt, "render")
+    if path is None:
+        return picture
     path.write_bytes(picture)
     return path
 
