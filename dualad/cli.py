@@ -32,7 +32,6 @@ from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .printing import FORMATS, render, to_dot
-from .shapes import shape_of
 
 EPILOG = """examples:
   dualad demo                                      the seed program: gradient descent on w
@@ -240,7 +239,7 @@ def build_parser():
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
                     "Write the graph of EXPR as Graphviz DOT text (default) or, with Graphviz's "
                     "dot program installed, as SVG or PNG. With --at, labels show values and "
-                    "adjoints.", GRAPH_EPILOG)
+                    "the adjoints of the (first) output.", GRAPH_EPILOG)
     graph_cmd.add_argument("expression", metavar="EXPR")
     at(graph_cmd, required=False)
     graph_cmd.add_argument("--format", choices=("dot",) + FORMATS[:2], default="dot",
@@ -265,10 +264,9 @@ def _graph_and_point(args):
 
 def _values_where_finite(graph, names, point):
     """Every node's value at the point; a value that is not finite is bad input (a point
-    outside an operation's domain), reported by the operation's name."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        values = ValueEvaluator(graph).run(point)
+    outside an operation's domain), reported by the operation's name. (``main`` silences
+    numpy's warnings.)"""
+    values = ValueEvaluator(graph).run(point)
     for pos, prim, _, _ in graph.program:
         if not np.all(np.isfinite(values[pos])):
             at = ", ".join(f"{n} = {v:g}" for n, v in zip(names, point))
@@ -351,7 +349,8 @@ def run_graph(args):
     if args.at:
         point = parse_at(args.at, names)
         values = _values_where_finite(graph, names, point)
-        seeds = [1.0 if shape_of(values[p]) == () else None for p in graph.output_positions]
+        # adjoints of the first output (a scalar: parsed expressions have scalar values)
+        seeds = [1.0] + [None] * (len(graph.outputs) - 1)
         labels = dict(values=values, adjoints=ReverseEvaluator(graph).run(values, seeds))
     if args.format == "png" and not args.output:
         raise UsageError("--format png needs -o FILE")
@@ -392,7 +391,11 @@ def main(argv=None):
         return 0
     prog = f"dualad {args.command}"
     try:
-        return COMMANDS[args.command](args)
+        # a derivative may be infinite at a legitimate point (sqrt at 0): the tables show
+        # inf, and numpy's warning would only add lines to stderr
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except MissingDependencyError as err:
         print(f"{prog}: {_first_line(err)}", file=sys.stderr)
         return 1

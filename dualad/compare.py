@@ -90,9 +90,10 @@ def _plain(value):
     """A value as JSON can hold it: numbers, nested lists; ``None`` for nan/inf."""
     if value is None:
         return None
-    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
-        return [_plain(v) for v in np.asarray(value, dtype=object).tolist()] \
-            if np.ndim(value) else _plain(np.asarray(value).item())
+    if isinstance(value, (np.ndarray, list, tuple)):
+        if np.ndim(value) == 0:
+            return _plain(np.asarray(value).item())
+        return [_plain(v) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -106,12 +107,18 @@ def _plain(value):
 
 # ---- sympy's Jacobian: the registry's sympy forms, differentiated by sympy ----
 
-def _to_float(expression):
+def _value_at(expression, point):
+    """A sympy expression's value at ``point`` as a float; nan where it is undefined (a pole,
+    a complex value)."""
     try:
-        return float(expression)
+        value = expression.evalf(30, subs=point)
+    except (ArithmeticError, ValueError):   # mpmath divides by zero at a pole of 1/sqrt(x)
+        return math.nan
+    try:
+        return float(value)
     except TypeError:
         try:
-            number = complex(expression)
+            number = complex(value)
         except TypeError:
             return math.nan          # zoo, nan: undefined here
         return number.real if number.imag == 0 else math.nan
@@ -147,7 +154,7 @@ def sympy_jacobian(graph, input_values):
     for i, expression in enumerate(outputs):
         expression = sp.sympify(expression)
         for k, symbol in enumerate(symbols):
-            jacobian[i, k] = _to_float(sp.diff(expression, symbol).evalf(30, subs=point))
+            jacobian[i, k] = _value_at(sp.diff(expression, symbol), point)
     return jacobian
 
 
@@ -657,11 +664,11 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
         raise DualadError(f"trace_table: output {output} does not exist (f has {count})")
     output %= count
 
-    forward = _TracingForward(graph)
-    forward.order = TraceNames(graph, graph.leaf_values(point)).order
-    values, tangents = forward.run(point, tangents_in)
-    book = TraceNames(graph, values)
+    book = TraceNames(graph, graph.leaf_values(point))     # names constants by their values
     index, name = book.index, book.name
+    forward = _TracingForward(graph)
+    forward.order = book.order
+    values, tangents = forward.run(point, tangents_in)
 
     # sympy symbols standing for every value, tangent and adjoint, named as in the book
     value_symbol = {p: (sp.Symbol(name(p)) if p in index else _constant_symbol(name(p), v))

@@ -228,3 +228,16 @@ def test_parse_at_in_the_order_of_the_names():
     assert parse_at(None, []) == []
     with pytest.raises(UsageError, match="no value for a"):
         parse_at(None, ["a"])
+
+
+def test_an_infinite_derivative_is_shown_without_warnings():
+    result = run("compare", "sqrt(x)", "--at", "x=0", "--repeats", "1")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[-1].split() == ["y", "inf"]
+
+
+def test_graph_adjoints_are_those_of_the_first_output(capsys):
+    assert main(["graph", "x*y, x+y", "--at", "x=1,y=2"]) == 0
+    dot = capsys.readouterr().out
+    assert 'label="v₋₁ = x\\nvalue = 1\\nadjoint = 2"' in dot        # d(xy)/dx = y
+    assert 'label="v₂ = v₋₁ + v₀   (y₂)\\nvalue = 3"' in dot          # no adjoint for y2

@@ -10,12 +10,7 @@ import dualad as ad
 from dualad.compare import ModeComparison
 from dualad.evaluators.cost import ModeCost
 
-
-def speelpenning(*x):
-    y = x[0]
-    for xi in x[1:]:
-        y = y * xi
-    return y
+from strategies import speelpenning
 
 
 def test_speelpenning_reverse_needs_one_pass_and_fewer_ops():
@@ -155,3 +150,11 @@ def test_kinks_follow_sympy_and_both_agree():
     report = ad.compare(lambda a, b: ad.abs(a) + ad.maximum(a, b), 0.0, 0.0)
     np.testing.assert_array_equal(report.reference, [[0.5, 0.5]])   # sign(0) + H(0)
     assert report.forward.max_error == 0 and report.reverse.max_error == 0
+
+
+def test_at_a_pole_of_the_derivative_the_report_still_comes_back():
+    # d/dx sqrt(x) = 1/(2 sqrt x) is infinite at 0; sympy's value there is undefined (zoo)
+    with pytest.warns(RuntimeWarning, match="divide by zero"):     # numpy's, as on arrays
+        report = ad.compare(ad.sqrt, 0.0, repeats=1)
+    assert report.forward.jacobian[0, 0] == report.reverse.jacobian[0, 0] == math.inf
+    assert math.isnan(report.reference[0, 0]) and math.isnan(report.reverse.max_error)

@@ -8,18 +8,13 @@ import dualad as ad
 from dualad.evaluators import CostEvaluator
 from dualad.evaluators.cost import Meter, Tally, forward_sweeps, reverse_sweeps
 
+from strategies import speelpenning
+
 
 def costs(f, *args):
     graph = ad.trace(f, *args)
     return [CostEvaluator(graph, mode).run(list(args), repeats=1) for mode in ("forward",
                                                                               "reverse")]
-
-
-def speelpenning(*x):
-    y = x[0]
-    for xi in x[1:]:
-        y = y * xi
-    return y
 
 
 # ---- the price list, on Tallies directly ----
