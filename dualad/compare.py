@@ -397,7 +397,8 @@ def compare(f, *args, repeats=5, reference=True):
                     for label in _element_labels(name, shape_of(values[p]))]
     count = len(graph.outputs)
     output_labels = [label for k, p in enumerate(graph.output_positions)
-                     for label in _element_labels(output_name(k, count), shape_of(values[p]))]
+                     for label in _element_labels(output_name(k, count, _input_names(graph)),
+                                                  shape_of(values[p]))]
     exact = None
     if reference:
         exact = sympy_jacobian(graph, point)
@@ -677,7 +678,7 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
     adjoint_symbol = {p: sp.Symbol(adjoint_name(i)) for p, i in index.items()}
 
     inputs = list(zip(graph.input_positions, names))
-    outputs = [(p, output_name(k, count)) for k, p in enumerate(graph.output_positions)]
+    outputs = [(p, output_name(k, count, names)) for k, p in enumerate(graph.output_positions)]
 
     primal = [TraceRow(index[p], name(p), "input", n, values[p]) for p, n in inputs]
     primal += [TraceRow(index[i.pos], name(i.pos), i.prim.name, book.expression(i),

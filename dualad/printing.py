@@ -76,9 +76,17 @@ def adjoint_name(index):
     return accented(value_name(index), BAR_ABOVE)
 
 
-def output_name(k, count):
-    """y for a single output; y₁, y₂, ... for several."""
-    return "y" if count == 1 else "y" + subscript(k + 1)
+def output_name(k, count, input_names=()):
+    """y for a single output; y₁, y₂, ... for several (f, f₁, ... when an input is named y).
+
+    Examples
+    --------
+    >>> from dualad.printing import output_name
+    >>> output_name(0, 1), output_name(1, 2), output_name(0, 1, ["x", "y"])
+    ('y', 'y₂', 'f')
+    """
+    letter = "f" if "y" in input_names else "y"
+    return letter if count == 1 else letter + subscript(k + 1)
 
 
 # ---- numbers ----
@@ -327,7 +335,7 @@ def to_dot(var_or_graph, values=None, tangents=None, adjoints=None):
     values = values if values is not None else [n.value for n in nodes]
     adjoints = adjoints if adjoints is not None else [n.deriv for n in nodes]
     names = TraceNames(graph, values)
-    outputs = {pos: output_name(k, len(graph.outputs))
+    outputs = {pos: output_name(k, len(graph.outputs), [n.name for n in graph.inputs])
                for k, pos in reversed(list(enumerate(graph.output_positions)))}
     inputs = {pos: k for k, pos in enumerate(graph.input_positions)}
     instructions = {instruction.pos: instruction for instruction in graph.program}

@@ -237,7 +237,7 @@ def test_an_infinite_derivative_is_shown_without_warnings():
 
 
 def test_graph_adjoints_are_those_of_the_first_output(capsys):
-    assert main(["graph", "x*y, x+y", "--at", "x=1,y=2"]) == 0
+    assert main(["graph", "a*b, a+b", "--at", "a=1,b=2"]) == 0
     dot = capsys.readouterr().out
-    assert 'label="v₋₁ = x\\nvalue = 1\\nadjoint = 2"' in dot        # d(xy)/dx = y
+    assert 'label="v₋₁ = a\\nvalue = 1\\nadjoint = 2"' in dot        # d(ab)/da = b
     assert 'label="v₂ = v₋₁ + v₀   (y₂)\\nvalue = 3"' in dot          # no adjoint for y2

@@ -116,3 +116,11 @@ def test_trace_rows_as_json():
     assert data["primal"][4] == {"index": 3, "name": "v₃", "op": "sin",
                                  "expression": "sin(v₀)", "value": math.sin(5.0)}
     assert [row["value"] for row in data["adjoint"]][-2:] == [5.5, 2 - math.cos(5.0)]
+
+
+def test_an_input_named_y_does_not_clash_with_the_output():
+    table = ad.trace_table(ad.parse("x * y"), 2.0, 3.0)
+    assert [row.name for row in table.primal][-1] == "f"
+    assert table.adjoint[0].expression == "f̄"
+    assert [row.name for row in table.adjoint][-2:] == ["x̄", "ȳ"]
+    assert ad.compare(ad.parse("x * y"), 2.0, 3.0, repeats=1).output_labels == ["f"]
