@@ -62,7 +62,14 @@ def accented(name, mark):
 
 
 def value_name(index):
-    """The textbook name of intermediate ``index``: v₋₁, v₀, v₁, ..."""
+    """The textbook name of intermediate ``index``: v₋₁, v₀, v₁, ...
+
+    Examples
+    --------
+    >>> from dualad.printing import adjoint_name, tangent_name, value_name
+    >>> value_name(-1), tangent_name(2), adjoint_name(0)
+    ('v₋₁', 'v̇₂', 'v̄₀')
+    """
     return "v" + subscript(index)
 
 
@@ -142,12 +149,26 @@ def format_value(value, decimals=3):
 # ---- text and HTML tables ----
 
 def display_width(text):
-    """Columns ``text`` takes on a terminal: combining marks (as in v̇) take none."""
+    """Columns ``text`` takes on a terminal: combining marks (as in v̇) take none.
+
+    Examples
+    --------
+    >>> from dualad.printing import display_width
+    >>> len("v̇₁"), display_width("v̇₁")
+    (3, 2)
+    """
     return sum(0 if unicodedata.combining(c) else 1 for c in text)
 
 
 def pad(text, width, align="<"):
-    """``text`` padded to ``width`` display columns."""
+    """``text`` padded to ``width`` display columns (``align=">"``: on the left).
+
+    Examples
+    --------
+    >>> from dualad.printing import pad
+    >>> pad("v̇₁", 4) + "|", pad("7", 3, ">")
+    ('v̇₁  |', '  7')
+    """
     fill = " " * max(width - display_width(text), 0)
     return fill + text if align == ">" else text + fill
 
