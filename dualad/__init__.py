@@ -12,7 +12,8 @@ Examples
 5.010008
 """
 
-from .errors import DualadError, ExpressionError, GradientMismatchError, ShapeMismatchError
+from .errors import (DualadError, ExpressionError, GradientMismatchError, MissingDependencyError,
+                     ShapeMismatchError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
@@ -23,6 +24,9 @@ from .ops import (abs, add, arccos, arcsin, arctan, broadcast_to, cos, cosh, div
                   expm1, log, log1p, matmul, maximum, mean, minimum, multiply, negative, power,
                   reshape, sin, sinh, sqrt, square, stack, subtract, sum, tan, tanh, transpose)
 from .primitives import REGISTRY, Primitive, register
+from .printing import render, to_dot
+from .compare import ModeComparison, TraceTable, compare, trace_table
+from .plotting import plot_mode_costs, sweep_mode_costs
 
 __version__ = "0.1.0"
 
@@ -36,9 +40,13 @@ __all__ = [
     "REGISTRY", "Primitive", "register",
     # errors
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
+    "MissingDependencyError",
     # operations
     "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "cos", "cosh", "divide", "dot",
     "exp", "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply",
     "negative", "power", "reshape", "sin", "sinh", "sqrt", "square", "stack", "subtract", "sum",
     "tan", "tanh", "transpose",
+    # teaching the trade-off
+    "compare", "ModeComparison", "trace_table", "TraceTable", "to_dot", "render",
+    "sweep_mode_costs", "plot_mode_costs",
 ]

@@ -1,6 +1,9 @@
 """The ``dualad`` command line (also ``python -m dualad``).
 
-This module owns argument parsing and printing; the work is done by the library.
+This module owns argument parsing and printing; the work is done by the library. Bad input
+(text that does not parse or is not allowed, a missing or extra name in ``--at``, a value that
+is not a number) ends with exit status 2 and one line on stderr; a missing optional tool
+(Graphviz, matplotlib) with status 1 and a line saying how to install it.
 
 Examples
 --------
@@ -13,14 +16,154 @@ step  0  w = 4.000000000000  v7 = 27.906496678144  dv7/dw = 13.402273659200
 """
 
 import argparse
+import json
+import math
 import sys
+import warnings
+
+import numpy as np
 
 from . import __version__
+from .compare import compare, trace_table
 from .demo import run_demo
+from .errors import DualadError, MissingDependencyError
+from .evaluators import ReverseEvaluator, ValueEvaluator
+from .parse import parse
+from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
+                       format_sweep, plot_mode_costs, sweep_mode_costs)
+from .printing import FORMATS, render, to_dot
 
 EPILOG = """examples:
-  dualad demo          run the seed program: gradient descent on w, printing w, v7, dv7/dw
-"""
+  dualad demo                                      the seed program: gradient descent on w
+  dualad compare "x1*x2*x3*x4" --at x1=1,x2=2,x3=3,x4=4
+                                                   forward vs reverse: sweeps, operations, ...
+  dualad compare --sweep --plot costs.png          the crossover at n = m, as a picture
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
+                                                   the survey's evaluation traces
+  dualad graph "sin(x*w) + w" --at x=1,w=4 --format svg -o graph.svg
+
+Run 'dualad COMMAND --help' for each command's options."""
+
+COMPARE_EPILOG = """examples:
+  dualad compare "sin(x*w) + exp(x)/w" --at x=1,w=4
+  dualad compare "x1*x2*x3*x4*x5" --at x1=1,x2=2,x3=3,x4=4,x5=5 --json
+  dualad compare --sweep                            f(x) = tanh(W @ x), W m x n
+  dualad compare "sin(u) * u" --sweep --sizes 1,2,4,8,16 --fixed 8 --plot costs.png
+
+With --sweep, EXPR (optional) is an elementwise g(u) in one name and the family swept is
+f(x) = g(W @ x); without EXPR it is tanh(W @ x)."""
+
+TRACE_EPILOG = """examples:
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --direction x2 --json"""
+
+GRAPH_EPILOG = """examples:
+  dualad graph "sin(x*w) + w"                           DOT text on stdout
+  dualad graph "sin(x*w) + w" --at x=1,w=4 -o graph.dot  with values and adjoints
+  dualad graph "sin(x*w) + w" --format png -o graph.png  (needs Graphviz's dot)"""
+
+
+class UsageError(Exception):
+    """Bad input on the command line; its message is printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (not a usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _number(text, name):
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--at: the value of {name} is not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageError(f"--at: the value of {name} must be a finite number, got {text!r}")
+    return value
+
+
+def parse_at(specs, names):
+    """Values for ``names`` (in that order) from ``--at`` texts like ``"x=1,w=4"``.
+
+    Parameters
+    ----------
+    specs : list of str
+        Each a comma-separated list of ``NAME=VALUE`` (``--at`` may be repeated).
+    names : list of str
+        The names the expression uses, each of which must be given exactly once.
+
+    Raises
+    ------
+    UsageError
+        For a malformed item, a value that is not a finite number, a name given twice, a
+        missing name or a name the expression does not use.
+
+    Examples
+    --------
+    >>> from dualad.cli import parse_at
+    >>> parse_at(["x=1,w=4"], ["w", "x"])
+    [4.0, 1.0]
+    >>> parse_at(["x=1"], ["w", "x"])
+    Traceback (most recent call last):
+      ...
+    dualad.cli.UsageError: --at: no value for w (the expression uses w, x)
+    """
+    given = {}
+    for spec in specs or ():
+        for item in spec.split(","):
+            name, equals, text = (part.strip() for part in item.partition("="))
+            if not equals or not name or not text:
+                raise UsageError(f"--at: expected NAME=VALUE, got {item.strip()!r}")
+            if name in given:
+                raise UsageError(f"--at: {name} is given twice")
+            given[name] = _number(text, name)
+    uses = f"(the expression uses {', '.join(names)})" if names else \
+        "(the expression uses no names)"
+    for name in given:
+        if name not in names:
+            raise UsageError(f"--at: {name} is not used by the expression {uses}")
+    for name in names:
+        if name not in given:
+            raise UsageError(f"--at: no value for {name} {uses}")
+    return [given[name] for name in names]
+
+
+def _sizes(text):
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--sizes: expected whole numbers like 1,2,4,8, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise UsageError(f"--sizes: sizes must be at least 1, got {text!r}")
+    return sizes
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
+
+    Examples
+    --------
+    >>> import io
+    >>> from dualad.cli import ProgressBar
+    >>> ProgressBar("sweep", stream=io.StringIO())(1, 2)     # not a terminal: silent
+    """
+
+    def __init__(self, label, stream=None, width=30):
+        self.label, self.width = label, width
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done, total):
+        if not self.enabled:
+            return
+        filled = self.width * done // max(total, 1)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 def build_parser():
@@ -29,10 +172,10 @@ def build_parser():
     Examples
     --------
     >>> from dualad.cli import build_parser
-    >>> build_parser().parse_args(["demo"]).command
-    'demo'
+    >>> build_parser().parse_args(["trace", "x*y", "--at", "x=1,y=2"]).direction is None
+    True
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="dualad", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Automatic differentiation in both modes over one shared graph, "
                     "verified by sympy.")
@@ -42,7 +185,191 @@ def build_parser():
     commands.add_parser("demo", help="run the seed program's gradient descent demo",
                         description="Run the seed program (x = 1, w = 4) for 30 steps of "
                                     "gradient descent on w, printing w, v7 and dv7/dw.")
+
+    def add(name, help, description, epilog):  # noqa: A002 - argparse's word
+        return commands.add_parser(name, help=help, description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    def at(command, required):
+        command.add_argument("--at", action="append", metavar="NAME=VALUE,...",
+                             required=required,
+                             help="the point: a value for every name in EXPR "
+                                  "(e.g. x=1,w=4; may be repeated)")
+
+    compare_cmd = add("compare", "forward vs reverse mode on an expression: Jacobians, "
+                                 "sweeps, operations, memory, time",
+                      "Compute the Jacobian of EXPR in both modes, one seed direction per "
+                      "sweep, and report each mode's sweeps, operations, peak memory and "
+                      "time, its error against sympy, and which mode is cheaper and why.",
+                      COMPARE_EPILOG)
+    compare_cmd.add_argument("expression", metavar="EXPR", nargs="?",
+                             help="an expression such as 'sin(x*w) + exp(x)/w'")
+    at(compare_cmd, required=False)
+    compare_cmd.add_argument("--repeats", type=int, default=5, metavar="N",
+                             help="timed runs per mode; the median is shown (default 5)")
+    compare_cmd.add_argument("--no-reference", action="store_true",
+                             help="skip sympy's reference Jacobian (for large expressions)")
+    compare_cmd.add_argument("--sweep", action="store_true",
+                             help="sweep the sizes n and m of f(x) = g(W @ x) instead")
+    compare_cmd.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                             metavar="N,N,...", help="sizes swept (default %(default)s)")
+    compare_cmd.add_argument("--fixed", type=int, default=DEFAULT_FIXED, metavar="N",
+                             help="the size held fixed while the other varies "
+                                  "(default %(default)s)")
+    compare_cmd.add_argument("--plot", metavar="FILE",
+                             help="with --sweep: save the plot (.png, .svg, .pdf; needs "
+                                  "matplotlib)")
+    compare_cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    trace_cmd = add("trace", "the evaluation traces (primal, tangent, adjoint) of an "
+                             "expression at a point",
+                    "Print the primal trace, the forward tangent trace for one input "
+                    "direction and the reverse adjoint trace, as textbooks print them.",
+                    TRACE_EPILOG)
+    trace_cmd.add_argument("expression", metavar="EXPR")
+    at(trace_cmd, required=False)
+    trace_cmd.add_argument("--direction", metavar="NAME",
+                           help="the input whose tangent is 1 (default: the first name)")
+    trace_cmd.add_argument("--output", type=int, default=0, metavar="K",
+                           help="which output the adjoint trace differentiates (default 0)")
+    trace_cmd.add_argument("--decimals", type=int, default=3, metavar="D",
+                           help="decimal places shown (default 3)")
+    trace_cmd.add_argument("--json", action="store_true", help="print JSON")
+
+    graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
+                    "Write the graph of EXPR as Graphviz DOT text (default) or, with Graphviz's "
+                    "dot program installed, as SVG or PNG. With --at, labels show values and "
+                    "the adjoints of the (first) output.", GRAPH_EPILOG)
+    graph_cmd.add_argument("expression", metavar="EXPR")
+    at(graph_cmd, required=False)
+    graph_cmd.add_argument("--format", choices=("dot",) + FORMATS[:2], default="dot",
+                           help="output format (default dot)")
+    graph_cmd.add_argument("-o", "--output", metavar="FILE",
+                           help="write to FILE (required for png)")
     return parser
+
+
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _graph_and_point(args):
+    """Parse EXPR and the --at values for it."""
+    graph = parse(args.expression)
+    names = [leaf.name for leaf in graph.inputs]
+    point = parse_at(args.at, names)
+    return graph, names, point
+
+
+def _values_where_finite(graph, names, point):
+    """Every node's value at the point; a value that is not finite is bad input (a point
+    outside an operation's domain), reported by the operation's name. (``main`` silences
+    numpy's warnings.)"""
+    values = ValueEvaluator(graph).run(point)
+    for pos, prim, _, _ in graph.program:
+        if not np.all(np.isfinite(values[pos])):
+            at = ", ".join(f"{n} = {v:g}" for n, v in zip(names, point))
+            raise UsageError(f"{prim.name} gives {values[pos]} at {at}: the point is outside "
+                             f"its domain")
+    return values
+
+
+def _write(text):
+    """Print, falling back to escapes on a terminal whose encoding lacks v̇ or ∂."""
+    try:
+        print(text)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        print(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+def run_compare(args):
+    if args.repeats < 1:
+        raise UsageError(f"--repeats must be at least 1, got {args.repeats}")
+    if args.sweep:
+        return run_sweep(args)
+    if args.plot:
+        raise UsageError("--plot needs --sweep")
+    if args.expression is None:
+        raise UsageError("give an expression (EXPR), or --sweep")
+    graph, names, point = _graph_and_point(args)
+    if not names:
+        raise UsageError("the expression uses no names: there is nothing to differentiate")
+    _values_where_finite(graph, names, point)
+    report = compare(graph, *point, repeats=args.repeats, reference=not args.no_reference)
+    _write(report.to_json(indent=2) if args.json else str(report))
+    return 0
+
+
+def run_sweep(args):
+    if args.at:
+        raise UsageError("--at is not used with --sweep (the sweep picks its own points)")
+    if args.fixed < 1:
+        raise UsageError(f"--fixed must be at least 1, got {args.fixed}")
+    sizes = _sizes(args.sizes)
+    family = dense_layer if args.expression is None else family_from_expression(args.expression)
+    points = sweep_mode_costs(sizes=sizes, fixed=args.fixed, family=family,
+                              repeats=args.repeats, progress=ProgressBar("sweep"))
+    if args.json:
+        _write(json.dumps([dict(p._asdict(), cheaper=p.cheaper) for p in points], indent=2))
+    else:
+        _write(f"f(x) = {getattr(family, 'label', 'f')}, W: m x n; "
+               f"each mode computes the whole Jacobian\n{format_sweep(points)}")
+    if args.plot:
+        plot_mode_costs(args.plot, points=points, family=family)
+        if not args.json:
+            _write(f"plot written to {args.plot}")
+    return 0
+
+
+def run_trace(args):
+    graph, names, point = _graph_and_point(args)
+    if not names:
+        raise UsageError("the expression uses no names: there is nothing to differentiate")
+    if args.direction is not None and args.direction not in names:
+        raise UsageError(f"--direction: {args.direction} is not a name in the expression "
+                         f"(its names: {', '.join(names) or 'none'})")
+    if not -len(graph.outputs) <= args.output < len(graph.outputs):
+        raise UsageError(f"--output: the expression has {len(graph.outputs)} output(s), "
+                         f"numbered from 0")
+    if args.decimals < 0:
+        raise UsageError(f"--decimals must be at least 0, got {args.decimals}")
+    _values_where_finite(graph, names, point)
+    table = trace_table(graph, *point, direction=args.direction, output=args.output,
+                        decimals=args.decimals)
+    _write(json.dumps(table.to_dict(), indent=2) if args.json else str(table))
+    return 0
+
+
+def run_graph(args):
+    graph = parse(args.expression)
+    names = [leaf.name for leaf in graph.inputs]
+    labels = {}
+    if args.at:
+        point = parse_at(args.at, names)
+        values = _values_where_finite(graph, names, point)
+        # adjoints of the first output (a scalar: parsed expressions have scalar values)
+        seeds = [1.0] + [None] * (len(graph.outputs) - 1)
+        labels = dict(values=values, adjoints=ReverseEvaluator(graph).run(values, seeds))
+    if args.format == "png" and not args.output:
+        raise UsageError("--format png needs -o FILE")
+    if args.format == "dot":
+        text = to_dot(graph, **labels)
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+        else:
+            _write(text)
+        return 0
+    if args.output:
+        render(graph, args.output, format=args.format, **labels)
+    else:
+        _write(render(graph, format=args.format, **labels).decode("utf-8"))
+    return 0
+
+
+COMMANDS = {"compare": run_compare, "trace": run_trace, "graph": run_graph}
 
 
 def main(argv=None):
@@ -55,11 +382,29 @@ def main(argv=None):
     Traceback (most recent call last):
       ...
     SystemExit: 0
+    >>> main(["compare", "x*y", "--at", "x=1"])
+    2
     """
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         run_demo(write=print)
-    return 0
+        return 0
+    prog = f"dualad {args.command}"
+    try:
+        # a derivative may be infinite at a legitimate point (sqrt at 0): the tables show
+        # inf, and numpy's warning would only add lines to stderr
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
+    except MissingDependencyError as err:
+        print(f"{prog}: {_first_line(err)}", file=sys.stderr)
+        return 1
+    except (UsageError, DualadError) as err:
+        print(f"{prog}: error: {_first_line(err)}", file=sys.stderr)
+        return 2
+    except OSError as err:     # a file that cannot be written, say
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
 
 
 def console_main():

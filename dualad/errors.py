@@ -54,3 +54,17 @@ class GradientMismatchError(DualadError, AssertionError):
     >>> issubclass(ad.GradientMismatchError, AssertionError)
     True
     """
+
+
+class MissingDependencyError(DualadError, ImportError):
+    """An optional program or package this feature needs is not installed.
+
+    The message says what to install (Graphviz's ``dot`` for pictures of graphs, matplotlib
+    for plots).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> issubclass(ad.MissingDependencyError, ImportError)
+    True
+    """

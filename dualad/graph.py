@@ -209,6 +209,11 @@ class Var(Overloaded):
             self._graph = Graph([self])
         return self._graph
 
+    def _repr_svg_(self):
+        """The graph below this node as SVG in Jupyter, when Graphviz is installed."""
+        from .printing import svg_for_notebook
+        return svg_for_notebook(self)
+
     def __repr__(self):
         what = "leaf" if self.op is None else self.op.name
         if self.constant:
@@ -478,6 +483,11 @@ class Graph:
 
     def __len__(self):
         return len(self.nodes)
+
+    def _repr_svg_(self):
+        """The graph as SVG in Jupyter, when Graphviz is installed."""
+        from .printing import svg_for_notebook
+        return svg_for_notebook(self)
 
     def __repr__(self):
         names = ", ".join(n.name or f"x{i}" for i, n in enumerate(self.inputs))

@@ -1,4 +1,5 @@
-"""Test data: points inside a primitive's domain, and random graphs drawn from REGISTRY."""
+"""Test data: points inside a primitive's domain, random graphs drawn from REGISTRY, and the
+textbook functions of the mode trade-off."""
 
 import numpy as np
 import sympy as sp
@@ -167,3 +168,13 @@ class NumpyOps:
 
 
 NUMPY_OPS = NumpyOps()
+
+
+# ---- textbook functions ----
+
+def speelpenning(*x):
+    """Speelpenning's product x0 x1 ... x_{n-1}: n inputs, one output (reverse mode's case)."""
+    y = x[0]
+    for xi in x[1:]:
+        y = y * xi
+    return y

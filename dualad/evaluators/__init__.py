@@ -14,6 +14,7 @@ Examples
 """
 
 from .base import Evaluator
+from .cost import CostEvaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
 from .scalar import ScalarForwardEvaluator, ScalarReverseEvaluator, ScalarValueEvaluator
@@ -25,4 +26,5 @@ DEFAULT = {"value": ScalarValueEvaluator, "reverse": ScalarReverseEvaluator,
            "forward": ScalarForwardEvaluator}
 
 __all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
-           "ScalarValueEvaluator", "ScalarReverseEvaluator", "ScalarForwardEvaluator", "DEFAULT"]
+           "ScalarValueEvaluator", "ScalarReverseEvaluator", "ScalarForwardEvaluator",
+           "CostEvaluator", "DEFAULT"]

@@ -1,0 +1,763 @@
+"""Teaching the trade-off: the two modes side by side, and the evaluation traces.
+
+This module owns :func:`compare` (a :class:`ModeComparison` of forward and reverse mode on one
+graph: Jacobians, sweeps, operations, memory and time, checked against sympy) and
+:func:`trace_table` (the primal, tangent and adjoint traces as textbooks print them, in a
+:class:`TraceTable`). Costs are measured by :class:`~dualad.evaluators.CostEvaluator`, which
+documents the cost model; names, numbers and tables are formatted by :mod:`dualad.printing`.
+Every number comes from the real evaluators; the formulas shown in traces are the registry's
+own rules run on sympy symbols.
+
+Examples
+--------
+>>> import dualad as ad
+>>> report = ad.compare(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2.0, 5.0)
+>>> report.cheaper, report.reverse.jacobian.round(3).tolist()
+('reverse', [[5.5, 1.716]])
+"""
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from .errors import DualadError
+from .evaluators.base import local_partials
+from .evaluators.cost import CostEvaluator, ModeCost
+from .evaluators.forward import ForwardEvaluator
+from .evaluators.reverse import ReverseEvaluator
+from .evaluators.value import ValueEvaluator
+from .graph import Graph, as_value, trace
+from .mathns import SYMPY
+from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name, format_number,
+                       format_value, html_table, output_name, tangent_name, text_table,
+                       value_name)
+from .shapes import shape_of
+
+
+# ---- shared by compare and trace_table ----
+
+def graph_and_point(f, args, what):
+    """The graph of ``f`` (a function, traced at ``args``, or a Graph) and its input values.
+
+    A Graph given without ``args`` is evaluated at its inputs' current values.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.compare import graph_and_point
+    >>> graph, point = graph_and_point(ad.parse("x * y"), (2, 3), "compare")
+    >>> point
+    [2.0, 3.0]
+    """
+    if isinstance(f, Graph):
+        graph = f
+        if not args:
+            args = [leaf.value for leaf in graph.inputs]
+            if any(a is None for a in args):
+                names = ", ".join(leaf.name or "?" for leaf in graph.inputs)
+                raise DualadError(f"{what}: give a value for each input ({names})")
+        if len(args) != len(graph.inputs):
+            names = ", ".join(leaf.name or "?" for leaf in graph.inputs)
+            raise DualadError(f"{what}: the graph has {len(graph.inputs)} input(s) ({names}) "
+                              f"but {len(args)} value(s) were given")
+    elif callable(f):
+        graph = trace(f, *args)
+    else:
+        raise DualadError(f"{what}: expected a function or a Graph, got {type(f).__name__}")
+    return graph, [as_value(a) for a in args]
+
+
+def _input_names(graph):
+    return [leaf.name or f"x{k + 1}" for k, leaf in enumerate(graph.inputs)]
+
+
+def _element_labels(name, shape):
+    if shape == ():
+        return [name]
+    return [f"{name}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
+
+
+def _point_text(names, values, decimals=3):
+    return ", ".join(f"{n} = {format_value(v, decimals)}" for n, v in zip(names, values))
+
+
+def _plain(value):
+    """A value as JSON can hold it: numbers, nested lists; ``None`` for nan/inf."""
+    if value is None:
+        return None
+    if isinstance(value, (np.ndarray, list, tuple)):
+        if np.ndim(value) == 0:
+            return _plain(np.asarray(value).item())
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return number if math.isfinite(number) else None
+
+
+# ---- sympy's Jacobian: the registry's sympy forms, differentiated by sympy ----
+
+def _value_at(expression, point):
+    """A sympy expression's value at ``point`` as a float; nan where it is undefined (a pole,
+    a complex value)."""
+    try:
+        value = expression.evalf(30, subs=point)
+    except (ArithmeticError, ValueError):   # mpmath divides by zero at a pole of 1/sqrt(x)
+        return math.nan
+    try:
+        return float(value)
+    except TypeError:
+        try:
+            number = complex(value)
+        except TypeError:
+            return math.nan          # zoo, nan: undefined here
+        return number.real if number.imag == 0 else math.nan
+
+
+def sympy_jacobian(graph, input_values):
+    """The Jacobian computed by sympy: the graph run on symbols through each primitive's
+    sympy form (the specification), then ``sympy.diff``, evaluated at the point to 30 digits.
+
+    Independent of every derivative rule in dualad. Rows are outputs and columns inputs,
+    each flattened in order.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.compare import sympy_jacobian
+    >>> graph = ad.trace(lambda x, y: x * ad.sin(y), 2.0, 0.0)
+    >>> sympy_jacobian(graph, [2.0, 0.0]).tolist()      # [sin y, x cos y]
+    [[0.0, 2.0]]
+    """
+    symbols, leaves, point = [], [], {}
+    for name, value in zip(_input_names(graph), input_values):
+        shape = shape_of(value)
+        cells = [sp.Symbol(label, real=True) for label in _element_labels(name, shape)]
+        numbers = np.ravel(np.asarray(value, dtype=float))
+        point.update({s: sp.Float(float(v), 30) for s, v in zip(cells, numbers)})
+        symbols += cells
+        leaves.append(cells[0] if shape == () else np.array(cells, dtype=object).reshape(shape))
+    values = ValueEvaluator(graph).run(leaves)
+    outputs = [e for p in graph.output_positions
+               for e in np.ravel(np.asarray(values[p], dtype=object))]
+    jacobian = np.empty((len(outputs), len(symbols)))
+    for i, expression in enumerate(outputs):
+        expression = sp.sympify(expression)
+        for k, symbol in enumerate(symbols):
+            jacobian[i, k] = _value_at(sp.diff(expression, symbol), point)
+    return jacobian
+
+
+def _max_error(jacobian, reference):
+    if jacobian.size == 0:
+        return 0.0
+    both_nan = np.isnan(jacobian) & np.isnan(reference)
+    error = np.where(both_nan, 0.0, np.abs(jacobian - reference))
+    return float(np.max(error))
+
+
+# ---- compare ----
+
+def _plural(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _seconds(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _error(error):
+    if error is None:
+        return "-"
+    return "0" if error == 0 else f"{error:.1e}"
+
+
+@dataclass
+class ModeComparison:
+    """Forward and reverse mode on one graph at one point; made by :func:`compare`.
+
+    Attributes
+    ----------
+    forward, reverse : ModeCost
+        Each with ``.jacobian``, ``.passes``, ``.ops`` (and ``.primal_ops``,
+        ``.derivative_ops``), ``.seconds``, ``.peak_memory`` and ``.max_error`` (against
+        sympy's Jacobian; ``None`` without a reference).
+    reference : numpy.ndarray or None
+        sympy's Jacobian (outputs x inputs, each flattened in order).
+    input_labels, output_labels : list of str
+        One per column (``x1``, ``W[0,1]``) and per row (``y``, ``y₂[3]``) of the Jacobians.
+    n, m : int
+        The numbers of input and output elements (f: R^n -> R^m).
+    cheaper : str or None
+        ``"forward"`` or ``"reverse"``, whichever performs fewer operations (``None``: a tie).
+    why : str
+        One sentence saying why.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> def curve(t):                     # R^1 -> R^3, the outputs share w
+    ...     w = ad.exp(ad.tanh(t))
+    ...     return ad.sin(w), ad.cos(w), w * w
+    >>> report = ad.compare(curve, 0.5)
+    >>> report.n, report.m, report.forward.passes, report.reverse.passes, report.cheaper
+    (1, 3, 1, 3, 'forward')
+    """
+
+    graph: Graph = field(repr=False)
+    point: list
+    forward: ModeCost
+    reverse: ModeCost
+    reference: np.ndarray = field(default=None, repr=False)
+    input_labels: list = field(default_factory=list)
+    output_labels: list = field(default_factory=list)
+
+    @property
+    def n(self):
+        return len(self.input_labels)
+
+    @property
+    def m(self):
+        return len(self.output_labels)
+
+    @property
+    def cheaper(self):
+        if self.forward.ops == self.reverse.ops:
+            return None
+        return "forward" if self.forward.ops < self.reverse.ops else "reverse"
+
+    def per_sweep(self, mode):
+        """Average operations of one sweep: forward sweeps include the values they recompute;
+        reverse sweeps come after one evaluation of f."""
+        cost = getattr(self, mode)
+        work = cost.ops if mode == "forward" else cost.derivative_ops
+        return work / cost.passes if cost.passes else 0.0
+
+    @property
+    def why(self):
+        forward, reverse, n, m = self.forward, self.reverse, self.n, self.m
+        per_f, per_r = self.per_sweep("forward"), self.per_sweep("reverse")
+        if self.cheaper is None:
+            return (f"both modes perform {forward.ops:,} operations here: forward mode runs "
+                    f"{_plural(n, 'sweep')} of about {per_f:.0f} operations, reverse mode one "
+                    f"evaluation ({reverse.primal_ops:,}) and {_plural(m, 'sweep')} of about "
+                    f"{per_r:.0f}.")
+        cheap, dear = (forward, reverse) if self.cheaper == "forward" else (reverse, forward)
+        head = (f"{cheap.mode} mode is cheaper here ({cheap.ops:,} operations against "
+                f"{dear.ops:,})")
+        unit = {"forward": "input", "reverse": "output"}
+        if cheap.passes < dear.passes:
+            return (f"{head}: f has n = {_plural(n, 'input')} and m = {_plural(m, 'output')}, "
+                    f"and {cheap.mode} mode needs one sweep per {unit[cheap.mode]} "
+                    f"({cheap.passes}) where {dear.mode} mode needs one per "
+                    f"{unit[dear.mode]} ({dear.passes}).")
+        if cheap.passes == dear.passes and cheap is reverse:
+            return (f"{head}: with n = m = {n} both modes need {_plural(n, 'sweep')}, but "
+                    f"reverse mode evaluates f once and reuses its values (the tape), while "
+                    f"every forward sweep computes them again.")
+        per = {"forward": per_f, "reverse": per_r}
+        return (f"{head} although it needs {cheap.passes} sweeps to {dear.passes}: a "
+                f"{cheap.mode} sweep costs about {per[cheap.mode]:.0f} operations here and a "
+                f"{dear.mode} sweep about {per[dear.mode]:.0f}"
+                f"{' (after one evaluation of f)' if dear is reverse else ''}.")
+
+    def rows(self):
+        """The comparison as rows of text: [what, forward, reverse]."""
+        forward, reverse = self.forward, self.reverse
+        rows = [["", "forward", "reverse"],
+                ["derivative sweeps (passes)", str(forward.passes), str(reverse.passes)],
+                ["operations", f"{forward.ops:,}", f"{reverse.ops:,}"],
+                ["  on values", f"{forward.primal_ops:,}", f"{reverse.primal_ops:,}"],
+                ["  on derivatives", f"{forward.derivative_ops:,}",
+                 f"{reverse.derivative_ops:,}"],
+                ["peak memory (bytes)", f"{forward.peak_memory:,}", f"{reverse.peak_memory:,}"],
+                [f"seconds (median of {forward.repeats})", _seconds(forward.seconds),
+                 _seconds(reverse.seconds)]]
+        if self.reference is not None:
+            rows.append(["max |error| vs sympy", _error(forward.max_error),
+                         _error(reverse.max_error)])
+        return rows
+
+    def title(self):
+        return (f"f: R^{self.n} -> R^{self.m} at "
+                f"{_point_text(_input_names(self.graph), self.point)}")
+
+    JACOBIAN_SHOWN = 64   # entries; larger Jacobians are summarised by their shape
+
+    def jacobian_rows(self):
+        """The Jacobian (reverse mode's) as labelled rows of text, or ``None`` if large."""
+        jacobian = self.reverse.jacobian
+        if jacobian.size > self.JACOBIAN_SHOWN or jacobian.size == 0:
+            return None
+        rows = [[""] + self.input_labels]
+        for label, row in zip(self.output_labels, jacobian):
+            rows.append([label] + [format_number(v, 4) for v in row])
+        return rows
+
+    def __str__(self):
+        lines = [self.title(), text_table(self.rows(), align="<>>"), self.why]
+        jacobian = self.jacobian_rows()
+        if jacobian is None:
+            lines.append(f"Jacobian: {self.m} x {self.n} (rows: outputs, columns: inputs)")
+        else:
+            lines += ["Jacobian (rows: outputs, columns: inputs):",
+                      text_table(jacobian, align="<" + ">" * self.n)]
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        rows = self.rows()
+        parts = [html_table(rows[0], rows[1:], caption=self.title()),
+                 f"<p>{html.escape(self.why)}</p>"]
+        jacobian = self.jacobian_rows()
+        if jacobian is not None:
+            parts.append(html_table(jacobian[0], jacobian[1:], caption="Jacobian"))
+        return "\n".join(parts)
+
+    def to_dict(self):
+        """Everything in the report as plain numbers, lists and strings (for JSON)."""
+        def mode(cost):
+            return {"passes": cost.passes, "ops": cost.ops, "primal_ops": cost.primal_ops,
+                    "derivative_ops": cost.derivative_ops, "peak_memory": cost.peak_memory,
+                    "seconds": cost.seconds, "repeats": cost.repeats,
+                    "max_error": _plain(cost.max_error), "jacobian": _plain(cost.jacobian)}
+        return {"n": self.n, "m": self.m,
+                "inputs": {name: _plain(v) for name, v in zip(_input_names(self.graph),
+                                                              self.point)},
+                "input_labels": self.input_labels, "output_labels": self.output_labels,
+                "forward": mode(self.forward), "reverse": mode(self.reverse),
+                "reference": _plain(self.reference), "cheaper": self.cheaper, "why": self.why}
+
+    def to_json(self, **options):
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), **options)
+
+
+def compare(f, *args, repeats=5, reference=True):
+    """Forward mode and reverse mode computing the same Jacobian, side by side.
+
+    Each mode computes the derivatives of every output with respect to every argument the
+    textbook way, one seed direction per sweep (n forward sweeps, or one evaluation and m
+    reverse sweeps, for f: R^n -> R^m); the report gives each mode's Jacobian, sweeps,
+    operations, peak memory and time (the cost model is documented in
+    :mod:`dualad.evaluators.cost`), each Jacobian's largest error against sympy's, and which
+    mode is cheaper here and why.
+
+    Parameters
+    ----------
+    f : callable or Graph
+        A function of ``len(args)`` values returning a value or a tuple of values (it is
+        traced), or a Graph (from :func:`parse`, say).
+    *args : float or array
+        The point. A Graph may be given without it, at its inputs' current values.
+    repeats : int
+        Timed runs per mode; ``seconds`` is their median.
+    reference : bool
+        Compute sympy's Jacobian and the errors against it (slow for large graphs).
+
+    Returns
+    -------
+    ModeComparison
+        ``str()`` of it is a table; in Jupyter it shows as an HTML table.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> def speelpenning(*x):            # the product of all inputs
+    ...     y = x[0]
+    ...     for xi in x[1:]:
+    ...         y = y * xi
+    ...     return y
+    >>> report = ad.compare(speelpenning, *range(1, 11))
+    >>> report.forward.passes, report.reverse.passes
+    (10, 1)
+    >>> report.forward.ops, report.reverse.ops
+    (144, 27)
+    >>> print(report.why)
+    reverse mode is cheaper here (27 operations against 144): f has n = 10 inputs and m = 1 output, and reverse mode needs one sweep per output (1) where forward mode needs one per input (10).
+    """
+    graph, point = graph_and_point(f, args, "compare")
+    forward = CostEvaluator(graph, "forward").run(point, repeats)
+    reverse = CostEvaluator(graph, "reverse").run(point, repeats)
+    values = ValueEvaluator(graph).run(point)
+    input_labels = [label for name, p in zip(_input_names(graph), graph.input_positions)
+                    for label in _element_labels(name, shape_of(values[p]))]
+    count = len(graph.outputs)
+    output_labels = [label for k, p in enumerate(graph.output_positions)
+                     for label in _element_labels(output_name(k, count, _input_names(graph)),
+                                                  shape_of(values[p]))]
+    exact = None
+    if reference:
+        exact = sympy_jacobian(graph, point)
+        forward.max_error = _max_error(forward.jacobian, exact)
+        reverse.max_error = _max_error(reverse.jacobian, exact)
+    return ModeComparison(graph=graph, point=point, forward=forward, reverse=reverse,
+                          reference=exact, input_labels=input_labels,
+                          output_labels=output_labels)
+
+
+# ---- evaluation traces ----
+
+class TraceRow(NamedTuple):
+    """One line of a trace: ``index`` (the i of v_i, ``None`` for a result line), ``name``
+    (v₁, v̇₁, v̄₁, y, x̄1), ``op`` (the operation; ``input``, ``output``, ``seed`` or
+    ``result`` for the other lines), ``expression`` (how the line is computed) and ``value``.
+
+    Examples
+    --------
+    >>> from dualad.compare import TraceRow
+    >>> row = TraceRow(1, "v₁", "log", "log(v₋₁)", 0.693)
+    >>> row.value, row[0]
+    (0.693, 1)
+    """
+
+    index: int
+    name: str
+    op: str
+    expression: str
+    value: object
+
+    def to_dict(self):
+        return {"index": self.index, "name": self.name, "op": self.op,
+                "expression": self.expression, "value": _plain(self.value)}
+
+
+class _TextbookOrder:
+    """Walk the program in the trace's numbering order (any topological order gives the same
+    numbers; this one lists the lines as the survey does)."""
+
+    order = ()
+
+    def walk(self, reverse=False):
+        for instruction in (reversed(self.order) if reverse else self.order):
+            self.visit(instruction)
+
+
+class _TracingForward(_TextbookOrder, ForwardEvaluator):
+    pass
+
+
+class _RecordingReverse(_TextbookOrder, ReverseEvaluator):
+    """The reverse evaluator, noting every contribution to an adjoint as it is made."""
+
+    def run(self, values, seeds):
+        self.log, self.current, self.remaining = [], None, []
+        return super().run(values, seeds)
+
+    def visit(self, instruction):
+        self.current, self.remaining = instruction, list(range(len(instruction.args)))
+        super().visit(instruction)
+
+    def accumulate(self, pos, contribution):
+        before = self.adjoints[pos]
+        super().accumulate(pos, contribution)
+        argument = None
+        if self.current is not None:
+            argument = next(j for j in self.remaining if self.current.args[j] == pos)
+            self.remaining.remove(argument)
+        self.log.append((self.current, argument, pos, before, self.adjoints[pos]))
+
+
+def _constant_symbol(name, value):
+    if shape_of(value) == () and float(value).is_integer():
+        return sp.Integer(int(value))
+    return sp.Symbol(name)
+
+
+def _rule_text(make):
+    """Text of a formula built from the registry's rules on sympy symbols. A user's seed-style
+    rule may be written for numpy only; its line then names the rule instead."""
+    try:
+        return str(make())
+    except Exception:  # noqa: BLE001 - display only: any failure means "cannot show it"
+        return None
+
+
+@dataclass
+class TraceTable:
+    """The evaluation traces of a function at a point, as textbooks print them.
+
+    Made by :func:`trace_table`. ``primal``, ``tangent`` and ``adjoint`` are lists of
+    :class:`TraceRow` (index them, or read ``row.value``); the adjoint trace is in reverse
+    order, one line per contribution to an adjoint, as the survey's Table 3. ``values``,
+    ``tangents`` and ``adjoints`` map the textbook index i of v_i to its number (the final
+    adjoint). ``str()`` prints the three traces; Jupyter shows them as HTML tables.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> table = ad.trace_table(lambda x: ad.exp(x) * x, 0.0)
+    >>> table.values[1], table.tangents[2], table.adjoints[0]
+    (1.0, 1.0, 1.0)
+    """
+
+    function: str
+    point: dict
+    direction: dict
+    seed: str
+    primal: list
+    tangent: list
+    adjoint: list
+    values: dict
+    tangents: dict
+    adjoints: dict
+    constants: dict = field(default_factory=dict)
+    decimals: int = 3
+
+    def sections(self):
+        """(title, rows) of the three traces."""
+        direction = ", ".join(f"{accented(n, DOT_ABOVE)} = {format_value(v, self.decimals)}"
+                              for n, v in self.direction.items())
+        return [("Forward primal trace", self.primal),
+                (f"Forward tangent trace ({direction})", self.tangent),
+                (f"Reverse adjoint trace ({self.seed}), in reverse order", self.adjoint)]
+
+    def __str__(self):
+        lines = [f"Evaluation traces of {self.function} at "
+                 f"{', '.join(f'{n} = {format_value(v, self.decimals)}' for n, v in self.point.items())}"]
+        for title, rows in self.sections():
+            lines += ["", title]
+            table = [[r.name, "=", r.expression, "=", format_value(r.value, self.decimals)]
+                     for r in rows]
+            lines.append(text_table(table, gap=" "))
+            if title.startswith("Forward primal") and self.constants:
+                lines += [f"where {name} = {format_value(value, self.decimals)}"
+                          for name, value in self.constants.items()]
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        parts = []
+        for title, rows in self.sections():
+            parts.append(html_table(["", "", "value"],
+                                    [[r.name, r.expression, format_value(r.value, self.decimals)]
+                                     for r in rows], caption=title))
+        return "\n".join(parts)
+
+    def to_dict(self):
+        """The traces as plain lists and numbers (for JSON)."""
+        return {"function": self.function,
+                "point": {n: _plain(v) for n, v in self.point.items()},
+                "direction": {n: _plain(v) for n, v in self.direction.items()},
+                "primal": [r.to_dict() for r in self.primal],
+                "tangent": [r.to_dict() for r in self.tangent],
+                "adjoint": [r.to_dict() for r in self.adjoint]}
+
+
+def _direction(graph, point, direction, names):
+    """One tangent per input from ``direction``: an input's name or position (that input
+    gets 1s, the others 0s), or one tangent per input (a sequence, or a dict by name)."""
+    zeros = [np.zeros(shape_of(v)) if shape_of(v) else 0.0 for v in point]
+    ones = [np.ones(shape_of(v)) if shape_of(v) else 1.0 for v in point]
+    if direction is None:
+        direction = 0
+    if isinstance(direction, str):
+        if direction not in names:
+            raise DualadError(f"trace_table: no input named {direction!r} "
+                              f"(inputs: {', '.join(names)})")
+        direction = names.index(direction)
+    if isinstance(direction, (int, np.integer)):
+        if not -len(names) <= direction < len(names):
+            raise DualadError(f"trace_table: direction {direction} is not an input position "
+                              f"(there are {len(names)} inputs)")
+        tangents = list(zeros)
+        tangents[direction] = ones[direction]
+        return tangents
+    if isinstance(direction, dict):
+        unknown = sorted(set(direction) - set(names))
+        if unknown:
+            raise DualadError(f"trace_table: no input named {unknown[0]!r} "
+                              f"(inputs: {', '.join(names)})")
+        return [as_value(direction[n]) if n in direction else z for n, z in zip(names, zeros)]
+    tangents = [as_value(t) for t in direction]
+    if len(tangents) != len(names):
+        raise DualadError(f"trace_table: {len(tangents)} direction value(s) for "
+                          f"{len(names)} inputs ({', '.join(names)})")
+    return tangents
+
+
+def trace_table(f, *args, direction=None, output=0, decimals=3):
+    """The evaluation traces of ``f`` at ``args``: primal, forward tangent and reverse adjoint.
+
+    Lines are numbered as the standard survey prints them (Baydin et al., "Automatic
+    differentiation in machine learning: a survey", JMLR 2018, Tables 2 and 3): inputs
+    v_{1-n} ... v_0, then each operation v_1, v_2, ... The tangent trace follows one input
+    direction; the adjoint trace lists, in reverse order, every contribution
+    v̄_j = v̄_j + v̄_i dv_i/dv_j as the reverse sweep makes it. Numbers come from the real
+    evaluators; the formulas are the registry's rules run on sympy symbols.
+
+    Parameters
+    ----------
+    f : callable or Graph
+    *args : float or array
+        The point (a Graph may be given without it, at its inputs' current values).
+    direction : str, int, sequence or dict, optional
+        The input direction of the tangent trace: an input's name or position (1 for it, 0
+        for the others; the default is the first input), or one tangent per input.
+    output : int
+        Which output the adjoint trace differentiates (seeded with 1s).
+    decimals : int
+        Decimal places shown when printing.
+
+    Returns
+    -------
+    TraceTable
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> table = ad.trace_table(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2, 5)
+    >>> print(table)
+    Evaluation traces of f(x1, x2) at x1 = 2, x2 = 5
+    <BLANKLINE>
+    Forward primal trace
+    v₋₁ = x1       = 2
+    v₀  = x2       = 5
+    v₁  = log(v₋₁) = 0.693
+    v₂  = v₋₁ * v₀ = 10
+    v₃  = sin(v₀)  = -0.959
+    v₄  = v₁ + v₂  = 10.693
+    v₅  = v₄ - v₃  = 11.652
+    y   = v₅       = 11.652
+    <BLANKLINE>
+    Forward tangent trace (ẋ1 = 1, ẋ2 = 0)
+    v̇₋₁ = ẋ1              = 1
+    v̇₀  = ẋ2              = 0
+    v̇₁  = v̇₋₁/v₋₁         = 0.5
+    v̇₂  = v̇₋₁*v₀ + v̇₀*v₋₁ = 5
+    v̇₃  = v̇₀*cos(v₀)      = 0
+    v̇₄  = v̇₁ + v̇₂         = 5.5
+    v̇₅  = v̇₄ - v̇₃         = 5.5
+    ẏ   = v̇₅              = 5.5
+    <BLANKLINE>
+    Reverse adjoint trace (ȳ = 1), in reverse order
+    v̄₅  = ȳ                                = 1
+    v̄₄  = v̄₅ ∂v₅/∂v₄ = v̄₅                  = 1
+    v̄₃  = v̄₅ ∂v₅/∂v₃ = -v̄₅                 = -1
+    v̄₁  = v̄₄ ∂v₄/∂v₁ = v̄₄                  = 1
+    v̄₂  = v̄₄ ∂v₄/∂v₂ = v̄₄                  = 1
+    v̄₀  = v̄₃ ∂v₃/∂v₀ = v̄₃*cos(v₀)          = -0.284
+    v̄₋₁ = v̄₂ ∂v₂/∂v₋₁ = v̄₂*v₀              = 5
+    v̄₀  = v̄₀ + v̄₂ ∂v₂/∂v₀ = v̄₀ + v̄₂*v₋₁    = 1.716
+    v̄₋₁ = v̄₋₁ + v̄₁ ∂v₁/∂v₋₁ = v̄₋₁ + v̄₁/v₋₁ = 5.5
+    x̄1  = v̄₋₁                              = 5.5
+    x̄2  = v̄₀                               = 1.716
+    >>> table.adjoints[-1], round(table.adjoints[0], 3)
+    (5.5, 1.716)
+    """
+    graph, point = graph_and_point(f, args, "trace_table")
+    names = _input_names(graph)
+    tangents_in = _direction(graph, point, direction, names)
+    count = len(graph.outputs)
+    if not -count <= output < count:
+        raise DualadError(f"trace_table: output {output} does not exist (f has {count})")
+    output %= count
+
+    book = TraceNames(graph, graph.leaf_values(point))     # names constants by their values
+    index, name = book.index, book.name
+    forward = _TracingForward(graph)
+    forward.order = book.order
+    values, tangents = forward.run(point, tangents_in)
+
+    # sympy symbols standing for every value, tangent and adjoint, named as in the book
+    value_symbol = {p: (sp.Symbol(name(p)) if p in index else _constant_symbol(name(p), v))
+                    for p, v in enumerate(values)}
+    tangent_symbol = {p: sp.Symbol(tangent_name(i)) for p, i in index.items()}
+    adjoint_symbol = {p: sp.Symbol(adjoint_name(i)) for p, i in index.items()}
+
+    inputs = list(zip(graph.input_positions, names))
+    outputs = [(p, output_name(k, count, names)) for k, p in enumerate(graph.output_positions)]
+
+    primal = [TraceRow(index[p], name(p), "input", n, values[p]) for p, n in inputs]
+    primal += [TraceRow(index[i.pos], name(i.pos), i.prim.name, book.expression(i),
+                        values[i.pos]) for i in book.order]
+    primal += [TraceRow(index.get(p), y, "output", name(p), values[p]) for p, y in outputs]
+
+    def tangent_text(instruction):
+        prim, args = instruction.prim, instruction.args
+        present = [j for j, a in enumerate(args) if tangents[a] is not None]
+        if not present:
+            return "0"
+        if not prim.elementwise:
+            return f"jvp[{prim.name}]({', '.join(tangent_name(index[args[j]]) for j in present)})"
+        # one term per argument, in argument order, as the survey writes them
+        text = _rule_text(lambda: " + ".join(
+            str(pd * tangent_symbol[args[j]]) for j, pd in enumerate(local_partials(
+                prim, [value_symbol[a] for a in args], value_symbol[instruction.pos], present))
+            if j in present).replace("+ -", "- "))
+        return text or f"(the rule of {prim.name})"
+
+    tangent = [TraceRow(index[p], tangent_name(index[p]), "input", accented(n, DOT_ABOVE),
+                        tangents[p]) for p, n in inputs]
+    tangent += [TraceRow(index[i.pos], tangent_name(index[i.pos]), i.prim.name,
+                         tangent_text(i), _zero_if_none(tangents[i.pos], values[i.pos]))
+                for i in book.order]
+    tangent += [TraceRow(index.get(p), accented(y, DOT_ABOVE), "output",
+                         tangent_name(index[p]) if p in index else "0",
+                         _zero_if_none(tangents[p], values[p])) for p, y in outputs]
+
+    out_pos, out_name = outputs[output]
+    seeds = [None] * count
+    seeds[output] = np.ones(shape_of(values[out_pos])) if shape_of(values[out_pos]) else 1.0
+    reverse = _RecordingReverse(graph)
+    reverse.order = book.order
+    adjoints = reverse.run(values, seeds)
+    seed_name = accented(out_name, BAR_ABOVE)
+
+    def adjoint_text(source, argument, target, before):
+        prim, args = source.prim, source.args
+        chain = (f"{adjoint_name(index[source.pos])} "
+                 f"∂{value_name(index[source.pos])}/∂{value_name(index[target])}")
+        if prim.elementwise:
+            rule = _rule_text(lambda: adjoint_symbol[source.pos] * local_partials(
+                prim, [value_symbol[a] for a in args], value_symbol[source.pos],
+                [argument])[argument])
+            rule = rule or f"(the rule of {prim.name})"
+        else:
+            rule = f"vjp[{prim.name}]({adjoint_name(index[source.pos])})[{argument}]"
+        if before is not None:
+            return f"{adjoint_name(index[target])} + {chain} = {adjoint_name(index[target])} + {rule}"
+        return f"{chain} = {rule}"
+
+    adjoint = []
+    for source, argument, target, before, after in reverse.log:
+        if target not in index:
+            continue    # an output that is a constant: nothing to differentiate
+        if source is None:
+            adjoint.append(TraceRow(index[target], adjoint_name(index[target]), "seed",
+                                    seed_name, after))
+        else:
+            adjoint.append(TraceRow(index[target], adjoint_name(index[target]),
+                                    source.prim.name,
+                                    adjoint_text(source, argument, target, before), after))
+    adjoint += [TraceRow(None, accented(n, BAR_ABOVE), "result", adjoint_name(index[p]),
+                         _zero_if_none(adjoints[p], values[p])) for p, n in inputs]
+
+    return TraceTable(
+        function=f"f({', '.join(names)})",
+        point=dict(zip(names, point)),
+        direction=dict(zip(names, tangents_in)),
+        seed=f"{seed_name} = 1",
+        primal=primal, tangent=tangent, adjoint=adjoint,
+        values={index[p]: values[p] for p in index},
+        tangents={index[p]: _zero_if_none(tangents[p], values[p]) for p in index},
+        adjoints={index[p]: adjoints[p] for p in index if adjoints[p] is not None},
+        constants=book.constants, decimals=decimals)
+
+
+def _zero_if_none(derivative, value):
+    if derivative is not None:
+        return derivative
+    return np.zeros(shape_of(value)) if shape_of(value) else 0.0

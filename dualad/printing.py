@@ -1,0 +1,477 @@
+"""How dualad shows things: textbook names, numbers, tables, and pictures of graphs.
+
+This module owns presentation and nothing else: the textbook numbering of a graph's nodes
+(inputs v_{1-n} ... v_0, then operations v_1, v_2, ... level by level, as the standard survey of
+AD in machine learning prints its traces), number and table formatting shared by
+:func:`dualad.compare` and :func:`dualad.trace_table`, Graphviz DOT text (:func:`to_dot`),
+rendering it with the Graphviz ``dot`` program (:func:`render`), and the SVG that ``Var`` and
+``Graph`` show in Jupyter. It computes no value and no derivative.
+
+Examples
+--------
+>>> import dualad as ad
+>>> graph = ad.trace(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2.0, 5.0)
+>>> names = TraceNames(graph)
+>>> [names.expression(instruction) for instruction in names.order]
+['log(v₋₁)', 'v₋₁ * v₀', 'sin(v₀)', 'v₁ + v₂', 'v₄ - v₃']
+"""
+
+import html
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DualadError, MissingDependencyError
+from .graph import Graph, Var
+from .shapes import shape_of
+
+# ---- notation ----
+
+_SUBSCRIPTS = str.maketrans("-0123456789", "₋₀₁₂₃₄₅₆₇₈₉")
+DOT_ABOVE, BAR_ABOVE = "\u0307", "\u0304"   # combining marks: v̇ (tangent), v̄ (adjoint)
+
+
+def subscript(index):
+    """``index`` in subscript digits: ``subscript(-1) == '₋₁'``.
+
+    Examples
+    --------
+    >>> from dualad.printing import subscript
+    >>> "v" + subscript(-1), "v" + subscript(12)
+    ('v₋₁', 'v₁₂')
+    """
+    return str(index).translate(_SUBSCRIPTS)
+
+
+def accented(name, mark):
+    """``name`` with a combining ``mark`` on its first letter (x1 -> ẋ1 with DOT_ABOVE).
+
+    Composed to a single character where Unicode has one (ẋ, ȳ), so text compares equal to
+    what one types.
+
+    Examples
+    --------
+    >>> from dualad.printing import DOT_ABOVE, accented
+    >>> accented("x1", DOT_ABOVE) == "ẋ1", len(accented("v", DOT_ABOVE))
+    (True, 2)
+    """
+    return unicodedata.normalize("NFC", name[:1] + mark + name[1:])
+
+
+def value_name(index):
+    """The textbook name of intermediate ``index``: v₋₁, v₀, v₁, ...
+
+    Examples
+    --------
+    >>> from dualad.printing import adjoint_name, tangent_name, value_name
+    >>> value_name(-1), tangent_name(2), adjoint_name(0)
+    ('v₋₁', 'v̇₂', 'v̄₀')
+    """
+    return "v" + subscript(index)
+
+
+def tangent_name(index):
+    """The tangent of intermediate ``index``: v̇₁."""
+    return accented(value_name(index), DOT_ABOVE)
+
+
+def adjoint_name(index):
+    """The adjoint of intermediate ``index``: v̄₁."""
+    return accented(value_name(index), BAR_ABOVE)
+
+
+def output_name(k, count, input_names=()):
+    """y for a single output; y₁, y₂, ... for several (f, f₁, ... when an input is named y).
+
+    Examples
+    --------
+    >>> from dualad.printing import output_name
+    >>> output_name(0, 1), output_name(1, 2), output_name(0, 1, ["x", "y"])
+    ('y', 'y₂', 'f')
+    """
+    letter = "f" if "y" in input_names else "y"
+    return letter if count == 1 else letter + subscript(k + 1)
+
+
+# ---- numbers ----
+
+def format_number(x, decimals=3):
+    """A number as a textbook prints it: ``decimals`` places, trailing zeros dropped.
+
+    Very large or very small magnitudes use exponent notation.
+
+    Examples
+    --------
+    >>> from dualad.printing import format_number
+    >>> format_number(0.6931471805599453), format_number(5.5), format_number(10.0)
+    ('0.693', '5.5', '10')
+    >>> format_number(1.5e-7), format_number(float("nan"))
+    ('1.5e-07', 'nan')
+    """
+    if isinstance(x, complex) or np.iscomplexobj(x):
+        return str(x)
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not np.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e6 or abs(x) < 10.0 ** -decimals:
+        mantissa, exponent = f"{x:.{decimals}e}".split("e")
+        return mantissa.rstrip("0").rstrip(".") + "e" + exponent
+    return f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def format_value(value, decimals=3):
+    """A value on one line: a number, or a short array ``[1, 2.5, ...]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.printing import format_value
+    >>> format_value(np.array([[1.0, 0.5], [2.0, 3.25]]))
+    '[[1, 0.5], [2, 3.25]]'
+    """
+    if value is None:
+        return "?"
+    if shape_of(value) == () or not isinstance(value, np.ndarray):
+        return format_number(value, decimals)
+    text = np.array2string(value, separator=", ", threshold=12, edgeitems=3,
+                           formatter={"all": lambda x: format_number(x, decimals)})
+    return " ".join(text.split())
+
+
+# ---- text and HTML tables ----
+
+def display_width(text):
+    """Columns ``text`` takes on a terminal: combining marks (as in v̇) take none.
+
+    Examples
+    --------
+    >>> from dualad.printing import display_width
+    >>> len("v̇₁"), display_width("v̇₁")
+    (3, 2)
+    """
+    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def pad(text, width, align="<"):
+    """``text`` padded to ``width`` display columns (``align=">"``: on the left).
+
+    Examples
+    --------
+    >>> from dualad.printing import pad
+    >>> pad("v̇₁", 4) + "|", pad("7", 3, ">")
+    ('v̇₁  |', '  7')
+    """
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if align == ">" else text + fill
+
+
+def text_table(rows, align=None, gap="  "):
+    """Rows of strings as aligned columns (``align``: one of ``"<"``/``">"`` per column).
+
+    Examples
+    --------
+    >>> from dualad.printing import text_table
+    >>> print(text_table([["passes", "10", "1"], ["ops", "144", "27"]], align="<>>"))
+    passes   10   1
+    ops     144  27
+    """
+    if not rows:
+        return ""
+    columns = max(len(r) for r in rows)
+    rows = [list(r) + [""] * (columns - len(r)) for r in rows]
+    align = align or "<" * columns
+    widths = [max(display_width(r[c]) for r in rows) for c in range(columns)]
+    return "\n".join(gap.join(pad(cell, w, a) for cell, w, a in zip(r, widths, align)).rstrip()
+                     for r in rows)
+
+
+def html_table(header, rows, caption=None):
+    """A small HTML table (for ``_repr_html_``); every cell is escaped.
+
+    Examples
+    --------
+    >>> from dualad.printing import html_table
+    >>> html_table(["", "forward"], [["passes", "2"]])
+    '<table><tr><th></th><th>forward</th></tr><tr><td>passes</td><td>2</td></tr></table>'
+    """
+    parts = ["<table>"]
+    if caption:
+        parts.append(f"<caption>{html.escape(caption)}</caption>")
+    if header:
+        parts.append("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>")
+    for row in rows:
+        parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+# ---- textbook numbering ----
+
+class TraceNames:
+    """The textbook names of a graph's nodes, in the survey's order.
+
+    Inputs are v_{1-n} ... v_0 in the graph's input order; operations are v_1, v_2, ...
+    numbered level by level (an operation's level is one more than its deepest input), in the
+    graph's order within a level. That is a valid evaluation order, and the one the survey's
+    tables use. Scalar constants are written as numbers; array constants as C₁, C₂, ...
+
+    Attributes
+    ----------
+    order : list of Instruction
+        ``graph.program`` in textbook order.
+    index : dict
+        Node position -> textbook index (the i of v_i).
+    constants : dict
+        Name (C₁, ...) -> value of each array constant.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.printing import TraceNames
+    >>> graph = ad.trace(lambda x: 2 * ad.exp(x), 0.0)
+    >>> names = TraceNames(graph)
+    >>> [names.name(pos) for pos in range(len(graph))]       # the constant 2 comes first
+    ['2', 'v₀', 'v₁', 'v₂']
+    >>> [names.expression(instruction) for instruction in names.order]
+    ['exp(v₀)', '2 * v₁']
+    """
+
+    def __init__(self, graph, values=None):
+        self.graph = graph
+        values = values if values is not None else [n.value for n in graph.nodes]
+        depth = [0] * len(graph.nodes)
+        for pos, _, args, _ in graph.program:
+            depth[pos] = 1 + max((depth[a] for a in args), default=0)
+        self.order = sorted(graph.program, key=lambda instruction: (depth[instruction.pos],
+                                                                   instruction.pos))
+        n = len(graph.inputs)
+        self.index = {pos: k + 1 - n for k, pos in enumerate(graph.input_positions)}
+        for k, instruction in enumerate(self.order):
+            self.index[instruction.pos] = k + 1
+        self.constants = {}
+        self._names = {}
+        for pos, node in enumerate(graph.nodes):
+            if pos in self.index:
+                self._names[pos] = value_name(self.index[pos])
+            elif shape_of(values[pos]) == ():
+                self._names[pos] = format_number(values[pos], 6)
+            else:
+                name = "C" + subscript(len(self.constants) + 1)
+                self.constants[name] = values[pos]
+                self._names[pos] = name
+
+    def name(self, pos):
+        """The name of node ``pos``: v_i, a number, or C_k."""
+        return self._names[pos]
+
+    def input_name(self, k):
+        """The user's name of input ``k`` (``x1``), or x1, x2, ... when it has none."""
+        return self.graph.inputs[k].name or f"x{k + 1}"
+
+    def expression(self, instruction, names=None):
+        """The operation as text over ``names`` (default: the textbook names of its inputs).
+
+        Infix operators are written infix (``v₁ + v₂``), functions as calls (``log(v₋₁)``),
+        with any parameters (``sum(v₁, axis=0)``).
+        """
+        prim, args, params = instruction.prim, instruction.args, instruction.params
+        words = list(names) if names is not None else [self.name(a) for a in args]
+        if prim.infix and len(words) == 2:
+            return f"{words[0]} {prim.infix} {words[1]}"
+        if prim.infix and len(words) == 1:
+            return f"{prim.infix}{words[0]}"
+        shown = [f"{k}={v!r}" for k, v in params.items() if v is not None and v is not False]
+        return f"{prim.name}({', '.join(words + shown)})"
+
+
+# ---- Graphviz ----
+
+INSTALL_GRAPHVIZ = ("install Graphviz: 'apt install graphviz' (Debian, Ubuntu), "
+                    "'brew install graphviz' (macOS) or 'conda install -c conda-forge "
+                    "graphviz'; or paste the text of to_dot() into any Graphviz viewer")
+#: Larger graphs are not drawn automatically in Jupyter (the picture would be unreadable).
+NOTEBOOK_MAX_NODES = 300
+
+
+def _as_graph(var_or_graph, what):
+    if isinstance(var_or_graph, Graph):
+        return var_or_graph
+    if isinstance(var_or_graph, Var):
+        return Graph(var_or_graph)
+    raise DualadError(f"{what}: expected a Var or a Graph, got {type(var_or_graph).__name__}")
+
+
+def _dot_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(var_or_graph, values=None, tangents=None, adjoints=None):
+    """The graph as Graphviz DOT text: one node per value, edges from inputs to uses.
+
+    Each label shows the node's textbook name and operation (as in :func:`trace_table`), and,
+    where known, its value, tangent and adjoint. Inputs are ellipses, operations boxes,
+    constants plain text; outputs have a double border.
+
+    Parameters
+    ----------
+    var_or_graph : Var or Graph
+    values, tangents, adjoints : list, optional
+        One entry per node of the graph (``None`` where unknown), as the evaluators return
+        them. By default values are the nodes' ``.value`` and adjoints their ``.deriv`` (set
+        by ``backward()``); tangents are shown only when given.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> x = ad.Var(2.0, name="x")
+    >>> y = ad.sin(x) * 3
+    >>> y.backward()
+    >>> print(ad.to_dot(y))
+    digraph dualad {
+      rankdir=LR;
+      node [fontname="Helvetica", fontsize=11];
+      n0 [shape=ellipse, label="v₀ = x\\nvalue = 2\\nadjoint = -1.248"];
+      n1 [shape=box, label="v₁ = sin(v₀)\\nvalue = 0.909\\nadjoint = 3"];
+      n2 [shape=plaintext, label="3"];
+      n3 [shape=box, peripheries=2, label="v₂ = v₁ * 3   (y)\\nvalue = 2.728\\nadjoint = 1"];
+      n0 -> n1;
+      n1 -> n3;
+      n2 -> n3;
+    }
+    """
+    graph = _as_graph(var_or_graph, "to_dot")
+    nodes = graph.nodes
+    values = values if values is not None else [n.value for n in nodes]
+    adjoints = adjoints if adjoints is not None else [n.deriv for n in nodes]
+    names = TraceNames(graph, values)
+    outputs = {pos: output_name(k, len(graph.outputs), [n.name for n in graph.inputs])
+               for k, pos in reversed(list(enumerate(graph.output_positions)))}
+    inputs = {pos: k for k, pos in enumerate(graph.input_positions)}
+    instructions = {instruction.pos: instruction for instruction in graph.program}
+    lines = ["digraph dualad {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=11];']
+    for pos, node in enumerate(nodes):
+        if pos in inputs:
+            shape, title = "ellipse", f"{names.name(pos)} = {names.input_name(inputs[pos])}"
+        elif node.op is None:
+            shape, title = "plaintext", names.name(pos)
+            if names.name(pos) in names.constants:
+                title += f" = {format_value(values[pos])}"
+        else:
+            shape = "box"
+            title = f"{names.name(pos)} = {names.expression(instructions[pos])}"
+        label = [title + (f"   ({outputs[pos]})" if pos in outputs else "")]
+        if node.op is not None or pos in inputs:
+            for word, buffer in (("value", values), ("tangent", tangents),
+                                 ("adjoint", adjoints)):
+                if buffer is not None and buffer[pos] is not None:
+                    label.append(f"{word} = {format_value(buffer[pos])}")
+        border = ", peripheries=2" if pos in outputs else ""
+        lines.append(f"  n{pos} [shape={shape}{border}, label={_dot_string(chr(10).join(label))}];")
+    for pos, _, args, _ in graph.program:
+        for a in dict.fromkeys(args):       # x * x: one edge
+            lines.append(f"  n{a} -> n{pos};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _dot_program(what):
+    program = shutil.which("dot")
+    if program is None:
+        raise MissingDependencyError(f"{what}: the Graphviz 'dot' program was not found on "
+                                     f"PATH; {INSTALL_GRAPHVIZ}")
+    return program
+
+
+def _run_dot(dot_text, fmt, what):
+    try:
+        result = subprocess.run([_dot_program(what), f"-T{fmt}"], input=dot_text.encode(),
+                                capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise DualadError(f"{what}: running Graphviz 'dot' failed: {err}") from None
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise DualadError(f"{what}: Graphviz 'dot' failed"
+                          f"{': ' + message[0] if message else ''}")
+    return result.stdout
+
+
+FORMATS = ("svg", "png", "pdf")
+
+
+def render(var_or_graph, path=None, format=None, **labels):  # noqa: A002 - Graphviz's word
+    """Draw the graph with Graphviz (SVG, PNG or PDF), to ``path`` or as bytes.
+
+    Parameters
+    ----------
+    var_or_graph : Var or Graph
+    path : str or Path, optional
+        Where to write the picture; without it the picture is returned as bytes.
+    format : {"svg", "png", "pdf"}, optional
+        By default taken from the file's suffix (``graph.png``), else SVG.
+    **labels
+        ``values``, ``tangents``, ``adjoints``, as for :func:`to_dot`.
+
+    Returns
+    -------
+    Path or bytes
+        The file written, or the picture itself when no ``path`` is given.
+
+    Raises
+    ------
+    MissingDependencyError
+        When the Graphviz ``dot`` program is not installed; the message says how to install it.
+
+    Examples
+    --------
+    >>> import dualad as ad, tempfile, os
+    >>> x = ad.Var(1.0, name="x")
+    >>> path = os.path.join(tempfile.mkdtemp(), "graph.svg")
+    >>> try:
+    ...     written = ad.render(ad.exp(x), path)
+    ... except ad.MissingDependencyError as err:    # no Graphviz on this machine
+    ...     written = None
+    >>> written is None or open(written).read().lstrip().startswith("<?xml")
+    True
+    """
+    path = None if path is None else Path(path)
+    fmt = (format or (path.suffix.lstrip(".") if path else "") or "svg").lower()
+    if fmt not in FORMATS:
+        raise DualadError(f"render: format {fmt!r} is not one of {', '.join(FORMATS)}")
+    picture = _run_dot(to_dot(var_or_graph, **labels), fmt, "render")
+    if path is None:
+        return picture
+    path.write_bytes(picture)
+    return path
+
+
+def svg_for_notebook(var_or_graph):
+    """SVG text of the graph for Jupyter, or ``None`` (so Jupyter falls back to text) when
+    Graphviz is not installed or the graph is too large to read.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.printing import svg_for_notebook
+    >>> svg = svg_for_notebook(ad.Var(1.0) + 1)
+    >>> svg is None or "<svg" in svg
+    True
+    """
+    graph = _as_graph(var_or_graph, "svg")
+    if shutil.which("dot") is None or len(graph) > NOTEBOOK_MAX_NODES:
+        return None
+    try:
+        return _run_dot(to_dot(graph), "svg", "svg").decode()
+    except DualadError:
+        return None
