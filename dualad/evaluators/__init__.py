@@ -16,6 +16,8 @@ Examples
 from .base import Evaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
+from .symbolic import SympyEvaluator
 from .value import ValueEvaluator
 
-__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator"]
+__all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
+           "SympyEvaluator"]
