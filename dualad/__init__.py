@@ -19,6 +19,7 @@ from .ops import (abs, add, arccos, arcsin, arctan, cos, cosh, divide, dot, exp,
                   log1p, matmul, maximum, mean, minimum, multiply, negative, power, sin, sinh,
                   sqrt, square, subtract, sum, tan, tanh, transpose)
 from .primitives import REGISTRY, Primitive, register
+from .verify import VerificationReport, from_sympy, prove_registry, to_sympy, verify
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,5 @@ __all__ = [
     "abs", "add", "arccos", "arcsin", "arctan", "cos", "cosh", "divide", "dot", "exp",
     "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply", "negative",
     "power", "sin", "sinh", "sqrt", "square", "subtract", "sum", "tan", "tanh", "transpose",
+    "VerificationReport", "from_sympy", "prove_registry", "to_sympy", "verify",
 ]
