@@ -39,7 +39,8 @@ from sympy.codegen.cfunctions import expm1 as sympy_expm1, log1p as sympy_log1p
 
 from .errors import DualadError, ExpressionError, GradientMismatchError
 from .evaluators import ForwardEvaluator, ReverseEvaluator, SympyEvaluator, ValueEvaluator
-from .evaluators.symbolic import input_symbols, symbol_names, sympy_free_ops, with_constants
+from .evaluators.symbolic import (exact, input_symbols, symbol_names, sympy_free_ops,
+                                  with_constants)
 from .graph import Graph, Var, apply_primitive, as_node, as_value, trace
 from .mathns import SYMPY
 from .primitives import POSITIVE, REGISTRY
@@ -61,8 +62,9 @@ def to_sympy(var_or_graph, **assumptions):
     """The sympy expression of a ``Var``, or the expressions of a ``Graph``'s outputs.
 
     Symbols are named after the leaves (unnamed inputs become ``x0``, ``x1``, ...; array inputs
-    give object arrays of symbols ``x[0]``, ...). Float constants become exact numbers
-    (``0.1`` -> ``1/10``); each op contributes its registry ``sympy`` form.
+    give object arrays of symbols ``x[0]``, ...). Constants become sympy numbers of the same
+    value (``2.0`` -> ``2``, ``math.pi`` -> ``pi``, ``0.1`` -> ``0.1``); each op contributes
+    its registry ``sympy`` form.
 
     Parameters
     ----------
@@ -86,8 +88,8 @@ def to_sympy(var_or_graph, **assumptions):
     >>> x, w = ad.Var(1.0, name="x"), ad.Var(4.0, name="w")
     >>> ad.to_sympy(ad.sin(x * w) + ad.exp(x) / w)
     sin(w*x) + exp(x)/w
-    >>> ad.to_sympy(ad.parse("x*y, x**2.5"))
-    (x*y, x**(5/2))
+    >>> ad.to_sympy(ad.parse("x*y, x**2.5 / 2"))
+    (x*y, x**2.5/2)
     """
     if isinstance(var_or_graph, Var):
         graph = Graph(var_or_graph)
@@ -126,14 +128,19 @@ def _parts(expr):
     if expr.is_Number or isinstance(expr, sp.NumberSymbol):
         if not expr.is_finite or not expr.is_real:
             raise ExpressionError(f"from_sympy: the number {expr} is not a finite real number")
+        if expr.is_Rational and expr.q != 1:
+            return "ratio", (), None      # p/q as a division, so it reads back exactly
         return "constant", (), None
     if isinstance(expr, sp.Add):
-        terms = sorted(expr.args, key=_negative_coefficient)   # a positive term leads
+        # in printed order (so errors name the first function a reader sees), a positive
+        # term leading
+        terms = sorted(expr.as_ordered_terms(), key=_negative_coefficient)
         signs = [_negative_coefficient(t) for t in terms]
         return "add", tuple(-t if s else t for t, s in zip(terms, signs)), signs
     if isinstance(expr, sp.Mul):
         # x*y/(2*z): numerator factors, then denominators (negative powers as divisions)
-        coefficient, factors = expr.as_coeff_mul()
+        coefficient, rest = expr.as_coeff_Mul()
+        factors = rest.as_ordered_factors()
         numerator = [f for f in factors if not _is_reciprocal(f)]
         denominator = [f.base ** -f.exp for f in factors if _is_reciprocal(f)]
         return "multiply", tuple(numerator + denominator), (coefficient, len(numerator))
@@ -186,6 +193,8 @@ def _build(kind, expr, children, detail, leaves):
         return leaves[name][1]
     if kind == "constant":
         return _constant(expr)
+    if kind == "ratio":
+        return apply_primitive(REGISTRY["divide"], _constant(expr.p), _constant(expr.q))
     if kind == "add":
         result = children[0] if not detail[0] else apply_primitive(REGISTRY["negative"],
                                                                    children[0])
@@ -596,7 +605,7 @@ def _proof_work(graph, symbols):
     ``(row, column, mode, verdict, how, algorithm's expression, sympy.diff)`` per entry.
     """
     def work():
-        exact_graph = with_constants(graph)
+        exact_graph = with_constants(graph, exact)
         values = SympyEvaluator(exact_graph).run(symbols)
         yield ("phase", "the primal expression")
         forward, reverse = _jacobians(exact_graph, symbols, values, sp.S.One, sp.S.Zero)
@@ -1014,8 +1023,9 @@ def _random_points_check(mode, worker, user_ops, time_limit):
         point = ", ".join(_show_value(np.asarray(v)) for v in message[0])
         check.detail = (f"at ({point}) sympy.diff gives {message[1][check.worst]:.12g} "
                         f"(off by {errors[where]:.3g})")
-    elif not worker.finished:
-        check.detail = f"stopped at the time limit of {time_limit:g} s"
+    else:
+        check.detail = "30 digits" + ("" if worker.finished else
+                                      f"; stopped at the time limit of {time_limit:g} s")
     return check
 
 
@@ -1102,7 +1112,6 @@ def _domain_symbol(name, domain):
 
 
 def _elementwise_rules(prim):
-    from .evaluators.symbolic import exact
     names = ["x"] if prim.nin == 1 else list("abcdefgh"[:prim.nin])
     symbols = [_domain_symbol(n, d) for n, d in zip(names, prim.domain)]
     spec = prim.sympy(*symbols)

@@ -12,10 +12,10 @@ Examples
 >>> import dualad as ad
 >>> from dualad.evaluators import SympyEvaluator
 >>> x, w = ad.Var(1.0, name="x"), ad.Var(4.0, name="w")
->>> graph = ad.Graph(ad.sin(x * w) + 0.5 * w)
+>>> graph = ad.Graph(ad.sin(x * w) + 2 * w)
 >>> values = SympyEvaluator(graph).run()
 >>> values[graph.output_positions[0]]
-w/2 + sin(w*x)
+2*w + sin(w*x)
 """
 
 import fractions
@@ -31,23 +31,26 @@ from ..shapes import shape_of
 from .base import Evaluator
 
 
-def exact(value):
-    """A number as an exact sympy number: a float becomes the shortest decimal that reads back
-    as it (``0.1`` -> ``1/10``), ``math.pi`` and ``math.e`` become ``pi`` and ``E``.
+def sympy_number(value, exact=False):
+    """A number as a sympy number.
 
-    Arrays become object arrays of sympy numbers; sympy values are returned unchanged.
+    Integer-valued floats become sympy Integers, ``math.pi`` and ``math.e`` become ``pi`` and
+    ``E``, other floats sympy Floats of the same value. With ``exact=True`` a float becomes
+    instead the shortest decimal that reads back as it, as an exact Rational (``0.1`` ->
+    ``1/10``), which sympy simplifies more reliably than a Float. Arrays become object arrays;
+    sympy values are returned unchanged.
 
     Examples
     --------
     >>> import math
-    >>> from dualad.evaluators.symbolic import exact
-    >>> exact(0.1), exact(2.0), exact(math.pi), exact(-1e300) < 0
-    (1/10, 2, pi, True)
+    >>> from dualad.evaluators.symbolic import sympy_number
+    >>> sympy_number(2.0), sympy_number(0.1), sympy_number(0.1, exact=True), sympy_number(math.pi)
+    (2, 0.100000000000000, 1/10, pi)
     """
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, np.ndarray):
-        return _object_array(exact, value)
+        return _object_array(lambda v: sympy_number(v, exact), value)
     if isinstance(value, numbers.Integral):
         return sp.Integer(int(value))
     if isinstance(value, numbers.Real):
@@ -56,16 +59,32 @@ def exact(value):
             return sp.nan
         if math.isinf(value):
             return sp.oo if value > 0 else -sp.oo
+        if value.is_integer():
+            return sp.Integer(int(value))
         if value == math.pi:
             return sp.pi
         if value == math.e:
             return sp.E
+        if not exact:
+            return sp.Float(value)
         # repr is the shortest decimal that reads back as this float: what the user typed
         fraction = fractions.Fraction(repr(value))
         return sp.Rational(fraction.numerator, fraction.denominator)
     if isinstance(value, numbers.Complex):
-        return exact(value.real) + sp.I * exact(value.imag)
+        return sympy_number(value.real, exact) + sp.I * sympy_number(value.imag, exact)
     raise DualadError(f"SympyEvaluator: cannot turn a {type(value).__name__} into a sympy number")
+
+
+def exact(value):
+    """:func:`sympy_number` with ``exact=True``: floats as exact Rationals.
+
+    Examples
+    --------
+    >>> from dualad.evaluators.symbolic import exact
+    >>> exact(0.1), exact(2.5)
+    (1/10, 5/2)
+    """
+    return sympy_number(value, exact=True)
 
 
 def _object_array(convert, array):
@@ -139,8 +158,8 @@ def input_symbols(graph, shapes=None, assumptions=None):
 
 
 def with_constants(graph, convert=exact):
-    """A copy of ``graph`` whose constant leaves hold ``convert(value)`` (exact sympy numbers
-    by default); inputs are fresh leaves with the same names and no values.
+    """A copy of ``graph`` whose constant leaves hold ``convert(value)`` (exact sympy
+    Rationals by default); inputs are fresh leaves with the same names and no values.
 
     Every evaluator then runs on the copy with sympy constants: the forward evaluator, which
     recomputes values from the leaves, sees ``1/10`` where the graph has ``0.1``, exactly as
@@ -194,7 +213,8 @@ def sympy_free_ops(graph):
 class SympyEvaluator(Evaluator):
     """Evaluate a graph on sympy values with each op's sympy form.
 
-    Constants enter as exact numbers (see :func:`exact`). An op without a sympy form (a
+    Constants enter as sympy numbers of the same value (see :func:`sympy_number`). An op
+    without a sympy form (a
     seed-style ``Var(op=callable, pds=...)``) raises :class:`~dualad.errors.DualadError`
     naming it.
 
@@ -215,10 +235,10 @@ class SympyEvaluator(Evaluator):
         graph = self.graph
         if input_values is None:
             input_values = input_symbols(graph)
-        values = graph.leaf_values([exact(v) for v in input_values])
+        values = graph.leaf_values([sympy_number(v) for v in input_values])
         for pos, node in enumerate(graph.nodes):
             if node.op is None and values[pos] is not None:
-                values[pos] = exact(values[pos])
+                values[pos] = sympy_number(values[pos])
             elif node.op is None:
                 raise DualadError(f"SympyEvaluator: the leaf {node.name or pos!r} is not an "
                                   "input and has no value")
