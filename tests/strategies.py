@@ -159,7 +159,7 @@ def chained_graph(lib, n_nodes, seed=0, n_inputs=4):
     while True:
         n_prev = n_inputs + len(steps)
         steps.append((str(rng.choice(KINDS)), n_prev - 1, int(rng.integers(n_prev))))
-        if len(steps) % 50 == 0:
+        if len(steps) % 5 == 0:
             graph = lib.trace(lambda *xs: build_program(lib, n_inputs, steps, xs), *point)
             if len(graph) >= n_nodes:
                 return graph, point

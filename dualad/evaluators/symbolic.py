@@ -157,9 +157,10 @@ def input_symbols(graph, shapes=None, assumptions=None):
     return symbols
 
 
-def with_constants(graph, convert=exact):
+def with_constants(graph, convert=exact, op=None):
     """A copy of ``graph`` whose constant leaves hold ``convert(value)`` (exact sympy
     Rationals by default); inputs are fresh leaves with the same names and no values.
+    ``op``, if given, maps each op to the Primitive the copy uses instead.
 
     Every evaluator then runs on the copy with sympy constants: the forward evaluator, which
     recomputes values from the leaves, sees ``1/10`` where the graph has ``0.1``, exactly as
@@ -174,12 +175,14 @@ def with_constants(graph, convert=exact):
     >>> [node.value for node in copy.nodes]
     [None, 1/10, None]
     """
-    copies = {}
+    copies, ops = {}, {}
     inputs = {id(leaf) for leaf in graph.inputs}
     for node in graph.nodes:
         if node.op is not None:
-            copy = apply_primitive(node.op, *(copies[id(c)] for c in node.children),
-                                   **node.params)
+            if op is not None and id(node.op) not in ops:
+                ops[id(node.op)] = op(node.op)
+            copy = apply_primitive(ops.get(id(node.op), node.op),
+                                   *(copies[id(c)] for c in node.children), **node.params)
         elif id(node) in inputs or node.value is None:
             copy = Var(name=node.name)
         else:  # a constant, or a leaf the graph does not treat as an input
