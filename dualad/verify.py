@@ -361,13 +361,14 @@ def _complex_step(graph, point, i, index, h=1e-20):
 
 
 def _central_difference(graph, point, i, index, step=1e-3):
+    def slope(h):
+        up = _flat_outputs(graph, _perturbed(point, i, index, h))
+        down = _flat_outputs(graph, _perturbed(point, i, index, -h))
+        return (up - down) / (2 * h)
+
     x = float(_element(point[i], index))
     h = step * abs(x) if x != 0 else step
     for _ in range(6):   # shrink the step when it leaves the domain
-        def slope(h):
-            up = _flat_outputs(graph, _perturbed(point, i, index, h))
-            down = _flat_outputs(graph, _perturbed(point, i, index, -h))
-            return (up - down) / (2 * h)
         # Richardson: the h^2 error terms of the two central differences cancel
         estimate = (4 * slope(h / 2) - slope(h)) / 3
         if np.all(np.isfinite(estimate)):
@@ -412,12 +413,12 @@ def _rounded(value):
 def _rounding(prim):
     """``prim`` with its sympy form rounded to 30 digits after each use; rules unchanged.
 
-    Without it a 30-digit sweep can leave floats: sympy computes v/v as exactly 1 even for a
-    Float v, and then leaves tanh(1) unevaluated, and the expressions grow from there.
+    Without it a 30-digit sweep can leave floats: sympy computes v - v as exactly 0 even for
+    a Float v, then cos(0) as exactly 1, leaves tanh(1) unevaluated, and the expressions grow
+    from there.
     """
     spec = prim.sympy
-    return replace(prim, sympy=lambda *args, **params: _rounded(spec(*args,
-                                                                               **params)))
+    return replace(prim, sympy=lambda *args, **params: _rounded(spec(*args, **params)))
 
 
 def _at_zero(value):
@@ -979,16 +980,19 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
         workers["numbers"] = Worker(_numbers_work(graph, point, positive, points, seed))
         workers["proof"] = Worker(_proof_work(graph, symbols))
 
-    # at the point, in floating point: always done, while the workers run
-    values = ValueEvaluator(graph).run(point)
-    forward, reverse = _jacobians(graph, point, values, 1.0, 0.0)
-    oracle_name, oracle = _oracle(graph, point, forward.shape[0])
-    row_labels, column_labels = _labels_for(graph, name, values, names)
+    try:
+        # at the point, in floating point: always done, while the workers run
+        values = ValueEvaluator(graph).run(point)
+        forward, reverse = _jacobians(graph, point, values, 1.0, 0.0)
+        oracle_name, oracle = _oracle(graph, point, forward.shape[0])
+        row_labels, column_labels = _labels_for(graph, name, values, names)
+        collect(list(workers.values()), max(0.0, time_limit - (time.monotonic() - started)))
+    finally:
+        for worker in workers.values():
+            worker.stop()
     derivatives = [Derivative(label=f"d{r}/d{c}", input=c, forward=float(forward[a, b]),
-                               reverse=float(reverse[a, b]), oracle=float(oracle[a, b]))
+                              reverse=float(reverse[a, b]), oracle=float(oracle[a, b]))
                    for a, r in enumerate(row_labels) for b, c in enumerate(column_labels)]
-
-    collect(list(workers.values()), max(0.0, time_limit - (time.monotonic() - started)))
     notes = []
     numbers = workers.get("numbers")
     proof = workers.get("proof")
