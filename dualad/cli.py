@@ -102,7 +102,19 @@ def values_for(graph, point):
 
 
 def run_verify(args, write=print):
-    """``dualad verify``: print the report; the exit status says whether it passed."""
+    """``dualad verify``: print the report; returns the exit status (0 passed, 1 failed).
+
+    Examples
+    --------
+    >>> from dualad.cli import build_parser, run_verify
+    >>> lines = []
+    >>> args = build_parser().parse_args(["verify", "x * y", "--at", "x=2,y=3",
+    ...                                   "--time-limit", "10"])
+    >>> run_verify(args, write=lines.append), lines[0]
+    (0, 'f(x, y) = x * y')
+    """
+    if args.time_limit < 0:
+        raise ExpressionError(f"--time-limit must be 0 or more seconds, got {args.time_limit:g}")
     if args.registry:
         if args.expression is not None or args.at is not None:
             raise ExpressionError("--registry takes no expression and no --at")

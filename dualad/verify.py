@@ -720,7 +720,14 @@ class Check:
 
     @property
     def result(self):
-        """``"ok"``, ``"FAILED"``, ``"not run"``, or a proof's ``"proved"``/``"not proved"``."""
+        """``"ok"``, ``"FAILED"``, ``"not run"``, or a proof's ``"proved"``/``"not proved"``.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> [c.result for c in ad.verify(lambda x: x * x, 3.0).checks][:4]
+        ['ok', 'ok', 'ok', 'proved']
+        """
         if self.ok is False:
             return "FAILED"
         return self.verdict or ("ok" if self.ok else "not run")
@@ -780,7 +787,16 @@ class VerificationReport:
         return max(errors) if errors else math.nan
 
     def failures(self):
-        """The checks that failed, worst first."""
+        """The checks that failed, worst first.
+
+        Examples
+        --------
+        >>> import numpy as np, dualad as ad
+        >>> x = ad.Var(1.0, name="x")
+        >>> report = ad.verify(ad.Var(op=np.exp, children=[x], pds=[np.cos]))
+        >>> [c.mode for c in report.failures()], report.failures()[0].method
+        (['forward', 'reverse'], 'central differences at the point')
+        """
         failed = [c for c in self.checks if c.ok is False]
         return sorted(failed, key=lambda c: -(c.max_abs_error or 0.0))
 
@@ -796,7 +812,7 @@ class VerificationReport:
         >>> ad.verify(wrong).raise_if_failed()
         Traceback (most recent call last):
           ...
-        dualad.errors.GradientMismatchError: verify: df/dx, the derivative with respect to x, disagrees: forward mode gives 0.841470984808, central differences give 0.540302305868 (off by 0.301, ...)
+        dualad.errors.GradientMismatchError: verify: df/dx, the derivative with respect to x, ...
         """
         failed = self.failures()
         if not failed:

@@ -56,6 +56,7 @@ def test_a_failing_check_exits_with_status_1(capsys):
     (["verify"], "give an expression"),
     (["verify", "sin(x)", "--at"], "expected one argument"),
     (["verify", "sin(x)", "--bogus"], "unrecognized arguments: --bogus"),
+    (["verify", "sin(x)", "--at", "x=1", "--time-limit", "-1"], "--time-limit must be 0 or more"),
     (["verify", "__import__('os').system('echo hi')", "--at", "x=1"], "not allowed"),
 ])
 def test_bad_input_exits_2_with_one_line_on_stderr(args, message):
