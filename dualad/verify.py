@@ -679,6 +679,22 @@ def _proof_work(graph, symbols):
 class Derivative:
     """One entry of the Jacobian as each method found it (``None`` where a method did not run).
 
+    Attributes
+    ----------
+    label, input : str
+        ``"df/dx"``, and the input it is taken with respect to (``"x"``, ``"x[1]"``).
+    forward, reverse : float
+        What each mode computed, in floating point, at the point.
+    oracle : float
+        The complex step or central differences at the point.
+    sympy : float
+        ``sympy.diff`` at the point, computed with 30 digits (rounded to a float).
+    proof : dict
+        mode -> ``(verdict, how)``, verdict ``"proved"``, ``"unproved"`` or ``"disproved"``.
+    expressions : dict
+        ``"forward"``, ``"reverse"``, ``"sympy.diff"`` -> the derivative expression as text
+        (shortened beyond 200 characters), as each algorithm and sympy computed it.
+
     Examples
     --------
     >>> import dualad as ad
