@@ -27,6 +27,7 @@ from .primitives import REGISTRY, Primitive, register
 from .printing import render, to_dot
 from .compare import ModeComparison, TraceTable, compare, trace_table
 from .plotting import plot_mode_costs, sweep_mode_costs
+from .verify import VerificationReport, from_sympy, prove_registry, to_sympy, verify
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,8 @@ __all__ = [
     "exp", "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply",
     "negative", "power", "reshape", "sin", "sinh", "sqrt", "square", "stack", "subtract", "sum",
     "tan", "tanh", "transpose",
+    # sympy as the referee
+    "verify", "VerificationReport", "to_sympy", "from_sympy", "prove_registry",
     # teaching the trade-off
     "compare", "ModeComparison", "trace_table", "TraceTable", "to_dot", "render",
     "sweep_mode_costs", "plot_mode_costs",

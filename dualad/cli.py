@@ -32,6 +32,7 @@ from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .printing import FORMATS, render, to_dot
+from .verify import prove_registry, verify
 
 EPILOG = """examples:
   dualad demo                                      the seed program: gradient descent on w
@@ -41,6 +42,9 @@ EPILOG = """examples:
   dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
                                                    the survey's evaluation traces
   dualad graph "sin(x*w) + w" --at x=1,w=4 --format svg -o graph.svg
+  dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
+                                                   check both modes against sympy, and prove
+  dualad verify --registry                         prove every registry rule
 
 Run 'dualad COMMAND --help' for each command's options."""
 
@@ -56,6 +60,13 @@ f(x) = g(W @ x); without EXPR it is tanh(W @ x)."""
 TRACE_EPILOG = """examples:
   dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
   dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --direction x2 --json"""
+
+VERIFY_EPILOG = """examples:
+  dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
+  dualad verify "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify --registry
+
+Exit status: 0 passed, 1 failed (or, with --require-proof, not proved), 2 bad input."""
 
 GRAPH_EPILOG = """examples:
   dualad graph "sin(x*w) + w"                           DOT text on stdout
@@ -236,6 +247,22 @@ def build_parser():
                            help="decimal places shown (default 3)")
     trace_cmd.add_argument("--json", action="store_true", help="print JSON")
 
+    verify_cmd = add("verify", "check a gradient against sympy and prove it, or prove the "
+                               "registry",
+                     "Check forward and reverse mode on EXPR at the point given with --at, "
+                     "against sympy.diff and a derivative-free oracle, and try to prove them "
+                     "equal to sympy.diff for all inputs.", VERIFY_EPILOG)
+    verify_cmd.add_argument("expression", metavar="EXPR", nargs="?",
+                            help="an expression such as 'sin(x*w) + exp(x)/w'")
+    at(verify_cmd, required=False)
+    verify_cmd.add_argument("--registry", action="store_true",
+                            help="prove every registry rule instead")
+    verify_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                            help="seconds for the symbolic work (default 10; 120 with "
+                                 "--registry)")
+    verify_cmd.add_argument("--require-proof", action="store_true",
+                            help="fail (status 1) unless sympy proved the derivatives")
+
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
                     "Write the graph of EXPR as Graphviz DOT text (default) or, with Graphviz's "
                     "dot program installed, as SVG or PNG. With --at, labels show values and "
@@ -369,7 +396,41 @@ def run_graph(args):
     return 0
 
 
-COMMANDS = {"compare": run_compare, "trace": run_trace, "graph": run_graph}
+def run_verify(args, write=None):
+    """``dualad verify``: print the report; returns the exit status (0 passed, 1 failed).
+
+    Examples
+    --------
+    >>> from dualad.cli import build_parser, run_verify
+    >>> lines = []
+    >>> args = build_parser().parse_args(["verify", "x * y", "--at", "x=2,y=3",
+    ...                                   "--time-limit", "10"])
+    >>> run_verify(args, write=lines.append), lines[0]
+    (0, 'f(x, y) = x * y')
+    """
+    write = write or _write
+    time_limit = args.time_limit
+    if time_limit is None:
+        time_limit = 120.0 if args.registry else 10.0
+    if time_limit < 0:
+        raise UsageError(f"--time-limit must be 0 or more seconds, got {time_limit:g}")
+    if args.registry:
+        if args.expression is not None or args.at:
+            raise UsageError("--registry takes no expression and no --at")
+        proof = prove_registry(time_limit=time_limit)
+        write(str(proof))
+        return 0 if proof.ok else 1
+    if args.expression is None:
+        raise UsageError("give an expression (and --at), or --registry")
+    graph, names, point = _graph_and_point(args)
+    report = verify(graph, *point, time_limit=time_limit)
+    write(f"f({', '.join(names)}) = {args.expression.strip()}")
+    write(str(report))
+    return 0 if report.ok and (report.proved or not args.require_proof) else 1
+
+
+COMMANDS = {"compare": run_compare, "trace": run_trace, "graph": run_graph,
+            "verify": run_verify}
 
 
 def main(argv=None):

@@ -49,13 +49,15 @@ def as_value(value):
     """
     if value is None or type(value) is float:
         return value
+    if is_symbolic(value):  # before the number checks: sympy registers Integer as Integral
+        return value
     if isinstance(value, (bool, np.bool_)):
         return float(value)
     if isinstance(value, numbers.Integral):
         return float(value)
     if isinstance(value, np.floating) and np.ndim(value) == 0:
         return float(value) if value.dtype == np.float64 else value
-    if is_symbolic(value) or isinstance(value, numbers.Number):
+    if isinstance(value, numbers.Number):
         return value
     if isinstance(value, Var) or hasattr(value, "primal"):  # a node, or a Dual number
         return value

@@ -34,6 +34,9 @@ domain
     Tests draw points from it; verification makes symbols with matching assumptions.
 infix
     The operator symbol, for printing traces (``"+"`` for ``add``); ``None`` for functions.
+examples
+    Structural ops only: ``(shapes, params)`` pairs on which the registry proof exercises
+    the ``jvp`` and ``vjp`` rules (arrays of sympy symbols of those shapes).
 
 Examples
 --------
@@ -83,6 +86,7 @@ class Primitive:
     domain: tuple = None
     infix: str = None
     nin: int = None
+    examples: tuple = ()
 
     def __post_init__(self):
         if self.pds is None and (self.jvp is None or self.vjp is None):
@@ -549,42 +553,52 @@ def _object_array(x):
 
 register(Primitive(
     name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 0}), ([(2, 3)], {"axis": 1, "keepdims": True})),
     sympy=lambda x, axis=None, keepdims=False: np.sum(_object_array(x), axis=axis,
                                                       keepdims=keepdims),
 ))
 register(Primitive(
     name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 1})),
     sympy=lambda x, axis=None, keepdims=False: np.mean(_object_array(x), axis=axis,
                                                        keepdims=keepdims),
 ))
 register(Primitive(
     name="transpose", numpy=np.transpose, nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3, 2)], {"axes": (1, 2, 0)})),
     sympy=lambda x, axes=None: np.transpose(_object_array(x), axes),
 ))
 register(Primitive(
     name="reshape", numpy=np.reshape, nin=1, jvp=_reshape_jvp, vjp=_reshape_vjp,
+    examples=(([(2, 3)], {"shape": (3, 2)}), ([(2, 3)], {"shape": (6,)})),
     sympy=lambda x, shape=None: np.reshape(_object_array(x), shape),
 ))
 register(Primitive(
     name="broadcast_to", numpy=np.broadcast_to, nin=1, jvp=_broadcast_to_jvp,
-    vjp=_broadcast_to_vjp,
+    vjp=_broadcast_to_vjp, examples=(([(3,)], {"shape": (2, 3)}), ([(2, 1)], {"shape": (2, 3)})),
     sympy=lambda x, shape=None: np.broadcast_to(_object_array(x), shape),
 ))
 register(Primitive(
     name="matmul", numpy=np.matmul, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, infix="@",
+    examples=(([(2, 3), (3, 2)], {}), ([(3,), (3, 2)], {}), ([(2, 3), (3,)], {}),
+              ([(3,), (3,)], {})),
     sympy=_matrix_product_symbolic,
 ))
 register(Primitive(
     # For vectors and matrices dot is matmul, so it shares matmul's rules.
     name="dot", numpy=_dot_numpy, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp,
+    examples=(([(2, 3), (3, 2)], {}), ([(3,), (3,)], {})),
     sympy=_matrix_product_symbolic,
 ))
 register(Primitive(
     name="getitem", numpy=_getitem, nin=1, jvp=_getitem_jvp, vjp=_getitem_vjp,
+    examples=(([(2, 3)], {"index": (1,)}), ([(4,)], {"index": (np.array([0, 2, 2]),)})),
     sympy=lambda x, index=(): np.asarray(x, dtype=object)[index],
 ))
 register(Primitive(
     # The adjoint of indexing: scatter g into zeros of the indexed value's shape.
     name="scatter_add", numpy=_scatter_add, nin=1, jvp=_scatter_add_jvp, vjp=_scatter_add_vjp,
+    examples=(([(3,)], {"shape": (2, 3), "index": (1,)}),
+              ([(3,)], {"shape": (4,), "index": (np.array([0, 2, 2]),)})),
     sympy=lambda g, shape=(), index=(): _scatter_add(np.asarray(g, dtype=object), shape, index),
 ))

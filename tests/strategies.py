@@ -68,6 +68,8 @@ GROWING_UNARY = ["exp", "expm1", "sinh", "cosh"]   # fed through tanh first to s
 POSITIVE_UNARY = ["sqrt", "log"]                   # fed through 1.5 + sin(.)
 UNIT_UNARY = ["arcsin", "arccos"]                  # fed through 0.9 * tanh(.)
 BINARY = ["add", "subtract", "multiply"]
+KINDS = (SAFE_UNARY + GROWING_UNARY + POSITIVE_UNARY + UNIT_UNARY + ["abs", "tan"] + BINARY
+         + ["divide", "power", "maximum", "minimum", "log1p"])
 
 
 STRUCTURAL_STEPS = ["sum", "mean", "dot", "matmul", "transpose", "reshape", "broadcast_to",
@@ -85,8 +87,7 @@ def random_programs(draw, max_inputs=4, max_ops=12, arrays=False):
     """
     n_inputs = draw(st.integers(1, max_inputs))
     n_ops = draw(st.integers(1, max_ops))
-    unary = SAFE_UNARY + GROWING_UNARY + POSITIVE_UNARY + UNIT_UNARY + ["abs", "tan"]
-    kinds = unary + BINARY + ["divide", "power", "maximum", "minimum", "log1p"]
+    kinds = list(KINDS)
     if arrays:   # values are vectors of length 3: structural ops join in
         kinds = kinds + STRUCTURAL_STEPS * 3
     steps = []
@@ -168,6 +169,25 @@ class NumpyOps:
 
 
 NUMPY_OPS = NumpyOps()
+
+
+def chained_graph(lib, n_nodes, seed=0, n_inputs=4):
+    """A deterministic random graph of at least ``n_nodes`` nodes, none of them dead.
+
+    Step k uses step k-1 as its first argument and a random earlier value as its second, so
+    every step reaches the output; the guards of :func:`build_program` keep values finite.
+    Returns ``(graph, point)``.
+    """
+    rng = np.random.default_rng(seed)
+    point = [float(v) for v in rng.uniform(-1.0, 1.0, size=n_inputs)]
+    steps = []
+    while True:
+        n_prev = n_inputs + len(steps)
+        steps.append((str(rng.choice(KINDS)), n_prev - 1, int(rng.integers(n_prev))))
+        if len(steps) % 5 == 0:
+            graph = lib.trace(lambda *xs: build_program(lib, n_inputs, steps, xs), *point)
+            if len(graph) >= n_nodes:
+                return graph, point
 
 
 # ---- textbook functions ----

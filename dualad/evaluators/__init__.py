@@ -18,6 +18,7 @@ from .cost import CostEvaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
 from .scalar import ScalarForwardEvaluator, ScalarReverseEvaluator, ScalarValueEvaluator
+from .symbolic import SympyEvaluator
 from .value import ValueEvaluator
 
 #: The evaluators the transforms and the ``Var`` facade run: the scalar fast path, which hands
@@ -27,4 +28,4 @@ DEFAULT = {"value": ScalarValueEvaluator, "reverse": ScalarReverseEvaluator,
 
 __all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
            "ScalarValueEvaluator", "ScalarReverseEvaluator", "ScalarForwardEvaluator",
-           "CostEvaluator", "DEFAULT"]
+           "CostEvaluator", "SympyEvaluator", "DEFAULT"]

@@ -1,0 +1,71 @@
+"""`dualad verify`: the report on stdout, exit status 0/1/2, one line on stderr for bad input."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dualad.cli import main, parse_at
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "dualad", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_verify_an_expression_at_a_point(capsys):
+    assert main(["verify", "sin(x*w) + exp(x)/w", "--at", "x=1,w=4"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "f(w, x) = sin(x*w) + exp(x)/w"
+    assert "ok, proved" in out
+    d_dw = math.cos(4.0) - math.e / 16           # x cos(xw) - e^x / w^2
+    d_dx = 4 * math.cos(4.0) + math.e / 4        # w cos(xw) + e^x / w
+    assert f"df/dw       {d_dw:.12g}" in out and f"{d_dx:.12g}" in out
+
+
+def test_verify_the_registry(capsys):
+    assert main(["verify", "--registry"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    ops, rules, proved = (int(last.split()[i]) for i in (0, 2, 4))
+    assert ops >= 29 and rules == proved
+
+
+def test_require_proof_fails_what_is_not_proved(capsys):
+    assert main(["verify", "x*x", "--at", "x=2", "--time-limit", "0"]) == 0
+    assert "ok, not proved" in capsys.readouterr().out
+    assert main(["verify", "x*x", "--at", "x=2", "--time-limit", "0", "--require-proof"]) == 1
+
+
+def test_a_failing_check_exits_with_status_1(capsys):
+    # outside log's domain: every mode gives nan, which matches nothing
+    with np.errstate(invalid="ignore"):
+        assert main(["verify", "log(x)", "--at", "x=-1"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "sin(x*w)", "--at", "x=1"], "no value for w"),
+    (["verify", "sin(x)", "--at", "x=1,y=2"], "y is not used by the expression"),
+    (["verify", "x.__class__", "--at", "x=1"], "attribute access is not allowed"),
+    (["verify", "sin(x)", "--at", "x=abc"], "the value of x is not a number: 'abc'"),
+    (["verify", "sin(x)", "--at", "x=nan"], "x must be a finite number"),
+    (["verify", "sin(x)", "--at", "x"], "expected NAME=VALUE"),
+    (["verify", "sin(x)", "--registry"], "--registry takes no expression"),
+    (["verify"], "give an expression"),
+    (["verify", "sin(x)", "--at"], "expected one argument"),
+    (["verify", "sin(x)", "--bogus"], "unrecognized arguments: --bogus"),
+    (["verify", "sin(x)", "--at", "x=1", "--time-limit", "-1"], "--time-limit must be 0 or more"),
+    (["verify", "__import__('os').system('echo hi')", "--at", "x=1"], "not allowed"),
+])
+def test_bad_input_exits_2_with_one_line_on_stderr(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert "hi" not in result.stdout
+
+
+def test_parse_at_reads_names_and_numbers():
+    assert parse_at([" a = -1.5e1 , b_2=3 "], ["a", "b_2"]) == [-15.0, 3.0]
