@@ -3,13 +3,15 @@
 Run by hand:  python benchmarks/chain.py [N]      (default N = 1,000,000)
 ``benchmarks/run.py`` runs the same measurement as one section of its table.
 
-Prints the seconds per node to build the chain, sort it, run ``forward()`` (values),
-``backward()`` (reverse mode) and a ``ForwardEvaluator`` sweep (forward mode), and, from
-``tracemalloc``, the bytes per node held by the built graph and the peak bytes per node during
-``forward()`` + ``backward()``.
+Prints the seconds per node to build the chain, sort it (with the first ``forward()``), and,
+as medians of repeated sweeps, to run ``forward()`` (values), ``backward()`` (reverse mode) and
+one forward-mode sweep (values and tangents) with the evaluator the transforms use
+(``dualad.evaluators.DEFAULT["forward"]``). From ``tracemalloc``: the bytes per node held by
+the built graph, and the peak bytes per node during the three sweeps.
 """
 
 import gc
+import statistics
 import sys
 import time
 import tracemalloc
@@ -18,7 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 import dualad as ad  # noqa: E402
-from dualad.evaluators import ForwardEvaluator  # noqa: E402
+from dualad.evaluators import DEFAULT  # noqa: E402
+
+SWEEPS = ("forward() values", "backward() reverse", "forward mode")
 
 
 def build_chain(depth):
@@ -29,8 +33,8 @@ def build_chain(depth):
     return x, y
 
 
-def measure(depth=1_000_000):
-    """Seconds per node for each sweep and bytes per node, as a dict."""
+def measure(depth=1_000_000, repeat=5):
+    """Seconds per node for each sweep (medians of ``repeat`` runs) and bytes per node."""
     gc.collect()
     tracemalloc.start()
     start_bytes = tracemalloc.get_traced_memory()[0]
@@ -41,35 +45,38 @@ def measure(depth=1_000_000):
     t2 = time.perf_counter()
     held = tracemalloc.get_traced_memory()[0] - start_bytes
     tracemalloc.reset_peak()
-    y.forward()
-    y.backward()
+    graph = y._facade_graph()
+    forward_mode = DEFAULT["forward"](graph)
+    sweeps = dict(zip(SWEEPS, (y.forward, y.backward,
+                               lambda: forward_mode.run([x.value], [1.0]))))
+    for sweep in sweeps.values():
+        sweep()
     peak = tracemalloc.get_traced_memory()[1] - start_bytes
     tracemalloc.stop()
 
-    # timings again without tracemalloc's overhead
-    t6 = time.perf_counter()
-    y.forward()
-    t7 = time.perf_counter()
-    y.backward()
-    t8 = time.perf_counter()
-    graph = y._facade_graph()
-    _, tangents = ForwardEvaluator(graph).run([0.5], [1.0])
-    t9 = time.perf_counter()
+    # timings again without tracemalloc's overhead, interleaved, medians of several runs
+    times = {name: [] for name in sweeps}
+    for _ in range(repeat):
+        for name, sweep in sweeps.items():
+            start = time.perf_counter()
+            sweep()
+            times[name].append(time.perf_counter() - start)
+    _, tangents = forward_mode.run([x.value], [1.0])
     assert abs(x.deriv) < 1.0 and abs(tangents[-1] - x.deriv) <= 1e-9 * abs(x.deriv)
-    return {"build": (t1 - t0) / depth, "sort + first sweep": (t2 - t1) / depth,
-            "forward() values": (t7 - t6) / depth, "backward() reverse": (t8 - t7) / depth,
-            "ForwardEvaluator": (t9 - t8) / depth, "held bytes": held / depth,
-            "peak bytes": peak / depth}
+    result = {name: statistics.median(t) / depth for name, t in times.items()}
+    result.update({"build": (t1 - t0) / depth, "sort + first sweep": (t2 - t1) / depth,
+                   "held bytes": held / depth, "peak bytes": peak / depth,
+                   "forward evaluator": DEFAULT["forward"].__name__})
+    return result
 
 
 def main(depth=1_000_000):
     result = measure(depth)
     print(f"chain of sin, depth {depth:,}")
-    for key in ("build", "sort + first sweep", "forward() values", "backward() reverse",
-                "ForwardEvaluator"):
+    for key in ("build", "sort + first sweep") + SWEEPS:
         print(f"  {key:<20} {result[key] * 1e6:8.3f} us/node")
     print(f"  held after build     {result['held bytes']:8.1f} bytes/node")
-    print(f"  peak in fwd + bwd    {result['peak bytes']:8.1f} bytes/node "
+    print(f"  peak in the sweeps   {result['peak bytes']:8.1f} bytes/node "
           "(tracemalloc, above baseline)")
 
 
