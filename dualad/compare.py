@@ -37,6 +37,7 @@ from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name,
                        format_value, html_table, output_name, tangent_name, text_table,
                        value_name)
 from .shapes import shape_of
+from .verify import reference_jacobian_at
 
 
 # ---- shared by compare and trace_table ----
@@ -107,29 +108,13 @@ def _plain(value):
 
 # ---- sympy's Jacobian: the registry's sympy forms, differentiated by sympy ----
 
-def _value_at(expression, point):
-    """A sympy expression's value at ``point`` as a float; nan where it is undefined (a pole,
-    a complex value)."""
-    try:
-        value = expression.evalf(30, subs=point)
-    except (ArithmeticError, ValueError):   # mpmath divides by zero at a pole of 1/sqrt(x)
-        return math.nan
-    try:
-        return float(value)
-    except TypeError:
-        try:
-            number = complex(value)
-        except TypeError:
-            return math.nan          # zoo, nan: undefined here
-        return number.real if number.imag == 0 else math.nan
-
-
 def sympy_jacobian(graph, input_values):
-    """The Jacobian computed by sympy: the graph run on symbols through each primitive's
-    sympy form (the specification), then ``sympy.diff``, evaluated at the point to 30 digits.
+    """The Jacobian computed by sympy: each primitive's sympy form (the specification)
+    differentiated by ``sympy.diff`` and chained through the graph, at the point to 30 digits
+    (:func:`dualad.verify.reference_jacobian_at`).
 
     Independent of every derivative rule in dualad. Rows are outputs and columns inputs,
-    each flattened in order.
+    each flattened in order; ``nan`` where sympy's derivative is undefined.
 
     Examples
     --------
@@ -139,23 +124,7 @@ def sympy_jacobian(graph, input_values):
     >>> sympy_jacobian(graph, [2.0, 0.0]).tolist()      # [sin y, x cos y]
     [[0.0, 2.0]]
     """
-    symbols, leaves, point = [], [], {}
-    for name, value in zip(_input_names(graph), input_values):
-        shape = shape_of(value)
-        cells = [sp.Symbol(label, real=True) for label in _element_labels(name, shape)]
-        numbers = np.ravel(np.asarray(value, dtype=float))
-        point.update({s: sp.Float(float(v), 30) for s, v in zip(cells, numbers)})
-        symbols += cells
-        leaves.append(cells[0] if shape == () else np.array(cells, dtype=object).reshape(shape))
-    values = ValueEvaluator(graph).run(leaves)
-    outputs = [e for p in graph.output_positions
-               for e in np.ravel(np.asarray(values[p], dtype=object))]
-    jacobian = np.empty((len(outputs), len(symbols)))
-    for i, expression in enumerate(outputs):
-        expression = sp.sympify(expression)
-        for k, symbol in enumerate(symbols):
-            jacobian[i, k] = _value_at(sp.diff(expression, symbol), point)
-    return jacobian
+    return reference_jacobian_at(graph, input_values)
 
 
 def _max_error(jacobian, reference):

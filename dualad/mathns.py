@@ -21,7 +21,6 @@ Examples
 """
 
 import math
-import numbers
 
 import numpy as np
 import sympy as sp
@@ -181,15 +180,3 @@ def call_in_namespace(rule, *args):
         except (ArithmeticError, ValueError):
             return as_float(rule(NUMPY, *(np.float64(a) for a in args)))
     return rule(m, *args)
-
-
-def is_number(value):
-    """True for a plain Python or numpy number (not an array, Var or Dual).
-
-    Examples
-    --------
-    >>> from dualad.mathns import is_number
-    >>> is_number(2), is_number(2.5), is_number([2])
-    (True, True, False)
-    """
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)

@@ -34,6 +34,9 @@ domain
     Tests draw points from it; verification makes symbols with matching assumptions.
 infix
     The operator symbol, for printing traces (``"+"`` for ``add``); ``None`` for functions.
+analytic
+    False for ops that are not complex-analytic (``abs``, ``maximum``, ``minimum``): a graph
+    using one is checked by central differences rather than the complex step.
 examples
     Structural ops only: ``(shapes, params)`` pairs on which the registry proof exercises
     the ``jvp`` and ``vjp`` rules (arrays of sympy symbols of those shapes).
@@ -87,6 +90,7 @@ class Primitive:
     infix: str = None
     nin: int = None
     examples: tuple = ()
+    analytic: bool = True
 
     def __post_init__(self):
         if self.pds is None and (self.jvp is None or self.vjp is None):
@@ -215,6 +219,7 @@ register(Primitive(
 ))
 register(Primitive(
     name="maximum", numpy=np.maximum, math=_maximum, sympy=sp.Max,
+    analytic=False,
     # d max(a,b)/da = H(a-b); at a tie each side gets 1/2, as sympy's Heaviside(0) = 1/2
     # (tests/test_registry.py::test_maximum_and_minimum_split_ties).
     pds=(lambda m, a, b, out: m.heaviside(a - b, 0.5),
@@ -222,6 +227,7 @@ register(Primitive(
 ))
 register(Primitive(
     name="minimum", numpy=np.minimum, math=_minimum, sympy=sp.Min,
+    analytic=False,
     pds=(lambda m, a, b, out: m.heaviside(b - a, 0.5),  # d min(a,b)/da = H(b-a)
          lambda m, a, b, out: m.heaviside(a - b, 0.5)),
 ))
@@ -300,6 +306,7 @@ register(Primitive(
 ))
 register(Primitive(
     name="abs", numpy=np.absolute, math=abs, sympy=sp.Abs,
+    analytic=False,
     # d|x|/dx = sign(x); 0 at 0, as sympy's sign(0)
     # (tests/test_registry.py::test_abs_has_derivative_zero_at_zero).
     pds=(lambda m, x, out: m.sign(x),),

@@ -136,3 +136,21 @@ def batched_index(index, batch):
     (slice(None, None, None), 0)
     """
     return (slice(None),) * batch + tuple(index)
+
+
+def unit(shape, index, one=1.0, zero=0.0):
+    """The seed that is ``one`` at ``index`` (a tuple from ``np.ndindex(shape)``) and ``zero``
+    elsewhere: one direction of a Jacobian sweep. ``one``/``zero`` may be sympy's ``S.One`` and
+    ``S.Zero`` for exact symbolic sweeps.
+
+    Examples
+    --------
+    >>> from dualad.shapes import unit
+    >>> unit((3,), (1,)).tolist(), unit((), ())
+    ([0.0, 1.0, 0.0], 1.0)
+    """
+    if shape == ():
+        return one
+    seed = np.full(shape, zero, dtype=np.asarray(one).dtype)
+    seed[index] = one
+    return seed

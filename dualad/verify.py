@@ -38,24 +38,20 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1 as sympy_expm1, log1p as sympy_log1p
 
 from .errors import DualadError, ExpressionError, GradientMismatchError
-from .evaluators import ForwardEvaluator, ReverseEvaluator, SympyEvaluator, ValueEvaluator
+from .evaluators import SympyEvaluator, ValueEvaluator
+from .evaluators.cost import forward_sweeps, reverse_sweeps
 from .evaluators.symbolic import (exact, input_symbols, symbol_names, sympy_free_ops,
                                   with_constants)
 from .graph import Graph, Var, apply_primitive, as_node, as_value, trace
 from .mathns import SYMPY
 from .primitives import POSITIVE, REGISTRY
-from .shapes import shape_of
+from .shapes import shape_of, unit
 from .timelimit import Worker, collect
 
 #: Digits of the arithmetic the referee evaluates derivatives in.
 DIGITS = 30
 #: Two 30-digit derivatives "agree" when they differ by less than this, relative to their size.
 AGREEMENT = 1e-15
-#: Ops that are not complex-analytic: a graph using one gets central differences, not the
-#: complex step, as its derivative-free oracle.
-NOT_ANALYTIC = frozenset({"abs", "maximum", "minimum"})
-
-
 # ---- the bridge: graphs to sympy and back ----
 
 def to_sympy(var_or_graph, **assumptions):
@@ -277,14 +273,6 @@ def from_sympy(expr):
 
 # ---- one Jacobian entry per (output element, input element) ----
 
-def _one_hot(shape, index, one, zero):
-    if shape == ():
-        return one
-    array = np.full(shape, zero, dtype=object if isinstance(one, sp.Basic) else float)
-    array[index] = one
-    return array
-
-
 def _element(value, index):
     return value if index == () else np.asarray(value)[index]
 
@@ -298,29 +286,8 @@ def _jacobians(graph, point, values, one, zero):
     mode computes it (one sweep per output element), rows over output elements, columns over
     input elements. Runs on floats or on sympy values, whichever ``point`` and ``values`` hold.
     """
-    shapes = [shape_of(v) for v in values]
-    rows = _elements(graph, shapes, graph.output_positions)
-    columns = _elements(graph, shapes, graph.input_positions)
-    dtype = object if isinstance(one, sp.Basic) else float
-    forward = np.full((len(rows), len(columns)), zero, dtype=dtype)
-    reverse = np.full((len(rows), len(columns)), zero, dtype=dtype)
-    for b, (i, in_index) in enumerate(columns):
-        pos = graph.input_positions[i]
-        tangent = _one_hot(shapes[pos], in_index, one, zero)
-        _, tangents = ForwardEvaluator(graph, wrt=[pos]).run(point, [tangent])
-        for a, (k, out_index) in enumerate(rows):
-            t = tangents[graph.output_positions[k]]
-            if t is not None:
-                forward[a, b] = _element(t, out_index)
-    for a, (k, out_index) in enumerate(rows):
-        seeds = [None] * len(graph.outputs)
-        seeds[k] = _one_hot(shapes[graph.output_positions[k]], out_index, one, zero)
-        adjoints = ReverseEvaluator(graph).run(values, seeds)
-        for b, (i, in_index) in enumerate(columns):
-            adjoint = adjoints[graph.input_positions[i]]
-            if adjoint is not None:
-                reverse[a, b] = _element(adjoint, in_index)
-    return forward, reverse
+    return (forward_sweeps(graph, point, one, zero),
+            reverse_sweeps(graph, point, one, zero, values=values))
 
 
 # ---- the derivative-free oracle, in floating point ----
@@ -351,7 +318,7 @@ def is_analytic(graph):
     >>> is_analytic(ad.parse("sin(x) * y")), is_analytic(ad.parse("abs(x)"))
     (True, False)
     """
-    return all(REGISTRY.get(ins.prim.name) is ins.prim and ins.prim.name not in NOT_ANALYTIC
+    return all(REGISTRY.get(ins.prim.name) is ins.prim and ins.prim.analytic
                for ins in graph.program)
 
 
@@ -491,7 +458,7 @@ def reference_jacobian(graph, values):
     for b, (i, index) in enumerate(columns):
         pos = graph.input_positions[i]
         tangents[pos] = tangents[pos] or [None] * n
-        tangents[pos][b] = _one_hot(shapes[pos], index, sp.S.One, sp.S.Zero)
+        tangents[pos][b] = unit(shapes[pos], index, sp.S.One, sp.S.Zero)
     for pos, prim, args, params in graph.program:
         incoming = [tangents[a] for a in args]
         if all(t is None for t in incoming):
@@ -519,6 +486,25 @@ def reference_jacobian(graph, values):
             if column_tangents is not None and column_tangents[b] is not None:
                 jacobian[a, b] = _element(column_tangents[b], out_index)
     return jacobian
+
+
+def reference_jacobian_at(graph, point):
+    """:func:`reference_jacobian` at a numeric point, in 30-digit arithmetic, as floats.
+
+    Rows are outputs and columns inputs, each flattened in order; ``nan`` where sympy's
+    derivative is undefined (a pole, a complex value).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.verify import reference_jacobian_at
+    >>> reference_jacobian_at(ad.parse("x * sin(y)"), [2.0, 0.0]).tolist()
+    [[0.0, 2.0]]
+    """
+    digits30 = with_constants(graph, _float30, _rounding)
+    values = SympyEvaluator(digits30).run([_float30(v) for v in point])
+    reference = reference_jacobian(digits30, values)
+    return np.array([[_as_float(r) for r in row] for row in reference], dtype=float)
 
 
 def _is_real_number(value):

@@ -17,10 +17,10 @@ Examples
 2
 """
 
+from ..graph import NO_PARAMS
 from ..mathns import NUMPY, call_in_namespace, namespace_for
 from ..shapes import align_tangent, shape_of, unbroadcast
 
-NO_PARAMS = {}
 
 
 class Evaluator:

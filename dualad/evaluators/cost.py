@@ -66,7 +66,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..errors import DualadError
-from ..shapes import shape_of
+from ..shapes import shape_of, unit
 from .base import Evaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
@@ -182,24 +182,18 @@ class Tally(NDArrayOperatorsMixin, numbers.Number):
 
 # ---- the Jacobian one seed direction per sweep (the real evaluators, timed) ----
 
-def _one_hot(shape, index):
-    if shape == ():
-        return 1.0
-    seed = np.zeros(shape)
-    seed.flat[index] = 1.0
-    return seed
-
-
-def _flat(value, shape):
-    """A tangent or adjoint as a flat row of numbers (zeros where it is ``None``)."""
+def _flat(value, shape, zero):
+    """A tangent or adjoint as a flat row (``zero`` everywhere when it is ``None``)."""
     if value is None:
-        return np.zeros(math.prod(shape))
+        return np.full(math.prod(shape), zero, dtype=np.asarray(zero).dtype)
     return np.ravel(np.asarray(value))
 
 
-def forward_sweeps(graph, input_values):
+def forward_sweeps(graph, input_values, one=1.0, zero=0.0):
     """The Jacobian (outputs x inputs, both flattened) from one forward sweep per input
-    direction; each sweep seeds one element of one input.
+    direction; each sweep seeds one element of one input with ``one``.
+
+    Runs on floats or, with ``one=S.One, zero=S.Zero``, exactly on sympy values.
 
     Examples
     --------
@@ -214,9 +208,9 @@ def forward_sweeps(graph, input_values):
     for pos in graph.input_positions:
         shape = shape_of(leaves[pos])
         evaluator = ForwardEvaluator(graph, wrt=(pos,))
-        for index in range(math.prod(shape)):
-            values, tangents = evaluator.run(input_values, [_one_hot(shape, index)])
-            columns.append(np.concatenate([_flat(tangents[p], shape_of(values[p]))
+        for index in np.ndindex(shape):
+            values, tangents = evaluator.run(input_values, [unit(shape, index, one, zero)])
+            columns.append(np.concatenate([_flat(tangents[p], shape_of(values[p]), zero)
                                            for p in graph.output_positions]))
     if not columns:   # no inputs: an m x 0 Jacobian
         values = ValueEvaluator(graph).run(input_values)
@@ -224,9 +218,11 @@ def forward_sweeps(graph, input_values):
     return np.stack(columns, axis=1)
 
 
-def reverse_sweeps(graph, input_values):
+def reverse_sweeps(graph, input_values, one=1.0, zero=0.0, values=None):
     """The Jacobian (outputs x inputs, both flattened) from one evaluation and one reverse
-    sweep per output direction; each sweep seeds one element of one output.
+    sweep per output direction; each sweep seeds one element of one output with ``one``.
+
+    ``values`` (every node's value at ``input_values``) skips the evaluation.
 
     Examples
     --------
@@ -236,18 +232,19 @@ def reverse_sweeps(graph, input_values):
     >>> reverse_sweeps(graph, [2.0, 5.0]).tolist()
     [[5.0, 2.0], [1.0, 1.0]]
     """
-    values = ValueEvaluator(graph).run(input_values)
+    if values is None:
+        values = ValueEvaluator(graph).run(input_values)
     in_shapes = [shape_of(values[p]) for p in graph.input_positions]
     evaluator = ReverseEvaluator(graph)
     rows = []
     for j, pos in enumerate(graph.output_positions):
         shape = shape_of(values[pos])
-        for index in range(math.prod(shape)):
+        for index in np.ndindex(shape):
             seeds = [None] * len(graph.outputs)
-            seeds[j] = _one_hot(shape, index)
+            seeds[j] = unit(shape, index, one, zero)
             adjoints = evaluator.run(values, seeds)
             rows.append(np.concatenate(
-                [_flat(adjoints[p], s) for p, s in zip(graph.input_positions, in_shapes)]))
+                [_flat(adjoints[p], s, zero) for p, s in zip(graph.input_positions, in_shapes)]))
     if not rows:
         return np.zeros((0, sum(math.prod(s) for s in in_shapes)))
     return np.stack(rows, axis=0)
