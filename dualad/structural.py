@@ -1,0 +1,315 @@
+"""The structural primitives: ops whose local partial would be a whole Jacobian.
+
+This module owns the registry blocks of ``sum``, ``mean``, ``transpose``, ``reshape``,
+``broadcast_to``, ``matmul``, ``dot``, ``getitem`` and ``scatter_add``, and their ``jvp``/``vjp``
+rules (see :mod:`dualad.primitives` for the record). The rules use only ``m.sum``,
+``m.reshape``, ``m.broadcast_to``, ``m.transpose`` and ``m.matmul``, or other structural
+primitives through :func:`apply_op`: ops that are themselves primitives, so the same rules run
+on arrays, on Vars (nested derivatives), on Duals and on sympy object arrays.
+
+Examples
+--------
+>>> from dualad.primitives import REGISTRY
+>>> REGISTRY["matmul"].elementwise, REGISTRY["matmul"].nin
+(False, 2)
+"""
+
+import math
+
+import numpy as np
+
+from .errors import ShapeMismatchError
+from .primitives import REGISTRY, Primitive, register
+from .shapes import batched_index, shape_of, unbroadcast
+
+def _axes(axis, ndim):
+    """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    return tuple(sorted(int(a) % ndim if ndim else int(a) for a in axis))
+
+
+def _shifted(axis, ndim, batch):
+    """``axis`` of a value, as the axes of its tangent with ``batch`` leading axes."""
+    if not batch:
+        return axis
+    return tuple(a + batch for a in _axes(axis, ndim))
+
+
+def _size(shape):
+    return math.prod(shape)
+
+
+def _sum_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
+    # sum is linear: d(sum x) = sum(dx)
+    return m.sum(tangents[0], axis=_shifted(axis, len(shape_of(inputs[0])), batch),
+                 keepdims=keepdims)
+
+
+def _sum_vjp(m, g, inputs, out, batch, axis=None, keepdims=False, needs=None):
+    # each x_i contributed once to its sum: x_bar = out_bar broadcast back over summed axes
+    shape = shape_of(inputs[0])
+    g_shape = shape_of(g)
+    if g_shape[batch:] == shape:
+        return (g,)
+    if not keepdims:
+        expanded = list(g_shape)
+        for a in _axes(axis, len(shape)):
+            expanded.insert(batch + a, 1)
+        g = m.reshape(g, tuple(expanded))
+    return (m.broadcast_to(g, g_shape[:batch] + shape),)
+
+
+def _mean_count(inputs, out):
+    return max(_size(shape_of(inputs[0])), 1) // max(_size(shape_of(out)), 1)
+
+
+def _mean_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
+    # mean = sum / count, linear
+    return _sum_jvp(m, tangents, inputs, out, batch, axis, keepdims) / _mean_count(inputs, out)
+
+
+def _mean_vjp(m, g, inputs, out, batch, axis=None, keepdims=False, needs=None):
+    (x_bar,) = _sum_vjp(m, g, inputs, out, batch, axis, keepdims)
+    return (x_bar / _mean_count(inputs, out),)
+
+
+def _transpose_perm(axes, ndim, batch):
+    perm = tuple(reversed(range(ndim))) if axes is None else tuple(a % ndim for a in axes)
+    return tuple(range(batch)) + tuple(a + batch for a in perm)
+
+
+def _transpose_jvp(m, tangents, inputs, out, batch, axes=None):
+    # transpose is linear: d(x^T) = (dx)^T
+    ndim = len(shape_of(inputs[0]))
+    return m.transpose(tangents[0], _transpose_perm(axes, ndim, batch))
+
+
+def _transpose_vjp(m, g, inputs, out, batch, axes=None, needs=None):
+    # x_bar = out_bar with the permutation undone
+    ndim = len(shape_of(inputs[0]))
+    perm = _transpose_perm(axes, ndim, batch)
+    return (m.transpose(g, tuple(int(i) for i in np.argsort(perm))),)
+
+
+def _reshape_jvp(m, tangents, inputs, out, batch, shape=None):
+    # reshape is linear: d(reshape x) = reshape(dx)
+    t = tangents[0]
+    return m.reshape(t, shape_of(t)[:batch] + shape_of(out))
+
+
+def _reshape_vjp(m, g, inputs, out, batch, shape=None, needs=None):
+    return (m.reshape(g, shape_of(g)[:batch] + shape_of(inputs[0])),)
+
+
+def _broadcast_to_jvp(m, tangents, inputs, out, batch, shape=None):
+    # linear: the tangent is broadcast the same way (after the batch axis)
+    t = tangents[0]
+    t_shape = shape_of(t)
+    core = t_shape[batch:]
+    lifted = t_shape[:batch] + (1,) * (len(shape_of(out)) - len(core)) + core
+    if lifted != t_shape:
+        t = m.reshape(t, lifted)
+    return m.broadcast_to(t, t_shape[:batch] + shape_of(out))
+
+
+def _broadcast_to_vjp(m, g, inputs, out, batch, shape=None, needs=None):
+    # each x_i was copied to several places: x_bar sums the copies' adjoints
+    return (unbroadcast(g, shape_of(inputs[0]), batch),)
+
+
+def _as_matrix_operands(m, a, b, batch_a, batch_b):
+    """Promote vector operands of matmul to matrices: a (n,) -> (1, n), b (n,) -> (n, 1)."""
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    a_vec = len(a_shape) - batch_a == 1
+    b_vec = len(b_shape) - batch_b == 1
+    if a_vec:
+        a = m.reshape(a, a_shape[:-1] + (1, a_shape[-1]))
+    if b_vec:
+        b = m.reshape(b, b_shape + (1,))
+    return a, b, a_vec, b_vec
+
+
+def _lift(m, x, core_ndim, has_batch, want_batch):
+    """Reshape so the non-batch part has ``core_ndim`` axes (and a batch axis if wanted)."""
+    shape = shape_of(x)
+    batch_shape, core = (shape[:1], shape[1:]) if has_batch else ((), shape)
+    if want_batch and not has_batch:
+        batch_shape = (1,)
+    new_shape = batch_shape + (1,) * (core_ndim - len(core)) + core
+    return x if new_shape == shape else m.reshape(x, new_shape)
+
+
+def _swap_last(m, x):
+    ndim = len(shape_of(x))
+    return m.transpose(x, tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
+
+
+def _batched_matmul(m, a, b, batch_a, batch_b):
+    """matmul(a, b) where either operand may carry a leading batch axis."""
+    # k directions for a vector beside a plain matrix: one matrix product, not k of them
+    if batch_b and not batch_a and len(shape_of(b)) == 2 and len(shape_of(a)) == 2:
+        return m.matmul(b, _swap_last(m, a))          # rows of (A @ v_k)^T = v_k^T A^T
+    if batch_a and not batch_b and len(shape_of(a)) == 2 and len(shape_of(b)) == 2:
+        return m.matmul(a, b)                         # rows v_k^T B
+    a, b, a_vec, b_vec = _as_matrix_operands(m, a, b, batch_a, batch_b)
+    core = max(len(shape_of(a)) - batch_a, len(shape_of(b)) - batch_b)
+    want_batch = bool(batch_a or batch_b)
+    out = m.matmul(_lift(m, a, core, batch_a, want_batch), _lift(m, b, core, batch_b, want_batch))
+    if a_vec or b_vec:
+        shape = shape_of(out)
+        shape = shape[:-2] + (() if a_vec else shape[-2:-1]) + (() if b_vec else shape[-1:])
+        out = m.reshape(out, shape)
+    return out
+
+
+def _matmul_jvp(m, tangents, inputs, out, batch):
+    # d(a @ b) = da @ b + a @ db
+    (a, b), (a_dot, b_dot) = inputs, tangents
+    out_dot = None
+    if a_dot is not None:
+        out_dot = _batched_matmul(m, a_dot, b, batch, 0)
+    if b_dot is not None:
+        term = _batched_matmul(m, a, b_dot, 0, batch)
+        out_dot = term if out_dot is None else out_dot + term
+    return out_dot
+
+
+def _matmul_vjp(m, g, inputs, out, batch, needs=None):
+    # a_bar = out_bar @ b^T, b_bar = a^T @ out_bar (vectors promoted to matrices, then back)
+    a, b = inputs
+    a2, b2, a_vec, b_vec = _as_matrix_operands(m, a, b, 0, 0)
+    g_shape = shape_of(g)
+    g2_shape = (g_shape[:len(g_shape) - (0 if b_vec else 1)] + ((1,) if a_vec else ())
+                + ((1,) if b_vec else g_shape[-1:])) if (a_vec or b_vec) else g_shape
+    g2 = m.reshape(g, g2_shape) if g2_shape != g_shape else g
+    batch_shape = g_shape[:batch]
+    a_bar = b_bar = None
+    if batch and len(g_shape) == 2:
+        # k cotangents of a matrix-vector product: one matrix product per adjoint
+        if b_vec and not a_vec and len(shape_of(a)) == 2 and (needs is None or needs[1]):
+            b_bar, needs = m.matmul(g, a), (True if needs is None else needs[0], False)
+        if a_vec and not b_vec and len(shape_of(b)) == 2 and (needs is None or needs[0]):
+            a_bar, needs = m.matmul(g, _swap_last(m, b)), (False, True if needs is None
+                                                               else needs[1])
+    if needs is None or needs[0]:
+        a_bar = unbroadcast(m.matmul(g2, _swap_last(m, b2)), shape_of(a2), batch)
+        if a_vec:
+            a_bar = m.reshape(a_bar, batch_shape + shape_of(a))
+    if needs is None or needs[1]:
+        b_bar = unbroadcast(m.matmul(_swap_last(m, a2), g2), shape_of(b2), batch)
+        if b_vec:
+            b_bar = m.reshape(b_bar, batch_shape + shape_of(b))
+    return a_bar, b_bar
+
+
+def _getitem(x, index=()):
+    return x[index]
+
+
+def _scatter_add(g, shape=(), index=()):
+    """zeros(shape) with ``g`` added at ``index`` (repeated indices add up)."""
+    dtype = object if getattr(g, "dtype", None) == object else np.result_type(g, float)
+    out = np.zeros(shape, dtype=dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+def _getitem_jvp(m, tangents, inputs, out, batch, index=()):
+    # indexing is linear: d(x[i]) = dx[i]
+    return apply_op("getitem", tangents[0], index=batched_index(index, batch))
+
+
+def _getitem_vjp(m, g, inputs, out, batch, index=(), needs=None):
+    # each selected x_i gets the adjoint of its place in the output; the rest get 0
+    shape = shape_of(g)[:batch] + shape_of(inputs[0])
+    return (apply_op("scatter_add", g, shape=shape, index=batched_index(index, batch)),)
+
+
+def _scatter_add_jvp(m, tangents, inputs, out, batch, shape=(), index=()):
+    # linear: scatter the tangent the same way
+    t = tangents[0]
+    return apply_op("scatter_add", t, shape=shape_of(t)[:batch] + tuple(shape),
+                    index=batched_index(index, batch))
+
+
+def _scatter_add_vjp(m, g, inputs, out, batch, shape=(), index=(), needs=None):
+    # the adjoint of a scatter is a gather
+    return (apply_op("getitem", g, index=batched_index(index, batch)),)
+
+
+def apply_op(name, *args, **params):
+    """Apply registry op ``name`` to values of any kind (arrays, Vars, Duals, sympy arrays):
+    how a rule uses another structural op that has no numpy function Vars could intercept."""
+    return REGISTRY[name].evaluate(*args, **params)
+
+
+def _matrix_product_symbolic(a, b):
+    return np.matmul(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+
+
+def _dot_numpy(a, b):
+    if not (1 <= len(shape_of(a)) <= 2 and 1 <= len(shape_of(b)) <= 2):
+        raise ShapeMismatchError(
+            f"dot: operands must be vectors or matrices, got shapes {shape_of(a)} and "
+            f"{shape_of(b)} (use multiply for scalars, matmul for stacks of matrices)")
+    return np.matmul(a, b)   # for vectors and matrices, dot is matmul
+
+
+def _object_array(x):
+    return np.asarray(x, dtype=object)
+
+
+register(Primitive(
+    name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 0}), ([(2, 3)], {"axis": 1, "keepdims": True})),
+    sympy=lambda x, axis=None, keepdims=False: np.sum(_object_array(x), axis=axis,
+                                                      keepdims=keepdims),
+))
+register(Primitive(
+    name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 1})),
+    sympy=lambda x, axis=None, keepdims=False: np.mean(_object_array(x), axis=axis,
+                                                       keepdims=keepdims),
+))
+register(Primitive(
+    name="transpose", numpy=np.transpose, nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    examples=(([(2, 3)], {}), ([(2, 3, 2)], {"axes": (1, 2, 0)})),
+    sympy=lambda x, axes=None: np.transpose(_object_array(x), axes),
+))
+register(Primitive(
+    name="reshape", numpy=np.reshape, nin=1, jvp=_reshape_jvp, vjp=_reshape_vjp,
+    examples=(([(2, 3)], {"shape": (3, 2)}), ([(2, 3)], {"shape": (6,)})),
+    sympy=lambda x, shape=None: np.reshape(_object_array(x), shape),
+))
+register(Primitive(
+    name="broadcast_to", numpy=np.broadcast_to, nin=1, jvp=_broadcast_to_jvp,
+    vjp=_broadcast_to_vjp, examples=(([(3,)], {"shape": (2, 3)}), ([(2, 1)], {"shape": (2, 3)})),
+    sympy=lambda x, shape=None: np.broadcast_to(_object_array(x), shape),
+))
+register(Primitive(
+    name="matmul", numpy=np.matmul, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, infix="@",
+    examples=(([(2, 3), (3, 2)], {}), ([(3,), (3, 2)], {}), ([(2, 3), (3,)], {}),
+              ([(3,), (3,)], {})),
+    sympy=_matrix_product_symbolic,
+))
+register(Primitive(
+    # For vectors and matrices dot is matmul, so it shares matmul's rules.
+    name="dot", numpy=_dot_numpy, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp,
+    examples=(([(2, 3), (3, 2)], {}), ([(3,), (3,)], {})),
+    sympy=_matrix_product_symbolic,
+))
+register(Primitive(
+    name="getitem", numpy=_getitem, nin=1, jvp=_getitem_jvp, vjp=_getitem_vjp,
+    examples=(([(2, 3)], {"index": (1,)}), ([(4,)], {"index": (np.array([0, 2, 2]),)})),
+    sympy=lambda x, index=(): np.asarray(x, dtype=object)[index],
+))
+register(Primitive(
+    # The adjoint of indexing: scatter g into zeros of the indexed value's shape.
+    name="scatter_add", numpy=_scatter_add, nin=1, jvp=_scatter_add_jvp, vjp=_scatter_add_vjp,
+    examples=(([(3,)], {"shape": (2, 3), "index": (1,)}),
+              ([(3,)], {"shape": (4,), "index": (np.array([0, 2, 2]),)})),
+    sympy=lambda g, shape=(), index=(): _scatter_add(np.asarray(g, dtype=object), shape, index),
+))
