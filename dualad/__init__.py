@@ -12,17 +12,15 @@ Examples
 5.010008
 """
 
-from .errors import (DualadError, ExpressionError, GradientMismatchError, MissingDependencyError,
-                     ShapeMismatchError)
+from .errors import (BranchChangedError, DerivativeLostError, DualadError, ExpressionError,
+                     GradientMismatchError, MissingDependencyError, ShapeMismatchError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
 from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
 from .parse import parse
-from .ops import (abs, add, arccos, arcsin, arctan, broadcast_to, cos, cosh, divide, dot, exp,
-                  expm1, log, log1p, matmul, maximum, mean, minimum, multiply, negative, power,
-                  reshape, sin, sinh, sqrt, square, stack, subtract, sum, tan, tanh, transpose)
+from .ops import dot, stack
 from .primitives import REGISTRY, Primitive, register
 from .printing import render, to_dot
 from .compare import ModeComparison, TraceTable, compare, trace_table
@@ -30,6 +28,19 @@ from .plotting import plot_mode_costs, sweep_mode_costs
 from .verify import VerificationReport, from_sympy, prove_registry, to_sympy, verify
 
 __version__ = "0.1.0"
+
+#: The user function of every public registry op (ad.sin, ad.sum, ad.where, ...), made by the
+#: registry itself: adding an op is one block in dualad/primitives.py or dualad/structural.py.
+OPERATIONS = sorted(name for name, prim in REGISTRY.items() if prim.public) + ["dot", "stack"]
+globals().update({name: prim.function for name, prim in REGISTRY.items() if prim.public})
+
+
+def __getattr__(name):
+    # an op registered while the program runs is ad.<name> too
+    prim = REGISTRY.get(name)
+    if prim is not None and prim.public:
+        return prim.function
+    raise AttributeError(f"module 'dualad' has no attribute {name!r}")
 
 __all__ = [
     # graphs
@@ -41,12 +52,9 @@ __all__ = [
     "REGISTRY", "Primitive", "register",
     # errors
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
-    "MissingDependencyError",
-    # operations
-    "abs", "add", "arccos", "arcsin", "arctan", "broadcast_to", "cos", "cosh", "divide", "dot",
-    "exp", "expm1", "log", "log1p", "matmul", "maximum", "mean", "minimum", "multiply",
-    "negative", "power", "reshape", "sin", "sinh", "sqrt", "square", "stack", "subtract", "sum",
-    "tan", "tanh", "transpose",
+    "MissingDependencyError", "DerivativeLostError", "BranchChangedError",
+    # operations (one per public registry op, see OPERATIONS)
+    *OPERATIONS,
     # sympy as the referee
     "verify", "VerificationReport", "to_sympy", "from_sympy", "prove_registry",
     # teaching the trade-off

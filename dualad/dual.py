@@ -8,8 +8,8 @@ same rule application ``ForwardEvaluator`` uses, so no derivative is written her
 The tangent may carry one extra leading axis of k directions (as ForwardDiff.jl's chunks):
 ``Dual(x, V)`` with ``V.shape == (k,) + x.shape`` pushes k directions at once.
 
-Functions that are constant almost everywhere (``np.sign``, ``np.heaviside``, ``np.floor``,
-comparisons) return plain values: their tangent is zero.
+Functions that are constant almost everywhere (``np.sign``, ``np.floor``, comparisons) return
+plain values: their tangent is zero.
 
 Examples
 --------
@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import DualadError, ShapeMismatchError
 from .evaluators.base import push_tangent
-from .graph import as_value
+from .values import as_value
 from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES
 from .shapes import shape_of
@@ -89,12 +89,7 @@ class Dual(Overloaded):
     def __repr__(self):
         return f"Dual({self.primal!r}, {self.tangent!r})"
 
-    # equality, like the other comparisons, looks at the primal only
-    def __eq__(self, other):
-        return self.primal == self._plain(other)
-
-    def __ne__(self, other):
-        return self.primal != self._plain(other)
+    _plain_attribute = "primal"
 
     __hash__ = None
 

@@ -68,3 +68,44 @@ class MissingDependencyError(DualadError, ImportError):
     >>> issubclass(ad.MissingDependencyError, ImportError)
     True
     """
+
+
+class DerivativeLostError(DualadError, TypeError):
+    """A ``Var`` or ``Dual`` turned into a plain Python number, which would drop its derivative.
+
+    ``float(x)``, ``int(x)``, ``complex(x)`` and the ``math`` functions (``math.sin(x)``) all ask
+    for a plain number; the graph could not follow what is done with it, so the derivative
+    through that step would silently be zero. Use dualad's or numpy's functions on the value
+    itself (``ad.sin(x)``, ``np.sin(x)``), or ``x.value`` when a plain number is really wanted.
+
+    Examples
+    --------
+    >>> import math, dualad as ad
+    >>> try:
+    ...     math.sin(ad.Var(1.0))
+    ... except ad.DerivativeLostError as err:
+    ...     print(err)  # doctest: +ELLIPSIS
+    float() of a Var would lose its derivative: ...
+    """
+
+
+class BranchChangedError(DualadError):
+    """A traced graph run where a branch decision recorded while tracing goes the other way.
+
+    Python control flow on a traced value (``if x > 0:``) is decided once, when the function is
+    traced; the graph only holds the branch that was taken. dualad records each such decision
+    (a *guard*) and checks it whenever the graph runs at a new point. The message names the
+    comparison, how it came out while tracing, and how it comes out now.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> graph = ad.trace(lambda x: x * x if x > 0 else -x, 2.0)
+    >>> graph(3.0)
+    9.0
+    >>> try:
+    ...     graph(-1.0)
+    ... except ad.BranchChangedError as err:
+    ...     print(err)  # doctest: +ELLIPSIS
+    the branch on x > 0 was taken as True when this graph was traced, but is False here; ...
+    """

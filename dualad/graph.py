@@ -27,53 +27,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import DualadError
-from .mathns import is_symbolic
+from .errors import BranchChangedError, DualadError
 from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES, Primitive
 from .shapes import shape_of
-
-
-# ---- values ----
-
-def as_value(value):
-    """Normalise a leaf value: ints and bools become floats, lists become float arrays.
-
-    Floats, float arrays, complex values and sympy expressions are kept as they are.
-
-    Examples
-    --------
-    >>> from dualad.graph import as_value
-    >>> as_value(3), as_value([1, 2]).dtype.name
-    (3.0, 'float64')
-    """
-    if value is None or type(value) is float:
-        return value
-    if is_symbolic(value):  # before the number checks: sympy registers Integer as Integral
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return float(value)
-    if isinstance(value, numbers.Integral):
-        return float(value)
-    if isinstance(value, np.floating) and np.ndim(value) == 0:
-        return float(value) if value.dtype == np.float64 else value
-    if isinstance(value, numbers.Number):
-        return value
-    if isinstance(value, Var) or hasattr(value, "primal"):  # a node, or a Dual number
-        return value
-    array = np.asarray(value)
-    if array.dtype.kind in "biu":
-        return array.astype(np.float64)
-    if array.dtype.kind not in "fc" and array.dtype != object:
-        raise DualadError(f"Var: cannot use a value of type {type(value).__name__} "
-                          f"(dtype {array.dtype}); use numbers or numeric arrays")
-    return array
+from .values import NO_PARAMS, as_value, describe
 
 
 # ---- nodes ----
-
-#: The (shared, never modified) parameters of an op that takes none: one dict, not one per node.
-NO_PARAMS = {}
 
 class Var(Overloaded):
     """A node of the shared graph: a leaf (an input or a constant) or an operation.
@@ -125,7 +86,8 @@ class Var(Overloaded):
                 raise DualadError("Var: pds given without an op")
             self.op = None
             self.children = ()
-            self.value = as_value(value)
+            # a leaf may be made before its value is known (parse): it is given at evaluation
+            self.value = None if value is None else as_value(value, "Var: the value")
             return
         children = tuple(as_node(c) for c in (children or ()))
         if isinstance(op, Primitive):
@@ -231,6 +193,23 @@ class Var(Overloaded):
     def _plain(x):
         return x.value if isinstance(x, Var) else x
 
+    _plain_attribute = "value"
+
+    def __bool__(self):
+        # Python control flow on a value (`if x > 0:`) is decided now, once: while a function
+        # is traced, the decision is recorded as a guard that the graph checks at new points.
+        value = self.value
+        if value is None:
+            raise DualadError("bool() of a Var without a value")
+        if shape_of(value) not in ((), (1,)) and np.size(value) != 1:
+            raise DualadError(f"the truth value of a Var holding an array of shape "
+                              f"{shape_of(value)} is ambiguous; choose elementwise with "
+                              "ad.where(condition, a, b)")
+        outcome = bool(value)
+        for guards in getattr(_TRACING, "guards", ()):
+            guards.append(Guard(self, outcome))
+        return outcome
+
     __hash__ = object.__hash__
 
 
@@ -239,8 +218,10 @@ class Var(Overloaded):
 OVERLOADED_TYPES[Var] = Var._apply
 
 
-def as_node(x):
+def as_node(x, what="Var: the value"):
     """Return ``x`` if it is a ``Var``, else wrap it as a constant leaf.
+
+    ``what`` names the value in the error raised for ``None`` or anything that is not a number.
 
     Examples
     --------
@@ -250,7 +231,7 @@ def as_node(x):
     """
     if isinstance(x, Var):
         return x
-    node = Var(x)
+    node = Var(as_value(x, what))
     node.constant = True
     return node
 
@@ -280,7 +261,9 @@ def apply_primitive(prim, *args, **params):
     node.constant = False
     node._graph = None
     node.op = prim
-    node.children = children = tuple(a if isinstance(a, Var) else as_node(a) for a in args)
+    node.children = children = tuple(
+        a if isinstance(a, Var) else as_node(a, f"{prim.name}: operand {i}")
+        for i, a in enumerate(args))
     node.params = params = params or NO_PARAMS
     node.value = _eager_value(prim, children, params)
     return node
@@ -400,6 +383,13 @@ class Instruction(NamedTuple):
     params: dict
 
 
+class Guard(NamedTuple):
+    """A branch decision taken while tracing: ``bool(node)`` came out as ``outcome``."""
+
+    node: object
+    outcome: bool
+
+
 class Graph:
     """A computation as data: inputs, outputs, and the nodes between in topological order.
 
@@ -410,6 +400,9 @@ class Graph:
         Nodes to treat as the inputs, in order. By default every leaf that is not a constant,
         in topological order. An input that is not a leaf cuts the graph there: what lies
         below it is not part of this graph (used to differentiate inside another transform).
+    guards : sequence of Guard, optional
+        Branch decisions recorded while tracing (see :func:`trace`): each is checked whenever
+        the graph's values are computed at a new point.
 
     Attributes
     ----------
@@ -432,14 +425,16 @@ class Graph:
     0.841471
     """
 
-    def __init__(self, outputs, inputs=None):
+    def __init__(self, outputs, inputs=None, guards=()):
         self.single_output = isinstance(outputs, Var)
         outputs = [outputs] if self.single_output else list(outputs)
         for out in outputs:
             if not isinstance(out, Var):
                 raise DualadError(f"Graph: outputs must be Vars, got {type(out).__name__}")
+        guards = _distinct_guards(guards)
+        roots = outputs + [guard.node for guard in guards]
         if inputs is None:
-            nodes = topological_order(outputs)
+            nodes = topological_order(roots)
             inputs = [n for n in nodes if n.op is None and not n.constant]
         else:
             inputs = list(inputs)
@@ -448,7 +443,7 @@ class Graph:
                     raise DualadError(f"Graph: inputs must be Vars, got {type(node).__name__}")
             if len({id(node) for node in inputs}) != len(inputs):
                 raise DualadError("Graph: the same node is given twice as an input")
-            nodes = topological_order(outputs, stop=inputs)
+            nodes = topological_order(roots, stop=inputs)
             index = {id(n) for n in nodes}
             # an input nothing depends on still belongs to the graph (its gradient is 0)
             nodes = [node for node in inputs if id(node) not in index] + nodes
@@ -459,6 +454,7 @@ class Graph:
             position = {id(n): i for i, n in enumerate(nodes)}
             self.input_positions = tuple(position[id(n)] for n in inputs)
             self.output_positions = tuple(position[id(n)] for n in outputs)
+            self.guards = tuple((position[id(g.node)], g.outcome) for g in guards)
             cut = set(self.input_positions)
             self.leaf_positions = [i for i, n in enumerate(nodes) if n.op is None]
             self.op_positions = [i for i, n in enumerate(nodes)
@@ -503,6 +499,34 @@ class Graph:
         outs = tuple(values[p] for p in self.output_positions)
         return outs[0] if self.single_output else outs
 
+    def check_guards(self, values):
+        """Raise :class:`~dualad.errors.BranchChangedError` if a branch decision recorded while
+        tracing comes out differently for these node values.
+
+        Values that cannot be decided now (sympy expressions, abstract values) are skipped; a
+        ``Var`` value (a graph evaluated inside another trace) passes its decision on to that
+        trace.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> graph = ad.trace(lambda x: x if x > 0 else -x, 1.0)
+        >>> graph.guards
+        ((2, True),)
+        """
+        for pos, outcome in self.guards:
+            value = values[pos]
+            if isinstance(value, Var) or isinstance(value, (bool, np.bool_)) or (
+                    isinstance(value, np.ndarray) and value.dtype == bool):
+                now = bool(value)
+            elif isinstance(value, (float, int, np.floating, np.integer)):
+                now = bool(value)
+            else:
+                continue
+            if now != outcome:
+                from .printing import guard_text
+                raise BranchChangedError(guard_text(self, pos, values, outcome))
+
     def leaf_values(self, input_values):
         """A value buffer with every leaf filled: inputs from ``input_values``, other leaves
         (constants) from the nodes.
@@ -522,8 +546,9 @@ class Graph:
         nodes = self.nodes
         for i in self.leaf_positions:
             values[i] = nodes[i].value
-        for pos, value in zip(self.input_positions, input_values):
-            values[pos] = as_value(value)
+        for k, (pos, value) in enumerate(zip(self.input_positions, input_values)):
+            values[pos] = as_value(value, f"Graph: the value of input {k} "
+                                          f"({self.inputs[k].name or k})")
         return values
 
     def activity(self, wrt=None):
@@ -544,7 +569,10 @@ class Graph:
             active = [False] * len(self.nodes)
             for pos in key:
                 active[pos] = True
+            nodes = self.nodes
             for pos, args in zip(self.op_positions, self.op_args):
+                if nodes[pos].op.zero_derivative:
+                    continue     # constant almost everywhere: no derivative flows through it
                 for a in args:
                     if active[a]:
                         active[pos] = True
@@ -622,22 +650,43 @@ def trace(f, *example_args):
     names = _argument_names(f, len(example_args))
     # A Var argument (from an enclosing trace) is used as it is, so derivatives taken inside
     # the enclosing function stay differentiable: that is how transforms nest.
-    leaves = [value if isinstance(value, Var) else Var(value, name=name)
-              for value, name in zip(example_args, names)]
+    leaves = [value if isinstance(value, Var) else
+              Var(as_value(value, f"trace: argument {k} ({name})"), name=name)
+              for k, (value, name) in enumerate(zip(example_args, names))]
+    guards = []
     _TRACING.depth = tracing_depth() + 1
+    _TRACING.guards = getattr(_TRACING, "guards", ()) + (guards,)
     try:
         result = f(*leaves)
     finally:
         _TRACING.depth -= 1
+        _TRACING.guards = _TRACING.guards[:-1]
+    what = "trace: the function returned"
     if isinstance(result, (tuple, list)):
-        outputs = [as_node(r) for r in result]
+        if not result:
+            raise DualadError(f"{what} an empty {type(result).__name__}; return a value")
+        outputs = [as_node(r, f"{what} {describe(r)} as output {k}, which")
+                   for k, r in enumerate(result)]
         single = False
     else:
         if isinstance(result, np.ndarray) and result.dtype == object:
             raise DualadError("trace: the function returned a numpy array of Vars; return a "
                               "tuple of outputs, or build one array-valued Var (e.g. x * w)")
-        outputs = [as_node(result)]
+        if result is None:
+            raise DualadError(f"{what} None; return the value to differentiate")
+        outputs = [as_node(result, f"{what} {describe(result)}, which")]
         single = True
-    graph = Graph(outputs, inputs=leaves)
+    graph = Graph(outputs, inputs=leaves, guards=guards)
     graph.single_output = single
     return graph
+
+
+def _distinct_guards(guards):
+    """Each decision once (the same node tested twice with the same outcome is one guard)."""
+    seen, kept = set(), []
+    for guard in guards:
+        key = (id(guard.node), guard.outcome)
+        if key not in seen:
+            seen.add(key)
+            kept.append(guard)
+    return kept

@@ -21,6 +21,7 @@ Examples
 """
 
 import math
+import operator
 
 import numpy as np
 import sympy as sp
@@ -67,18 +68,23 @@ def _scalar_heaviside(x, h0):
     return h0 if x == 0 else x
 
 
+def _scalar_where(condition, a, b):
+    return a if condition else b
+
+
 MATH = MathNamespace(
     "math",
     sin=math.sin, cos=math.cos, tan=math.tan, exp=math.exp, log=math.log, sqrt=math.sqrt,
     sinh=math.sinh, cosh=math.cosh, tanh=math.tanh, power=math.pow,
-    sign=_scalar_sign, heaviside=_scalar_heaviside, **_STRUCTURE,
+    sign=_scalar_sign, heaviside=_scalar_heaviside, where=_scalar_where, equal=operator.eq,
+    **_STRUCTURE,
 )
 
 NUMPY = MathNamespace(
     "numpy",
     sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, sqrt=np.sqrt,
     sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, power=np.power,
-    sign=np.sign, heaviside=np.heaviside, **_STRUCTURE,
+    sign=np.sign, heaviside=np.heaviside, where=np.where, equal=np.equal, **_STRUCTURE,
 )
 
 
@@ -101,6 +107,8 @@ SYMPY = MathNamespace(
     exp=_elementwise(sp.exp), log=_elementwise(sp.log), sqrt=_elementwise(sp.sqrt),
     sinh=_elementwise(sp.sinh), cosh=_elementwise(sp.cosh), tanh=_elementwise(sp.tanh),
     power=_elementwise(lambda a, b: a**b), sign=_elementwise(sp.sign),
+    where=_elementwise(lambda c, a, b: sp.Piecewise((a, c), (b, True))),
+    equal=_elementwise(lambda a, b: sp.Eq(a, b)),
     # the value at 0 as an exact rational, so 0.5 prints and simplifies as 1/2
     heaviside=_elementwise(lambda x, h0: sp.Heaviside(x, sp.Rational(h0))), **_STRUCTURE,
 )
@@ -137,7 +145,7 @@ def namespace_for(*values):
     m = MATH
     for value in values:
         kind = type(value)
-        if kind is float or kind is int:
+        if kind is float or kind is int or kind is bool:
             continue
         if is_symbolic(value):
             return SYMPY
@@ -180,3 +188,67 @@ def call_in_namespace(rule, *args):
         except (ArithmeticError, ValueError):
             return as_float(rule(NUMPY, *(np.float64(a) for a in args)))
     return rule(m, *args)
+
+
+class round_half_even(sp.Function):
+    """sympy has no ``rint``: round to the nearest integer, ties to even (numpy's ``rint``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.mathns import round_half_even
+    >>> round_half_even(sp.Rational(5, 2)), round_half_even(sp.Float(-1.7))
+    (2, -2)
+    >>> round_half_even(sp.Symbol("x", real=True)).is_integer
+    True
+    """
+
+    is_integer = True
+    is_real = True
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Integer(round(sp.Rational(x)))
+        return None
+
+    # lambdify turns it into numpy's rint
+    _imp_ = staticmethod(np.rint)
+
+
+def diff_almost_everywhere(expr, symbol):
+    """``sympy.diff(expr, symbol)`` wherever the derivative exists.
+
+    A jump has no derivative; sympy writes the distribution ``DiracDelta`` there (for ``sign``,
+    ``Heaviside``), or leaves the derivative of an integer-valued function unevaluated (for
+    ``floor``), or of ``Heaviside(x, h0)`` by ``h0`` (which matters at x = 0 only). All are 0
+    everywhere but at the jumps, so all are taken as 0 here: the convention of every AD
+    system for ops that are constant almost everywhere.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.mathns import diff_almost_everywhere
+    >>> x = sp.Symbol("x", real=True)
+    >>> sp.diff(sp.sign(x) * x, x), diff_almost_everywhere(sp.sign(x) * x, x)
+    (2*x*DiracDelta(x) + sign(x), sign(x))
+    >>> diff_almost_everywhere(sp.floor(x) + x**2, x)
+    2*x
+    """
+    derivative = sp.diff(expr, symbol)
+    derivative = derivative.replace(lambda e: isinstance(e, sp.DiracDelta),
+                                    lambda e: sp.S.Zero)
+    derivative = derivative.replace(
+        lambda e: isinstance(e, sp.Derivative) and (_integer_valued(e.expr)
+                                                     or isinstance(e.expr, sp.Heaviside)),
+        lambda e: sp.S.Zero)
+    return derivative.doit() if derivative.has(sp.Subs) else derivative
+
+
+def _integer_valued(expr):
+    """True when ``expr`` is integer-valued on real arguments (``floor(x)``, also of a dummy)."""
+    if expr.is_integer:
+        return True
+    if isinstance(expr, sp.Function) and len(expr.args) == 1:
+        return bool(expr.func(sp.Dummy(real=True)).is_integer)
+    return False

@@ -5,8 +5,10 @@ This module owns the mapping from Python's operators and numpy's protocols
 :class:`Overloaded` says how to apply a primitive to its objects (``Var`` builds a graph node,
 ``Dual`` pushes a tangent) and how to see its plain value; everything else is here, once.
 
-Functions that are constant almost everywhere (``np.sign``, ``np.heaviside``, ``np.floor``,
-comparisons) see only plain values: their derivative is zero wherever it exists.
+Comparisons (``<``, ``==``, ...) and functions that are constant almost everywhere
+(``np.sign``, ``np.floor``, ...) are registry primitives like the others, with a zero derivative.
+Turning a ``Var`` or ``Dual`` into a plain Python number (``float(x)``, ``math.sin(x)``) raises
+:class:`~dualad.errors.DerivativeLostError`: the derivative through it would be lost.
 
 Examples
 --------
@@ -17,34 +19,12 @@ Examples
 
 import numpy as np
 
-from .errors import DualadError
-from .primitives import REGISTRY
-from .shapes import as_index, shape_of  # noqa: F401 (shape_of is used by ops)
-
-#: numpy ufunc -> the registry primitive it stands for (np.abs is np.absolute, and so on).
-UFUNC_PRIMITIVES = {prim.numpy: prim for prim in REGISTRY.values()
-                    if isinstance(prim.numpy, np.ufunc)}
-
-#: ufuncs whose derivative is zero wherever it exists: they see only plain values.
-PIECEWISE_CONSTANT = {np.sign, np.heaviside, np.floor, np.ceil, np.trunc, np.rint,
-                      np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
-                      np.not_equal, np.isnan, np.isinf, np.isfinite, np.signbit}
+from .errors import DerivativeLostError, DualadError
+from .primitives import REGISTRY, primitive_for_numpy
+from .shapes import as_index, shape_of
+from .values import NO_PARAMS
 
 _P = REGISTRY
-
-
-def shape_param(shape):
-    """A shape argument (an int or a sequence) as a tuple of ints.
-
-    Examples
-    --------
-    >>> from dualad.overload import shape_param
-    >>> shape_param(3), shape_param([2, 3])
-    ((3,), (2, 3))
-    """
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(n) for n in shape)
 
 
 class Overloaded:
@@ -71,24 +51,77 @@ class Overloaded:
     def _plain(x):
         raise NotImplementedError
 
-    # comparisons look at plain values and return plain booleans: not differentiable
+    # Comparisons are registry primitives with a boolean value and no derivative: on Vars they
+    # build nodes (so where(x > 0, ...) is decided again at every point), on Duals they
+    # compare the primals. Using one in an `if` is handled by __bool__.
     def __lt__(self, other):
-        return self._plain(self) < self._plain(other)
+        return self._apply(_P["less"], (self, other), NO_PARAMS)
 
     def __le__(self, other):
-        return self._plain(self) <= self._plain(other)
+        return self._apply(_P["less_equal"], (self, other), NO_PARAMS)
 
     def __gt__(self, other):
-        return self._plain(self) > self._plain(other)
+        return self._apply(_P["greater"], (self, other), NO_PARAMS)
 
     def __ge__(self, other):
-        return self._plain(self) >= self._plain(other)
+        return self._apply(_P["greater_equal"], (self, other), NO_PARAMS)
+
+    def __eq__(self, other):
+        return self._apply(_P["equal"], (self, other), NO_PARAMS)
+
+    def __ne__(self, other):
+        return self._apply(_P["not_equal"], (self, other), NO_PARAMS)
+
+    def __and__(self, other):
+        return self._apply(_P["logical_and"], (self, other), NO_PARAMS)
+
+    def __rand__(self, other):
+        return self._apply(_P["logical_and"], (other, self), NO_PARAMS)
+
+    def __or__(self, other):
+        return self._apply(_P["logical_or"], (self, other), NO_PARAMS)
+
+    def __ror__(self, other):
+        return self._apply(_P["logical_or"], (other, self), NO_PARAMS)
+
+    def __invert__(self):
+        return self._apply(_P["logical_not"], (self,), NO_PARAMS)
+
+    # A plain Python number cannot carry a derivative: refuse to become one.
+    def _lost(self, conversion):
+        kind = type(self).__name__
+        raise DerivativeLostError(
+            f"{conversion}() of a {kind} would lose its derivative: the plain number it gives "
+            f"is invisible to dualad, so the derivative through that step would silently be "
+            f"0. Use dualad's or numpy's functions on the {kind} itself (ad.sin(x) or "
+            f"np.sin(x), not math.sin(x)), or x.{self._plain_attribute} where a plain number is "
+            "really wanted")
 
     def __float__(self):
-        return float(self._plain(self))
+        self._lost("float")
+
+    def __int__(self):
+        self._lost("int")
+
+    def __complex__(self):
+        self._lost("complex")
+
+    def __index__(self):
+        self._lost("int")
+
+    def __round__(self, ndigits=None):
+        self._lost("round")
+
+    def __trunc__(self):
+        self._lost("math.trunc")
+
+    def __floor__(self):
+        self._lost("math.floor")
+
+    def __ceil__(self):
+        self._lost("math.ceil")
 
     def __bool__(self):
-        # Python control flow on a value is decided now, once (frozen in a traced graph).
         return bool(self._plain(self))
 
     @property
@@ -147,33 +180,38 @@ class Overloaded:
     def __abs__(self):
         return self._apply(_P["abs"], (self,), {})
 
-    # array methods
+    # array methods: the registry ops of the same names, with numpy's arguments
+    def _call(self, name, *args, **kwargs):
+        prim = _P[name]
+        inputs, params = prim.bind(self, *args, **kwargs)
+        return self._apply(prim, inputs, params)
+
     @property
     def T(self):
         """The transpose."""
-        return self._apply(_P["transpose"], (self,), {"axes": None})
+        return self._call("transpose")
 
     def sum(self, axis=None, keepdims=False):
         """Sum of elements (also reached by ``np.sum``)."""
-        return self._apply(_P["sum"], (self,), {"axis": axis, "keepdims": bool(keepdims)})
+        return self._call("sum", axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """Mean of elements (also reached by ``np.mean``)."""
-        return self._apply(_P["mean"], (self,), {"axis": axis, "keepdims": bool(keepdims)})
+        return self._call("mean", axis, keepdims=keepdims)
 
     def transpose(self, *axes):
         """Permute axes (``x.transpose()`` reverses them)."""
         axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
-        return self._apply(_P["transpose"], (self,), {"axes": tuple(axes) or None})
+        return self._call("transpose", tuple(axes) or None)
 
     def reshape(self, *shape):
         """The same elements in a new shape (``x.reshape(2, 3)``)."""
-        return self._apply(_P["reshape"], (self,),
-                           {"shape": shape_param(shape[0] if len(shape) == 1 else shape)})
+        return self._call("reshape", shape[0] if len(shape) == 1 else shape)
 
     def dot(self, other):
         """Dot product with ``other``."""
-        return dot(self._apply, self, other, self._plain)
+        from .ops import dot
+        return dot(self, other)
 
     def __getitem__(self, index):
         return self._apply(_P["getitem"], (self,), {"index": as_index(index)})
@@ -191,9 +229,7 @@ class Overloaded:
     # numpy protocols: np.sin(x), np.add(x, 1), array + x, np.sum(x), np.dot(a, x), ...
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:
-            if ufunc in PIECEWISE_CONSTANT:
-                return ufunc(*(self._plain(a) for a in inputs))
-            prim = UFUNC_PRIMITIVES.get(ufunc)
+            prim = primitive_for_numpy(ufunc)
             if prim is not None:
                 return self._apply(prim, inputs, {})
         detail = f".{method}" if method != "__call__" else ""
@@ -204,52 +240,18 @@ class Overloaded:
     def __array_function__(self, func, types, args, kwargs):
         if func in (np.shape, np.ndim, np.size):
             return func(*(self._plain(a) for a in args), **kwargs)
-        handler = _ARRAY_FUNCTIONS.get(func)
-        if handler is None:
-            raise DualadError(f"numpy.{func.__name__} on a {type(self).__name__}: not a "
-                              "differentiable dualad primitive")
-        return handler(self._apply, self._plain, *args, **kwargs)
+        prim = primitive_for_numpy(func)
+        if prim is not None:
+            inputs, params = prim.bind(*args, **kwargs) if prim.bind else (args, NO_PARAMS)
+            return self._apply(prim, inputs, params)
+        composite = _composites().get(func)
+        if composite is not None:
+            return composite(*args, **kwargs)
+        raise DualadError(f"numpy.{func.__name__} on a {type(self).__name__}: not a "
+                          "differentiable dualad primitive")
 
 
-def dot(apply, a, b, plain):
-    """``dot(a, b)``: a plain product when either side is a scalar, else the ``dot`` primitive.
-
-    Examples
-    --------
-    >>> import dualad as ad
-    >>> ad.dot(ad.Var(2.0), 3.0).op.name
-    'multiply'
-    """
-    if len(shape_of(plain(a))) == 0 or len(shape_of(plain(b))) == 0:
-        return apply(_P["multiply"], (a, b), {})
-    return apply(_P["dot"], (a, b), {})
-
-
-def _sum(apply, plain, a, axis=None, dtype=None, out=None, keepdims=False, **unused):
-    return apply(_P["sum"], (a,), {"axis": axis, "keepdims": bool(keepdims)})
-
-
-def _mean(apply, plain, a, axis=None, dtype=None, out=None, keepdims=False, **unused):
-    return apply(_P["mean"], (a,), {"axis": axis, "keepdims": bool(keepdims)})
-
-
-def _transpose(apply, plain, a, axes=None):
-    return apply(_P["transpose"], (a,), {"axes": None if axes is None else tuple(axes)})
-
-
-def _reshape(apply, plain, a, shape, order="C"):
-    if order != "C":
-        raise DualadError(f"reshape: only order='C' is supported, got {order!r}")
-    return apply(_P["reshape"], (a,), {"shape": shape_param(shape)})
-
-
-def _broadcast_to(apply, plain, a, shape, subok=False):
-    return apply(_P["broadcast_to"], (a,), {"shape": shape_param(shape)})
-
-
-def _dot(apply, plain, a, b):
-    return dot(apply, a, b, plain)
-
-
-_ARRAY_FUNCTIONS = {np.sum: _sum, np.mean: _mean, np.transpose: _transpose,
-                    np.reshape: _reshape, np.broadcast_to: _broadcast_to, np.dot: _dot}
+def _composites():
+    """numpy functions that dualad computes from several primitives (``dualad.ops``)."""
+    from . import ops
+    return {np.dot: ops.dot, np.stack: ops.stack}

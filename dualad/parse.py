@@ -28,10 +28,28 @@ from .primitives import REGISTRY
 
 MAX_LENGTH = 20_000
 
-#: Function names allowed in text, and the registry primitive each one calls.
-FUNCTIONS = {name: name for name, prim in REGISTRY.items() if prim.elementwise}
-FUNCTIONS.update(asin="arcsin", acos="arccos", atan="arctan", max="maximum", min="minimum",
-                 pow="power", absolute="abs")
+#: Two-argument spellings formulas use for elementwise registry ops.
+FORMULA_NAMES = {"max": "maximum", "min": "minimum"}
+
+
+def functions():
+    """Function names allowed in text, each with the registry primitive it calls: every
+    public elementwise op by its name and its aliases, read from the registry when called
+    (so an op registered while the program runs is allowed at once).
+
+    Examples
+    --------
+    >>> from dualad.parse import functions
+    >>> functions()["asin"], functions()["sin"]
+    ('arcsin', 'sin')
+    """
+    table = {}
+    for name, prim in REGISTRY.items():
+        if prim.elementwise and prim.public:
+            table[name] = name
+            table.update((alias, name) for alias in prim.aliases)
+    table.update((k, v) for k, v in FORMULA_NAMES.items() if v in REGISTRY)
+    return table
 
 #: Names that stand for numbers rather than inputs.
 CONSTANTS = {"pi": math.pi}
@@ -129,10 +147,11 @@ def _check(text, node):
     if kind is ast.Call:
         if not isinstance(node.func, ast.Name):
             _refuse(text, node.func, "calling anything but a function name is")
-        if node.func.id not in FUNCTIONS:
+        allowed = functions()
+        if node.func.id not in allowed:
             raise ExpressionError(_pointer(
                 text, node.func, f"parse: unknown function {node.func.id!r}; allowed: "
-                f"{', '.join(sorted(FUNCTIONS))}"))
+                f"{', '.join(sorted(allowed))}"))
         if node.keywords:
             _refuse(text, node.keywords[0], "keyword arguments are")
         return
@@ -215,7 +234,7 @@ def _build(text, node, built, leaves):
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return as_node(CONSTANTS[node.id])
-        if node.id in FUNCTIONS:
+        if node.id in functions():
             _refuse(text, node, f"the function name {node.id!r} used as a value is")
         if node.id not in leaves:
             leaves[node.id] = Var(name=node.id)
@@ -229,7 +248,7 @@ def _build(text, node, built, leaves):
         prim = REGISTRY[_BINARY[type(node.op)]]
         return apply_primitive(prim, built[id(node.left)], built[id(node.right)])
     if isinstance(node, ast.Call):
-        prim = REGISTRY[FUNCTIONS[node.func.id]]
+        prim = REGISTRY[functions()[node.func.id]]
         args = [built[id(a)] for a in node.args]
         if len(args) != prim.nin:
             raise ExpressionError(_pointer(

@@ -475,3 +475,89 @@ def svg_for_notebook(var_or_graph):
         return _run_dot(to_dot(graph), "svg", "svg").decode()
     except DualadError:
         return None
+
+
+# ---- branch decisions ----
+
+#: Longest expression shown in a message; longer ones are shown by their inputs.
+EXPRESSION_LIMIT = 60
+
+
+def expression_text(graph, pos, limit=EXPRESSION_LIMIT):
+    """Node ``pos`` of ``graph`` as a short formula in its inputs' names (``sin(x) > 0.5``).
+
+    Built bottom-up without recursion; a sub-expression longer than ``limit`` characters is
+    shown as ``(an expression of x, y)``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.printing import expression_text
+    >>> x = ad.Var(1.0, name="x")
+    >>> graph = ad.Graph(ad.sin(x) * 2 > 0.5)
+    >>> expression_text(graph, graph.output_positions[0])
+    'sin(x) * 2 > 0.5'
+    """
+    nodes = graph.nodes
+    inputs = {p: name for p, name in zip(graph.input_positions, _input_names(graph))}
+    position = {id(n): i for i, n in enumerate(nodes)}
+    texts, binding, uses = {}, {}, {}
+    for i in range(pos + 1):
+        node = nodes[i]
+        if i in inputs or node.op is None:
+            texts[i] = inputs.get(i) or format_value(node.value, 6)
+            binding[i], uses[i] = ATOM, {texts[i]} if i in inputs else set()
+            continue
+        args = [position.get(id(c)) for c in node.children]
+        if any(a not in texts for a in args):
+            continue      # a node below an input of a sub-graph: not reached from pos
+        prim = node.op
+        uses[i] = set().union(*(uses[a] for a in args))
+        strength = PRECEDENCE.get(prim.infix, ATOM) if prim.infix else ATOM
+        # an operand binding less tightly than this operator needs parentheses
+        words = [texts[a] if binding[a] > strength or (binding[a] == strength and k == 0
+                                                       and strength != POWER)
+                 else f"({texts[a]})" for k, a in enumerate(args)]
+        if prim.infix and len(words) == 2:
+            text = f"{words[0]} {prim.infix} {words[1]}"
+        elif prim.infix and len(words) == 1:
+            strength = UNARY
+            text = f"{prim.infix}{words[0]}"
+        else:
+            text = f"{prim.name}({', '.join(texts[a] for a in args)})"
+        if len(text) > limit:
+            text = f"(an expression of {', '.join(sorted(uses[i])) or 'constants'})"
+            strength = ATOM
+        texts[i], binding[i] = text, strength
+    return texts[pos]
+
+
+# How tightly Python's operators bind, weakest first: enough to parenthesise formulas minimally.
+COMPARISON, OR, AND, SUM, PRODUCT, UNARY, POWER, ATOM = range(8)
+PRECEDENCE = {"|": OR, "&": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "@": PRODUCT,
+              "**": POWER, **dict.fromkeys(("<", "<=", ">", ">=", "==", "!="), COMPARISON)}
+
+
+def _input_names(graph):
+    return [leaf.name or f"x{k}" for k, leaf in enumerate(graph.inputs)]
+
+
+def guard_text(graph, pos, values, outcome):
+    """The message for a branch decision (node ``pos``) that no longer comes out as ``outcome``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.printing import guard_text
+    >>> graph = ad.trace(lambda x: x if x > 0 else -x, 1.0)
+    >>> print(guard_text(graph, 2, [-1.0, 0.0, False], True))  # doctest: +ELLIPSIS
+    the branch on x > 0 was taken as True when this graph was traced, but is False here; ...
+    """
+    names = _input_names(graph)
+    where = ", ".join(f"{n} = {format_value(values[p], 6)}"
+                      for n, p in zip(names, graph.input_positions))
+    return (f"the branch on {expression_text(graph, pos)} was taken as {outcome} when this "
+            f"graph was traced, but is {not outcome} here; the graph only holds the branch "
+            f"taken then, so its value and derivatives would be wrong at {where or 'this point'}"
+            ". Trace the function again at this point (ad.trace(f, ...)), or write the choice "
+            "with ad.where(condition, a, b), which is decided again at every point")

@@ -11,9 +11,23 @@ Examples
 [[4.0], [4.0], [4.0]]
 """
 
+import math
+
 import numpy as np
 
 from .errors import ShapeMismatchError
+
+
+def size(shape):
+    """The number of elements of an array of this shape (1 for ``()``).
+
+    Examples
+    --------
+    >>> from dualad.shapes import size
+    >>> size((2, 3)), size(())
+    (6, 1)
+    """
+    return math.prod(shape)
 
 
 def shape_of(value):

@@ -14,13 +14,11 @@ Examples
 (False, 2)
 """
 
-import math
-
 import numpy as np
 
-from .errors import ShapeMismatchError
+from .errors import DualadError, ShapeMismatchError
 from .primitives import REGISTRY, Primitive, register
-from .shapes import batched_index, shape_of, unbroadcast
+from .shapes import batched_index, shape_of, size, unbroadcast
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
@@ -36,10 +34,6 @@ def _shifted(axis, ndim, batch):
     if not batch:
         return axis
     return tuple(a + batch for a in _axes(axis, ndim))
-
-
-def _size(shape):
-    return math.prod(shape)
 
 
 def _sum_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
@@ -63,7 +57,7 @@ def _sum_vjp(m, g, inputs, out, batch, axis=None, keepdims=False, needs=None):
 
 
 def _mean_count(inputs, out):
-    return max(_size(shape_of(inputs[0])), 1) // max(_size(shape_of(out)), 1)
+    return max(size(shape_of(inputs[0])), 1) // max(size(shape_of(out)), 1)
 
 
 def _mean_jvp(m, tangents, inputs, out, batch, axis=None, keepdims=False):
@@ -262,53 +256,155 @@ def _object_array(x):
     return np.asarray(x, dtype=object)
 
 
+# ---- arguments: numpy's signatures, as (inputs, params) ----
+
+def _refuse_numpy_options(name, **options):
+    for option, value in options.items():
+        if value is not None:
+            raise DualadError(f"{name}: the numpy argument {option}= is not supported on "
+                              f"dualad values (got {value!r})")
+
+
+def axis_param(name, axis):
+    """An ``axis`` argument as None, an int or a tuple of ints; anything else is refused.
+
+    Examples
+    --------
+    >>> from dualad.structural import axis_param
+    >>> axis_param("sum", 1), axis_param("sum", [0, 2]), axis_param("sum", None)
+    (1, (0, 2), None)
+    """
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    try:
+        axes = tuple(axis)
+    except TypeError:
+        axes = None
+    if axes is None or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                               for a in axes):
+        raise DualadError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    return tuple(int(a) for a in axes)
+
+
+def shape_param(name, shape):
+    """A shape argument (an int or a sequence of ints) as a tuple of ints.
+
+    Examples
+    --------
+    >>> from dualad.structural import shape_param
+    >>> shape_param("reshape", 3), shape_param("reshape", [2, -1])
+    ((3,), (2, -1))
+    """
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        return tuple(int(n) for n in shape)
+    except (TypeError, ValueError):
+        raise DualadError(f"{name}: a shape must be an int or a sequence of ints, got "
+                          f"{shape!r}") from None
+
+
+def _bind_sum(x, axis=None, dtype=None, out=None, keepdims=False):
+    _refuse_numpy_options("sum", dtype=dtype, out=out)
+    return (x,), {"axis": axis_param("sum", axis), "keepdims": bool(keepdims)}
+
+
+def _bind_mean(x, axis=None, dtype=None, out=None, keepdims=False):
+    _refuse_numpy_options("mean", dtype=dtype, out=out)
+    return (x,), {"axis": axis_param("mean", axis), "keepdims": bool(keepdims)}
+
+
+def _bind_transpose(x, axes=None):
+    return (x,), {"axes": axis_param("transpose", axes)
+                  if not isinstance(axes, (int, np.integer)) else (int(axes),)}
+
+
+def _bind_reshape(x, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":
+        raise DualadError(f"reshape: only order='C' is supported, got {order!r}")
+    shape = newshape if shape is None else shape
+    if shape is None:
+        raise DualadError("reshape: give the new shape")
+    return (x,), {"shape": shape_param("reshape", shape)}
+
+
+def _bind_broadcast_to(x, shape, subok=False):
+    return (x,), {"shape": shape_param("broadcast_to", shape)}
+
+
+def _matmul_cost(in_shapes, out_shape, **params):
+    # q multiplies and q - 1 adds per result element, q the contracted length
+    q = in_shapes[0][-1] if in_shapes[0] else 1
+    return size(out_shape) * (2 * q - 1)
+
+
 register(Primitive(
-    name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
+    name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp, bind=_bind_sum,
+    doc="Sum of the elements over axis (all by default).",
+    example=("sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)", "array([4., 6.])"),
+    cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]) - size(out_shape),  # N-M adds
     examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 0}), ([(2, 3)], {"axis": 1, "keepdims": True})),
     sympy=lambda x, axis=None, keepdims=False: np.sum(_object_array(x), axis=axis,
                                                       keepdims=keepdims),
 ))
 register(Primitive(
-    name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
+    name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp, bind=_bind_mean,
+    doc="Mean of the elements over axis (all by default).",
+    example=("mean(np.array([1.0, 2.0, 6.0]))", "3.0"),
+    cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]),   # the adds and divides
     examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 1})),
     sympy=lambda x, axis=None, keepdims=False: np.mean(_object_array(x), axis=axis,
                                                        keepdims=keepdims),
 ))
 register(Primitive(
     name="transpose", numpy=np.transpose, nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    bind=_bind_transpose, doc="The axes permuted (reversed by default).",
+    example=("transpose(np.zeros((2, 3))).shape", "(3, 2)"),
     examples=(([(2, 3)], {}), ([(2, 3, 2)], {"axes": (1, 2, 0)})),
     sympy=lambda x, axes=None: np.transpose(_object_array(x), axes),
 ))
 register(Primitive(
     name="reshape", numpy=np.reshape, nin=1, jvp=_reshape_jvp, vjp=_reshape_vjp,
+    bind=_bind_reshape, doc="The same elements in a new shape.",
+    example=("reshape(np.arange(6.0), (2, 3)).shape", "(2, 3)"),
     examples=(([(2, 3)], {"shape": (3, 2)}), ([(2, 3)], {"shape": (6,)})),
     sympy=lambda x, shape=None: np.reshape(_object_array(x), shape),
 ))
 register(Primitive(
     name="broadcast_to", numpy=np.broadcast_to, nin=1, jvp=_broadcast_to_jvp,
+    bind=_bind_broadcast_to, doc="x repeated along new or unit axes to shape, as numpy "
+    "broadcasts.", example=("broadcast_to(np.array([1.0, 2.0]), (2, 2))",
+                            "array([[1., 2.],\n       [1., 2.]])"),
     vjp=_broadcast_to_vjp, examples=(([(3,)], {"shape": (2, 3)}), ([(2, 1)], {"shape": (2, 3)})),
     sympy=lambda x, shape=None: np.broadcast_to(_object_array(x), shape),
 ))
 register(Primitive(
     name="matmul", numpy=np.matmul, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, infix="@",
+    cost=_matmul_cost, doc="Matrix product a @ b, with numpy's rules for vectors and stacks.",
+    example=("matmul(np.eye(2), np.array([3.0, 4.0]))", "array([3., 4.])"),
     examples=(([(2, 3), (3, 2)], {}), ([(3,), (3, 2)], {}), ([(2, 3), (3,)], {}),
               ([(3,), (3,)], {})),
     sympy=_matrix_product_symbolic,
 ))
 register(Primitive(
-    # For vectors and matrices dot is matmul, so it shares matmul's rules.
-    name="dot", numpy=_dot_numpy, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp,
+    # For vectors and matrices dot is matmul, so it shares matmul's rules. Users call the
+    # composite ad.dot (dualad.ops), which also takes scalars (a product).
+    name="dot", numpy=_dot_numpy, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, public=False,
+    cost=_matmul_cost,
     examples=(([(2, 3), (3, 2)], {}), ([(3,), (3,)], {})),
     sympy=_matrix_product_symbolic,
 ))
 register(Primitive(
-    name="getitem", numpy=_getitem, nin=1, jvp=_getitem_jvp, vjp=_getitem_vjp,
+    name="getitem", numpy=_getitem, nin=1, jvp=_getitem_jvp, vjp=_getitem_vjp, public=False,
     examples=(([(2, 3)], {"index": (1,)}), ([(4,)], {"index": (np.array([0, 2, 2]),)})),
     sympy=lambda x, index=(): np.asarray(x, dtype=object)[index],
 ))
 register(Primitive(
     # The adjoint of indexing: scatter g into zeros of the indexed value's shape.
     name="scatter_add", numpy=_scatter_add, nin=1, jvp=_scatter_add_jvp, vjp=_scatter_add_vjp,
+    public=False, cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]),  # one add each
     examples=(([(3,)], {"shape": (2, 3), "index": (1,)}),
               ([(3,)], {"shape": (4,), "index": (np.array([0, 2, 2]),)})),
     sympy=lambda g, shape=(), index=(): _scatter_add(np.asarray(g, dtype=object), shape, index),

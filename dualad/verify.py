@@ -43,8 +43,8 @@ from .evaluators.cost import forward_sweeps, reverse_sweeps
 from .evaluators.symbolic import (exact, input_symbols, symbol_names, sympy_free_ops,
                                   with_constants)
 from .graph import Graph, Var, apply_primitive, as_node, as_value, trace
-from .mathns import SYMPY
-from .primitives import POSITIVE, REGISTRY
+from .mathns import SYMPY, diff_almost_everywhere
+from .primitives import BOOLEAN, POSITIVE, REGISTRY
 from .shapes import shape_of, unit
 from .timelimit import Worker, collect
 
@@ -318,7 +318,7 @@ def is_analytic(graph):
     >>> is_analytic(ad.parse("sin(x) * y")), is_analytic(ad.parse("abs(x)"))
     (True, False)
     """
-    return all(REGISTRY.get(ins.prim.name) is ins.prim and ins.prim.analytic
+    return all(REGISTRY.get(ins.prim.name) is ins.prim and ins.prim.analytic is not False
                for ins in graph.program)
 
 
@@ -1169,6 +1169,8 @@ class RuleProof:
 
 
 def _domain_symbol(name, domain):
+    if domain == BOOLEAN:
+        return sp.Symbol(name)          # a condition
     if domain.is_subset(POSITIVE):
         return sp.Symbol(name, positive=True)
     return sp.Symbol(name, real=True)
@@ -1178,11 +1180,18 @@ def _elementwise_rules(prim):
     names = ["x"] if prim.nin == 1 else list("abcdefgh"[:prim.nin])
     symbols = [_domain_symbol(n, d) for n, d in zip(names, prim.domain)]
     spec = prim.sympy(*symbols)
+    assumed = ", ".join(f"{s} > 0" if s.is_positive else f"{s} real" if s.is_real else
+                        f"{s} boolean" for s in symbols)
+    if prim.boolean:
+        yield RuleProof(prim.name, "all", "-", "-", "proved", "a boolean value: no derivative "
+                        "flows through it", assumed)
+        return
     for j, pd in enumerate(prim.pds):
         rule = exact(pd(SYMPY, *symbols, spec))
-        reference = sp.diff(spec, symbols[j])
+        reference = diff_almost_everywhere(spec, symbols[j])
         verdict, how = prove_equal(rule, reference)
-        assumed = ", ".join(f"{s} > 0" if s.is_positive else f"{s} real" for s in symbols)
+        if prim.zero_derivative and verdict == "proved":
+            how += " (away from the jumps, where it is not defined)"
         yield RuleProof(prim.name, f"d/d{symbols[j]}", _short(rule, 60), _short(reference, 60),
                         verdict, how, assumed)
 

@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 
 from dualad.primitives import REGISTRY
 
-ELEMENTWISE = sorted(name for name, p in REGISTRY.items() if p.elementwise)
+from dualad.mathns import diff_almost_everywhere
+from dualad.primitives import BOOLEAN
+
+#: Elementwise ops with a numeric value (every one has partials to check); boolean ops
+#: (comparisons, logic) have none and are tested on their own.
+ELEMENTWISE = sorted(name for name, p in REGISTRY.items() if p.elementwise and not p.boolean)
+BOOLEAN_OPS = sorted(name for name, p in REGISTRY.items() if p.boolean)
 STRUCTURAL = sorted(name for name, p in REGISTRY.items() if not p.elementwise)
 
 # Ops with a kink: random points keep this far from it, the kinks get their own tests.
@@ -25,28 +31,61 @@ def interval(domain, margin=0.1, span=3.0):
 
 
 def sample_points(prim, count, seed=0):
-    """``count`` argument tuples inside ``prim.domain``, away from kinks."""
+    """``count`` argument tuples inside ``prim.domain``, away from kinks and jumps.
+
+    A boolean input (``where``'s condition) is drawn True or False; an op that is constant
+    almost everywhere (``floor``) is sampled only where it is constant nearby.
+    """
     rng = np.random.default_rng(seed)
     points = []
     while len(points) < count:
-        args = tuple(float(rng.uniform(*interval(d))) for d in prim.domain)
+        args = tuple(bool(rng.integers(2)) if d == BOOLEAN else float(rng.uniform(*interval(d)))
+                     for d in prim.domain)
         kink = KINKS.get(prim.name)
         if kink is not None and kink(*args) < 0.05:
+            continue
+        if prim.zero_derivative and _jumps_near(prim, args):
             continue
         points.append(args)
     return points
 
 
+def _jumps_near(prim, args, h=1e-3):
+    for i, a in enumerate(args):
+        if isinstance(a, bool):
+            continue
+        moved = [list(args), list(args)]
+        moved[0][i], moved[1][i] = a - h, a + h
+        if prim.numpy(*moved[0]) != prim.numpy(*moved[1]):
+            return True
+    return False
+
+
 def symbols_for(prim):
-    """One sympy symbol per input, with assumptions matching the domain."""
+    """One sympy symbol per input, with assumptions matching the domain (a boolean input is a
+    plain symbol, usable as a condition)."""
     names = "abcd"[:prim.nin] if prim.nin > 1 else "x"
+    if prim.nin == 3:
+        names = "cab"
     out = []
     for name, domain in zip(names, prim.domain):
-        if domain.is_subset(sp.Interval.open(0, sp.oo)):
+        if domain == BOOLEAN:
+            out.append(sp.Symbol(name))
+        elif domain.is_subset(sp.Interval.open(0, sp.oo)):
             out.append(sp.Symbol(name, positive=True))
         else:
             out.append(sp.Symbol(name, real=True))
     return out
+
+
+def exact_partial(prim, i, symbols):
+    """sympy's partial of ``prim``'s spec by input ``i`` (where the derivative exists)."""
+    return diff_almost_everywhere(prim.sympy(*symbols), symbols[i])
+
+
+def central_difference_input(prim, i):
+    """Whether central differences apply to input ``i`` (not a boolean condition)."""
+    return prim.domain[i] != BOOLEAN
 
 
 def central_difference(f, args, i, h=1e-6):
@@ -61,7 +100,7 @@ def central_difference(f, args, i, h=1e-6):
 # ---- random graphs ----
 
 # Unary ops whose domain is all reals, and ops that need their argument squashed into a domain.
-SAFE_UNARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 1
+SAFE_UNARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 1 and not REGISTRY[n].zero_derivative
               and all(d == sp.S.Reals for d in REGISTRY[n].domain)
               and n not in ("exp", "expm1", "sinh", "cosh", "abs")]
 GROWING_UNARY = ["exp", "expm1", "sinh", "cosh"]   # fed through tanh first to stay finite

@@ -239,11 +239,15 @@ def test_a_traced_graph_is_re_evaluated_without_re_tracing():
     assert len(calls) == 1
 
 
-def test_python_control_flow_is_frozen_at_trace_time():
+def test_a_traced_branch_is_checked_where_the_graph_is_reused():
     def f(x):
         return x * 2 if x > 0 else -x
     graph = ad.trace(f, 1.0)
-    assert graph(-3.0) == -6.0           # the x > 0 branch, recorded at x = 1
+    assert graph(3.0) == 6.0             # the x > 0 branch, recorded at x = 1, still holds
+    with pytest.raises(ad.BranchChangedError, match="x > 0 was taken as True"):
+        graph(-3.0)                      # it would go the other way: refused, not -6
+    with pytest.raises(ad.BranchChangedError):
+        ad.grad(graph)(-3.0)
     assert ad.grad(f)(-3.0) == -1.0      # re-tracing at -3 takes the other branch
 
 

@@ -34,3 +34,11 @@ def test_the_readme_shows_the_mode_cost_plot():
         data = (ROOT / image).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
 
+
+
+def test_the_operations_table_lists_exactly_the_public_registry_ops():
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    section = page[page.index("## Operations"):page.index("## Transforms")]
+    listed = set(re.findall(r"^\| [^|]+ \| (.+) \|$", section, flags=re.M))
+    names = {m for row in listed for m in re.findall(r"`(\w+)\(", row)}
+    assert names == set(ad.OPERATIONS)       # the public ops registered when dualad loads

@@ -11,7 +11,8 @@ from dualad.mathns import MATH, NUMPY, SYMPY
 from dualad.primitives import REGISTRY
 from dualad.shapes import shape_of
 
-from strategies import ELEMENTWISE, STRUCTURAL, central_difference, sample_points, symbols_for
+from strategies import (ELEMENTWISE, STRUCTURAL, central_difference, central_difference_input,
+                        exact_partial, sample_points, symbols_for)
 
 
 def test_registry_has_every_contract_op():
@@ -31,8 +32,8 @@ def test_numpy_and_math_implementations_match_the_sympy_spec(name):
     reference = sp.lambdify(symbols, prim.sympy(*symbols), "mpmath")
     for args in sample_points(prim, 5):
         expected = float(reference(*args))
-        assert prim.numpy(*args) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-        assert prim.math(*args) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        assert float(prim.numpy(*args)) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        assert float(prim.math(*args)) == pytest.approx(expected, rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -42,9 +43,9 @@ def test_each_partial_is_sympy_diff_of_the_spec(name):
     spec = prim.sympy(*symbols)
     for i, pd in enumerate(prim.pds):
         rule = pd(SYMPY, *symbols, spec)
-        difference = sp.simplify(sp.sympify(rule) - sp.diff(spec, symbols[i]))
+        difference = sp.simplify(sp.sympify(rule) - exact_partial(prim, i, symbols))
         assert difference == 0, f"{name}: partial {i} is {rule}, sympy says " \
-                                f"{sp.diff(spec, symbols[i])}"
+                                f"{exact_partial(prim, i, symbols)}"
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -55,11 +56,12 @@ def test_each_partial_matches_sympy_and_central_differences_at_points(name):
     for args in sample_points(prim, 6, seed=1):
         out = prim.numpy(*args)
         for i, pd in enumerate(prim.pds):
-            exact = float(sp.diff(spec, symbols[i]).subs(dict(zip(symbols, args))).evalf(30))
+            exact = float(exact_partial(prim, i, symbols).subs(dict(zip(symbols, args))).evalf(30))
             for m in (MATH, NUMPY):
                 assert pd(m, *args, out) == pytest.approx(exact, rel=1e-10, abs=1e-12)
-            fd = central_difference(prim.numpy, args, i)
-            assert fd == pytest.approx(exact, rel=1e-5, abs=1e-6)
+            if central_difference_input(prim, i):
+                fd = central_difference(prim.numpy, args, i)
+                assert fd == pytest.approx(exact, rel=1e-5, abs=1e-6)
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -72,7 +74,7 @@ def test_reverse_mode_through_var_matches_sympy_per_primitive(name):
         out = getattr(ad, name)(*leaves)
         out.backward()
         for i, leaf in enumerate(leaves):
-            exact = float(sp.diff(spec, symbols[i]).subs(dict(zip(symbols, args))))
+            exact = float(exact_partial(prim, i, symbols).subs(dict(zip(symbols, args))))
             assert leaf.deriv == pytest.approx(exact, rel=1e-10, abs=1e-12)
 
 

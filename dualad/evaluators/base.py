@@ -17,7 +17,7 @@ Examples
 2
 """
 
-from ..graph import NO_PARAMS
+from ..values import NO_PARAMS
 from ..mathns import NUMPY, call_in_namespace, namespace_for
 from ..shapes import align_tangent, shape_of, unbroadcast
 
@@ -80,7 +80,7 @@ def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS):
     5.0
     """
     wanted = [j for j, t in enumerate(tangents) if t is not None]
-    if not wanted:
+    if not wanted or prim.zero_derivative:
         return None
     if not prim.elementwise:
         m = namespace_for(*inputs, *(tangents[j] for j in wanted))
@@ -111,6 +111,8 @@ def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS)
     >>> pull_adjoints(REGISTRY["multiply"], (2.0, 5.0), 10.0, 1.0, (0, 1))
     [5.0, 2.0]
     """
+    if prim.zero_derivative:
+        return [None] * len(inputs)
     if not prim.elementwise:
         m = namespace_for(out_bar, *inputs)
         needs = [j in wanted for j in range(len(inputs))]

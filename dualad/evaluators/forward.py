@@ -18,7 +18,7 @@ Examples
 """
 
 from ..errors import ShapeMismatchError
-from ..graph import as_value
+from ..values import as_value
 from ..shapes import shape_of
 from .base import Evaluator, push_tangent
 
@@ -72,6 +72,8 @@ class ForwardEvaluator(Evaluator):
                     f"shape {shape_of(self.values[pos])}")
             self.tangents[pos] = tangent
         self.walk()
+        if not self.known:
+            graph.check_guards(self.values)
         return self.values, self.tangents
 
     def visit(self, instruction):

@@ -66,8 +66,10 @@ class ScalarPlan:
         self.functions = [prim.math for prim in prims]
         self.a = [args[0] for args in graph.op_args]
         self.b = [args[1] if len(args) > 1 else -1 for args in graph.op_args]
-        self.pd_a = [prim.pds[0] for prim in prims]
-        self.pd_b = [prim.pds[1] if prim.nin > 1 else None for prim in prims]
+        # no tangent flows through an op that is constant almost everywhere: no partial
+        self.pd_a = [None if prim.zero_derivative else prim.pds[0] for prim in prims]
+        self.pd_b = [prim.pds[1] if prim.nin > 1 and not prim.zero_derivative else None
+                     for prim in prims]
 
     @classmethod
     def of(cls, graph):
@@ -101,6 +103,7 @@ class ScalarValueEvaluator(ValueEvaluator):
                 for pos, function, a, b in zip(plan.positions, plan.functions, plan.a, plan.b):
                     values[pos] = function(values[a]) if b < 0 else function(values[a],
                                                                              values[b])
+                self.graph.check_guards(values)
                 self.values = values
                 return values
             except _FALLBACK:
@@ -189,12 +192,14 @@ class ScalarForwardEvaluator(ForwardEvaluator):
                     out = buffer[pos] if known else function(x)
                     buffer[pos] = out
                     t = tangents[a]
-                    if t is not None:
+                    if t is not None and pd_a is not None:
                         tangents[pos] = pd_a(m, x, out) * t
                     continue
                 y = buffer[b]
                 out = buffer[pos] if known else function(x, y)
                 buffer[pos] = out
+                if pd_a is None:
+                    continue
                 ta, tb = tangents[a], tangents[b]
                 if ta is not None:
                     out_dot = pd_a(m, x, y, out) * ta
@@ -205,5 +210,7 @@ class ScalarForwardEvaluator(ForwardEvaluator):
                     tangents[pos] = pd_b(m, x, y, out) * tb
         except _FALLBACK:
             return super().run(input_values, input_tangents, values)
+        if not known:
+            graph.check_guards(buffer)
         self.values, self.tangents = buffer, tangents
         return buffer, tangents

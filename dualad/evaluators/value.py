@@ -28,6 +28,7 @@ class ValueEvaluator(Evaluator):
         """Values of all nodes (in ``graph.nodes`` order) at these input values."""
         self.values = self.graph.leaf_values(input_values)
         self.walk()
+        self.graph.check_guards(self.values)
         return self.values
 
     def visit(self, instruction):
