@@ -26,8 +26,11 @@ import numpy as np
 from .errors import DualadError, ShapeMismatchError
 from .evaluators import DEFAULT
 from .evaluators.reverse import as_result, default_seed
-from .graph import Graph, Var, as_value, trace, tracing_depth
+from .entry import check_argnums, prepare
+from .graph import Graph, Var, tracing_depth
 from .shapes import shape_of
+from .shapes import size as size_of
+from .values import as_value
 
 MODES = ("forward", "reverse")
 
@@ -43,16 +46,12 @@ class _Run:
     """
 
     def __init__(self, f, args, what):
-        if isinstance(f, Graph):
-            self.graph = f
-            self.values = DEFAULT["value"](f).run(args)
+        entry = prepare(f, args, what)
+        graph = self.graph = entry.graph
+        if not callable(f) or isinstance(f, Graph):     # a Graph or a Var: evaluated, not traced
+            self.values = DEFAULT["value"](graph).run(entry.point)
             self.nested = False
             return
-        if not callable(f):
-            raise DualadError(f"{what}: expected a function or a Graph, got "
-                              f"{type(f).__name__}")
-        graph = trace(f, *args)
-        self.graph = graph
         inputs = {id(n) for n in graph.inputs}
         self.nested = tracing_depth() > 0 and (
             any(isinstance(a, Var) for a in args)
@@ -89,35 +88,16 @@ def _user_value(value):
     return np.array(value)
 
 
-def _argnums(argnums, count, what):
-    """``argnums`` as a tuple of valid positions, and whether it was a single int."""
-    single = isinstance(argnums, (int, np.integer))
-    nums = (argnums,) if single else tuple(argnums)
-    if not nums:
-        raise DualadError(f"{what}: argnums is empty")
-    fixed = []
-    for n in nums:
-        if not isinstance(n, (int, np.integer)) or not -count <= n < count:
-            raise DualadError(f"{what}: argnums {argnums!r} does not fit a function called with "
-                              f"{count} argument{'s' if count != 1 else ''}")
-        fixed.append(int(n) % count)
-    return tuple(fixed), single
-
-
 def _check_mode(mode, allowed, what):
     if mode not in allowed:
         raise DualadError(f"{what}: mode must be one of {', '.join(map(repr, allowed))}, "
                           f"got {mode!r}")
 
 
-def _size(shape):
-    return int(np.prod(shape, dtype=int))
-
-
 def _identity_blocks(shapes):
     """Unit directions for several arguments at once: one array per shape, of shape
     ``(N,) + shape`` with N the total size, together forming the N x N identity."""
-    sizes = [_size(s) for s in shapes]
+    sizes = [size_of(shape) for shape in shapes]
     total = sum(sizes)
     blocks, offset = [], 0
     for shape, size in zip(shapes, sizes):
@@ -184,7 +164,7 @@ def value_and_grad(f, argnums=0, mode="reverse"):
 
     def value_and_grad_f(*args):
         run = _Run(f, args, "grad")
-        nums, single = _argnums(argnums, len(args), "grad")
+        nums, single = check_argnums(argnums, len(run.graph.inputs), "grad")
         out_pos = run.scalar_output("grad")
         out = run.values[out_pos]
         check_value = out.value if isinstance(out, Var) else out
@@ -407,15 +387,15 @@ def jacobian(f, argnums=0, mode="auto"):
     def jacobian_f(*args):
         run = _Run(f, args, "jacobian")
         _no_nesting(run, "jacobian")
-        nums, single = _argnums(argnums, len(args), "jacobian")
+        nums, single = check_argnums(argnums, len(run.graph.inputs), "jacobian")
         graph = run.graph
         wrt = [graph.input_positions[i] for i in nums]
         in_shapes = [shape_of(run.values[p]) for p in wrt]
         out_shapes = [shape_of(run.values[p]) for p in graph.output_positions]
         chosen = mode
         if mode == "auto":
-            n = sum(_size(s) for s in in_shapes)
-            m = sum(_size(s) for s in out_shapes)
+            n = sum(size_of(s) for s in in_shapes)
+            m = sum(size_of(s) for s in out_shapes)
             chosen = "forward" if n < m else "reverse"
         if chosen == "forward":
             blocks = _forward_jacobian(run, wrt, in_shapes, out_shapes)
@@ -511,18 +491,17 @@ def hessian(f, argnums=0):
 
     def hessian_f(*args):
         from .dual import Dual
-        graph = f if isinstance(f, Graph) else None
-        if graph is None:
-            run = _Run(f, args, "hessian")
-            _no_nesting(run, "hessian")
-            graph = run.graph
-            values_at = [n.value for n in graph.inputs]
-        else:
-            values_at = [as_value(a) for a in args]
-        nums, single = _argnums(argnums, len(args), "hessian")
+        entry = prepare(f, args, "hessian")
+        graph, values_at = entry.graph, entry.point
+        if callable(f) and not isinstance(f, Graph) and tracing_depth() > 0 and any(
+                isinstance(a, Var) for a in args):
+            raise DualadError("hessian: cannot be used inside another transform's function "
+                              "yet; use grad, value_and_grad, jvp or vjp there")
+        nums, single = check_argnums(argnums, len(graph.inputs), "hessian")
         if len(graph.outputs) != 1:
             raise ShapeMismatchError("hessian: the function must return a single scalar, got "
-                                     f"{len(graph.outputs)} outputs")
+                                     f"{len(graph.outputs)} outputs (differentiate one scalar, "
+                                     "e.g. a sum, or take the jacobian of the gradient)")
         shapes = [shape_of(values_at[i]) for i in nums]
         directions, sizes = _identity_blocks(shapes)
         inputs = list(values_at)
@@ -530,7 +509,9 @@ def hessian(f, argnums=0):
             inputs[i] = Dual(values_at[i], direction)
         values = DEFAULT["value"](graph).run(inputs)          # forward sweep on Duals
         out = values[graph.output_positions[0]]
-        default_seed(out.primal if isinstance(out, Dual) else out, "hessian")
+        default_seed(out.primal if isinstance(out, Dual) else out, "hessian",
+                     "the Hessian is defined for a scalar function: differentiate one scalar, "
+                     "e.g. ad.sum of it, or take ad.jacobian of its gradient")
         wrt = [graph.input_positions[i] for i in nums]
         adjoints = DEFAULT["reverse"](graph, wrt=wrt).run(values, [1.0])
         total = sum(sizes)
@@ -565,17 +546,21 @@ def hvp(f, primals, tangents):
     from .dual import Dual
     primals = _as_tuple(primals, "hvp", "primals")
     tangents = _as_tuple(tangents, "hvp", "tangents")
-    graph = f if isinstance(f, Graph) else trace(f, *primals)
+    if len(primals) != len(tangents):
+        raise DualadError(f"hvp: {len(primals)} primals but {len(tangents)} tangents")
+    entry = prepare(f, primals, "hvp")
+    graph, primals = entry.graph, entry.point
     duals = []
     for i, (p, t) in enumerate(zip(primals, tangents)):
-        p, t = as_value(p), as_value(t)
+        t = as_value(t, f"hvp: tangent {i}")
         if shape_of(t) != shape_of(p):
             raise ShapeMismatchError(f"hvp: tangent {i} has shape {shape_of(t)} but its primal "
                                      f"has shape {shape_of(p)}")
         duals.append(Dual(p, t))
     values = DEFAULT["value"](graph).run(duals)
     out = values[graph.output_positions[0]]
-    default_seed(out.primal if isinstance(out, Dual) else out, "hvp")
+    default_seed(out.primal if isinstance(out, Dual) else out, "hvp",
+                 "a Hessian-vector product needs a scalar function")
     adjoints = DEFAULT["reverse"](graph).run(values, [1.0])
     result = []
     for pos, p in zip(graph.input_positions, primals):

@@ -31,8 +31,9 @@ from .evaluators.cost import CostEvaluator, ModeCost
 from .evaluators.forward import ForwardEvaluator
 from .evaluators.reverse import ReverseEvaluator
 from .evaluators.value import ValueEvaluator
-from .graph import Graph, as_value, trace
-from .mathns import SYMPY
+from .entry import prepare
+from .graph import Graph, element_label
+from .values import as_value
 from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name, format_number,
                        format_value, html_table, output_name, tangent_name, text_table,
                        value_name)
@@ -42,45 +43,8 @@ from .verify import reference_jacobian_at
 
 # ---- shared by compare and trace_table ----
 
-def graph_and_point(f, args, what):
-    """The graph of ``f`` (a function, traced at ``args``, or a Graph) and its input values.
-
-    A Graph given without ``args`` is evaluated at its inputs' current values.
-
-    Examples
-    --------
-    >>> import dualad as ad
-    >>> from dualad.compare import graph_and_point
-    >>> graph, point = graph_and_point(ad.parse("x * y"), (2, 3), "compare")
-    >>> point
-    [2.0, 3.0]
-    """
-    if isinstance(f, Graph):
-        graph = f
-        if not args:
-            args = [leaf.value for leaf in graph.inputs]
-            if any(a is None for a in args):
-                names = ", ".join(leaf.name or "?" for leaf in graph.inputs)
-                raise DualadError(f"{what}: give a value for each input ({names})")
-        if len(args) != len(graph.inputs):
-            names = ", ".join(leaf.name or "?" for leaf in graph.inputs)
-            raise DualadError(f"{what}: the graph has {len(graph.inputs)} input(s) ({names}) "
-                              f"but {len(args)} value(s) were given")
-    elif callable(f):
-        graph = trace(f, *args)
-    else:
-        raise DualadError(f"{what}: expected a function or a Graph, got {type(f).__name__}")
-    return graph, [as_value(a) for a in args]
-
-
-def _input_names(graph):
-    return [leaf.name or f"x{k + 1}" for k, leaf in enumerate(graph.inputs)]
-
-
 def _element_labels(name, shape):
-    if shape == ():
-        return [name]
-    return [f"{name}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
+    return [element_label(name, index) for index in np.ndindex(*shape)]
 
 
 def _point_text(names, values, decimals=3):
@@ -263,7 +227,7 @@ class ModeComparison:
 
     def title(self):
         return (f"f: R^{self.n} -> R^{self.m} at "
-                f"{_point_text(_input_names(self.graph), self.point)}")
+                f"{_point_text(self.graph.input_names, self.point)}")
 
     JACOBIAN_SHOWN = 64   # entries; larger Jacobians are summarised by their shape
 
@@ -304,7 +268,7 @@ class ModeComparison:
                     "seconds": cost.seconds, "repeats": cost.repeats,
                     "max_error": _plain(cost.max_error), "jacobian": _plain(cost.jacobian)}
         return {"n": self.n, "m": self.m,
-                "inputs": {name: _plain(v) for name, v in zip(_input_names(self.graph),
+                "inputs": {name: _plain(v) for name, v in zip(self.graph.input_names,
                                                               self.point)},
                 "input_labels": self.input_labels, "output_labels": self.output_labels,
                 "forward": mode(self.forward), "reverse": mode(self.reverse),
@@ -358,15 +322,15 @@ def compare(f, *args, repeats=5, reference=True):
     >>> print(report.why)
     reverse mode is cheaper here (27 operations against 144): f has n = 10 inputs and m = 1 output, and reverse mode needs one sweep per output (1) where forward mode needs one per input (10).
     """
-    graph, point = graph_and_point(f, args, "compare")
+    graph, point, _ = prepare(f, args, "compare")
     forward = CostEvaluator(graph, "forward").run(point, repeats)
     reverse = CostEvaluator(graph, "reverse").run(point, repeats)
     values = ValueEvaluator(graph).run(point)
-    input_labels = [label for name, p in zip(_input_names(graph), graph.input_positions)
+    input_labels = [label for name, p in zip(graph.input_names, graph.input_positions)
                     for label in _element_labels(name, shape_of(values[p]))]
     count = len(graph.outputs)
     output_labels = [label for k, p in enumerate(graph.output_positions)
-                     for label in _element_labels(output_name(k, count, _input_names(graph)),
+                     for label in _element_labels(output_name(k, count, graph.input_names),
                                                   shape_of(values[p]))]
     exact = None
     if reference:
@@ -626,8 +590,8 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
     >>> table.adjoints[-1], round(table.adjoints[0], 3)
     (5.5, 1.716)
     """
-    graph, point = graph_and_point(f, args, "trace_table")
-    names = _input_names(graph)
+    graph, point, f_name = prepare(f, args, "trace_table")
+    names = graph.input_names
     tangents_in = _direction(graph, point, direction, names)
     count = len(graph.outputs)
     if not -count <= output < count:
@@ -715,7 +679,7 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
                          _zero_if_none(adjoints[p], values[p])) for p, n in inputs]
 
     return TraceTable(
-        function=f"f({', '.join(names)})",
+        function=f"{f_name}({', '.join(names)})",
         point=dict(zip(names, point)),
         direction=dict(zip(names, tangents_in)),
         seed=f"{seed_name} = 1",

@@ -463,6 +463,7 @@ class Graph:
                             for i in self.op_positions]
         self._program = None
         self._activity = {}
+        self._input_names = None
 
     @property
     def program(self):
@@ -482,13 +483,43 @@ class Graph:
     def __len__(self):
         return len(self.nodes)
 
+    @property
+    def input_names(self):
+        """One distinct name per input, in order: the name every view of the graph uses.
+
+        A named leaf keeps its name; an unnamed input ``k`` is ``x{k}``; a name used twice (two
+        leaves both called ``x``) gets a suffix (``x_2``). ``to_sympy``, ``verify``,
+        ``compare``, the traces, compiled code and pictures all call inputs by these names
+        (compiled code makes them valid ASCII identifiers first).
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> a, b, c = ad.Var(1.0, name="x"), ad.Var(2.0), ad.Var(3.0, name="x")
+        >>> ad.Graph(a * b * c).input_names
+        ['x', 'x1', 'x_2']
+        """
+        names = self._input_names
+        if names is None:
+            named = {leaf.name for leaf in self.inputs if leaf.name}
+            names = []
+            for k, leaf in enumerate(self.inputs):
+                base = str(leaf.name) if leaf.name else f"x{k}"
+                name, count = base, 1
+                while name in names or (not leaf.name and name in named):
+                    count += 1
+                    name = f"{base}_{count}"
+                names.append(name)
+            self._input_names = names
+        return list(names)
+
     def _repr_svg_(self):
         """The graph as SVG in Jupyter, when Graphviz is installed."""
         from .printing import svg_for_notebook
         return svg_for_notebook(self)
 
     def __repr__(self):
-        names = ", ".join(n.name or f"x{i}" for i, n in enumerate(self.inputs))
+        names = ", ".join(self.input_names)
         return (f"<Graph ({names}) -> {len(self.outputs)} output(s), "
                 f"{len(self.nodes)} nodes>")
 
@@ -579,6 +610,18 @@ class Graph:
                         break
             self._activity[key] = active
         return active
+
+
+def element_label(name, index):
+    """The label of one element of an input or output: ``W[0, 1]`` (``name`` for a scalar).
+
+    Examples
+    --------
+    >>> from dualad.graph import element_label
+    >>> element_label("W", (0, 1)), element_label("x", ())
+    ('W[0, 1]', 'x')
+    """
+    return name if index == () else f"{name}[{', '.join(map(str, index))}]"
 
 
 # ---- tracing Python functions ----

@@ -273,8 +273,8 @@ class TraceNames:
         return self._names[pos]
 
     def input_name(self, k):
-        """The user's name of input ``k`` (``x1``), or x1, x2, ... when it has none."""
-        return self.graph.inputs[k].name or f"x{k + 1}"
+        """The name of input ``k`` (:attr:`Graph.input_names`)."""
+        return self.graph.input_names[k]
 
     def expression(self, instruction, names=None):
         """The operation as text over ``names`` (default: the textbook names of its inputs).
@@ -499,7 +499,7 @@ def expression_text(graph, pos, limit=EXPRESSION_LIMIT):
     'sin(x) * 2 > 0.5'
     """
     nodes = graph.nodes
-    inputs = {p: name for p, name in zip(graph.input_positions, _input_names(graph))}
+    inputs = dict(zip(graph.input_positions, graph.input_names))
     position = {id(n): i for i, n in enumerate(nodes)}
     texts, binding, uses = {}, {}, {}
     for i in range(pos + 1):
@@ -538,10 +538,6 @@ PRECEDENCE = {"|": OR, "&": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT,
               "**": POWER, **dict.fromkeys(("<", "<=", ">", ">=", "==", "!="), COMPARISON)}
 
 
-def _input_names(graph):
-    return [leaf.name or f"x{k}" for k, leaf in enumerate(graph.inputs)]
-
-
 def guard_text(graph, pos, values, outcome):
     """The message for a branch decision (node ``pos``) that no longer comes out as ``outcome``.
 
@@ -553,7 +549,7 @@ def guard_text(graph, pos, values, outcome):
     >>> print(guard_text(graph, 2, [-1.0, 0.0, False], True))  # doctest: +ELLIPSIS
     the branch on x > 0 was taken as True when this graph was traced, but is False here; ...
     """
-    names = _input_names(graph)
+    names = graph.input_names
     where = ", ".join(f"{n} = {format_value(values[p], 6)}"
                       for n, p in zip(names, graph.input_positions))
     return (f"the branch on {expression_text(graph, pos)} was taken as {outcome} when this "

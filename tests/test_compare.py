@@ -58,8 +58,8 @@ def test_array_arguments_give_the_full_flattened_jacobian():
     x = np.array([1.0, 2.0, -1.0])
     report = ad.compare(lambda x, W: ad.tanh(W @ x), x, W)
     assert (report.n, report.m) == (3 + 6, 2)
-    assert report.input_labels == ["x[0]", "x[1]", "x[2]", "W[0,0]", "W[0,1]", "W[0,2]",
-                                   "W[1,0]", "W[1,1]", "W[1,2]"]
+    assert report.input_labels == ["x[0]", "x[1]", "x[2]", "W[0, 0]", "W[0, 1]", "W[0, 2]",
+                                   "W[1, 0]", "W[1, 1]", "W[1, 2]"]
     # y_i = tanh(sum_j W_ij x_j): dy_i/dx_j = s_i W_ij, dy_i/dW_kj = [i == k] s_i x_j
     s = 1 - np.tanh(W @ x) ** 2
     expected = np.zeros((2, 9))
@@ -142,7 +142,7 @@ def test_a_parsed_graph_is_compared_at_given_values():
         ad.compare(ad.parse("x * w"))
     with pytest.raises(ad.DualadError, match="has 2 input"):
         ad.compare(ad.parse("x * w"), 1.0)
-    with pytest.raises(ad.DualadError, match="expected a function or a Graph"):
+    with pytest.raises(ad.DualadError, match="expected a function, a Graph or a Var"):
         ad.compare("x * w", 1.0, 2.0)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DualadError
-from ..graph import Graph, Var, apply_primitive, as_node
+from ..graph import Graph, Var, apply_primitive, as_node, element_label
 from ..shapes import shape_of
 from .base import Evaluator
 
@@ -95,10 +95,7 @@ def _object_array(convert, array):
 
 
 def symbol_names(graph):
-    """A distinct symbol name for each input of ``graph``, in input order.
-
-    Named leaves keep their names; an unnamed input ``i`` is called ``x{i}``. A name used twice
-    (two different leaves both called ``x``) gets a suffix (``x_2``) so the symbols stay distinct.
+    """A distinct symbol name for each input of ``graph``: :attr:`Graph.input_names`.
 
     Examples
     --------
@@ -108,16 +105,7 @@ def symbol_names(graph):
     >>> symbol_names(ad.Graph(a * b * c))
     ['x', 'x1', 'x_2']
     """
-    named = {leaf.name for leaf in graph.inputs if leaf.name}
-    names = []
-    for i, leaf in enumerate(graph.inputs):
-        base = leaf.name or f"x{i}"
-        name, count = base, 1
-        while name in names or (not leaf.name and name in named):
-            count += 1
-            name = f"{base}_{count}"
-        names.append(name)
-    return names
+    return graph.input_names
 
 
 def input_symbols(graph, shapes=None, assumptions=None):
@@ -152,7 +140,7 @@ def input_symbols(graph, shapes=None, assumptions=None):
             continue
         array = np.empty(shape, dtype=object)
         for index in np.ndindex(shape):
-            array[index] = sp.Symbol(f"{name}[{', '.join(map(str, index))}]", **assumed)
+            array[index] = sp.Symbol(element_label(name, index), **assumed)
         symbols.append(array)
     return symbols
 
