@@ -302,10 +302,17 @@ def _values_warning_at_edges(args, graph, names, point):
     for pos, prim, _, _ in graph.program:
         if not np.all(np.isfinite(values[pos])):
             at = ", ".join(f"{n} = {v:g}" for n, v in zip(names, point))
-            print(f"dualad {args.command}: warning: {prim.name} gives {values[pos]} at {at}, "
-                  "outside its domain; the results there are numpy's inf/nan", file=sys.stderr)
+            _to_stderr(f"dualad {args.command}: warning: {prim.name} gives {values[pos]} at "
+                       f"{at}, outside its domain; the results there are numpy's inf/nan")
             break
     return values
+
+
+def _to_stderr(line):
+    """One line on stderr; nothing when stderr is closed (``2>&-``), where ``print`` would
+    write it to stdout instead."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
 
 
 def _write(text):
@@ -436,6 +443,7 @@ def run_verify(args, write=None):
 
 
 def run_demo_command(args):
+    """``dualad demo``: the seed program's gradient descent (see :mod:`dualad.demo`)."""
     run_demo(write=print)
     return 0
 
@@ -470,20 +478,20 @@ def main(argv=None):
             warnings.simplefilter("ignore", RuntimeWarning)
             return COMMANDS[args.command](args)
     except MissingDependencyError as err:
-        print(f"{prog}: {_first_line(err)}", file=sys.stderr)
+        _to_stderr(f"{prog}: {_first_line(err)}")
         return 1
     except (UsageError, DualadError) as err:
-        print(f"{prog}: error: {_first_line(err)}", file=sys.stderr)
+        _to_stderr(f"{prog}: error: {_first_line(err)}")
         return 2
     except BrokenPipeError:
         raise                  # the reader has gone: console_main ends quietly
     except OSError as err:     # a file that cannot be written, say
-        print(f"{prog}: error: {err}", file=sys.stderr)
+        _to_stderr(f"{prog}: error: {err}")
         return 1
     except Exception as err:   # noqa: BLE001 - a bug: one line, never a traceback
         what = type(err).__name__ + (f": {_first_line(err)}" if str(err).strip() else "")
-        print(f"{prog}: internal error: {what} (unexpected; please report it with the "
-              "command line)", file=sys.stderr)
+        _to_stderr(f"{prog}: internal error: {what} (unexpected; please report it with the "
+                   "command line)")
         return INTERNAL_ERROR
 
 
@@ -500,7 +508,8 @@ def console_main():
             status = main()
         except SystemExit as exit_:     # argparse's --help, --version and usage errors
             status = exit_.code
-        sys.stdout.flush()     # here, so a closed pipe is noticed inside the try
+        if sys.stdout is not None:      # None when started with stdout closed (>&-)
+            sys.stdout.flush()          # here, so a closed pipe is noticed inside the try
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -313,3 +313,16 @@ def test_ctrl_c_ends_with_status_130_and_no_traceback(monkeypatch, capsys):
         console_main()
     assert exit_.value.code == 130
     assert capsys.readouterr().err == ""
+
+
+def test_closed_stdout_or_stderr_at_start_is_no_traceback_either():
+    python = f'"{sys.executable}" -m dualad'
+    result = subprocess.run(f"{python} demo >&-", shell=True, capture_output=True, text=True,
+                            cwd=ROOT, encoding="utf-8")
+    assert result.returncode == 0 and result.stderr == ""
+    # stderr closed: the warning is dropped, never printed into the results on stdout
+    result = subprocess.run(f'{python} trace "1/x" --at x=0 2>&-', shell=True,
+                            capture_output=True, text=True, cwd=ROOT, encoding="utf-8")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Evaluation traces of f(x) at x = 0")
+    assert "warning" not in result.stdout and "Traceback" not in result.stdout

@@ -64,9 +64,9 @@ CONSTANT_ZERO_DIVISOR = pytest.mark.xfail(
            "array or Dual raises ZeroDivisionError instead of giving numpy's inf")
 
 
-def xfail_for(labels, mark):
-    return [pytest.param(*case, id=case[0], marks=mark) if case[0] in labels
-            else pytest.param(*case, id=case[0]) for case in EDGES]
+def marked(marks):
+    """EDGES as pytest parameters, the cases named in ``marks`` (label -> mark) marked."""
+    return [pytest.param(*case, id=case[0], marks=marks.get(case[0], ())) for case in EDGES]
 
 
 @contextlib.contextmanager
@@ -116,7 +116,7 @@ def test_floats_value_grad_jvp_and_jacobians_in_both_modes(label, f, text, x, ex
 
 
 @pytest.mark.parametrize("label, f, text, x, expected",
-                         xfail_for({"x / 0"}, CONSTANT_ZERO_DIVISOR), ids=IDS)
+                         marked({"x / 0": CONSTANT_ZERO_DIVISOR}))
 def test_floats_hessian(label, f, text, x, expected):
     with numpy_warnings_at_most():
         same_or_undefined(ad.hessian(f)(x), expected[2])
@@ -125,7 +125,7 @@ def test_floats_hessian(label, f, text, x, expected):
 # ---- the transforms on arrays ----
 
 @pytest.mark.parametrize("label, f, text, x, expected",
-                         xfail_for({"x / 0"}, CONSTANT_ZERO_DIVISOR), ids=IDS)
+                         marked({"x / 0": CONSTANT_ZERO_DIVISOR}))
 def test_arrays_grad_jacobians_and_hessian(label, f, text, x, expected):
     value, first, second = expected
     xs = np.array([x, x])
@@ -190,24 +190,26 @@ def shown(number):
     return {INF: "inf", -INF: "-inf"}.get(number, "nan" if np.isnan(number) else f"{number:g}")
 
 
-def warned_once(err, command, text, x):
+def run_at_edge(command, text, x, *options):
+    """The command's output at the edge: status 0 and one warning line on stderr."""
+    status, out, err = run_cli(command, text, "--at", f"x={x:g}", *options)
+    assert "internal error" not in err, err
+    assert status == 0
     lines = err.splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith(f"dualad {command}: warning: ")
     assert f"at x = {x:g}, outside its domain; the results there are numpy's inf/nan" in lines[0]
+    return out
 
 
 @pytest.mark.parametrize("label, f, text, x, expected", EDGES, ids=IDS)
 def test_cli_trace_shows_the_value_and_both_derivatives(label, f, text, x, expected):
     value, first, _ = expected
-    status, out, err = run_cli("trace", text, "--at", f"x={x:g}")
-    assert status == 0
-    warned_once(err, "trace", text, x)
+    out = run_at_edge("trace", text, x)
     rows = {line.split("=")[0].strip(): line.rsplit("=", 1)[1].strip()
             for line in out.splitlines() if "=" in line}
     assert (rows["y"], rows["ẏ"], rows["x̄"]) == (shown(value), shown(first), shown(first))
-    status, out, _ = run_cli("trace", text, "--at", f"x={x:g}", "--json")
-    data = json.loads(out)             # strict JSON: inf and nan are null
+    data = json.loads(run_at_edge("trace", text, x, "--json"))   # strict JSON: inf is null
     plain = [None if not np.isfinite(v) else v for v in (value, first, first)]
     assert [data["primal"][-1]["value"], data["tangent"][-1]["value"],
             data["adjoint"][-1]["value"]] == plain
@@ -224,15 +226,11 @@ COMPARE_FAILS = {
 }
 
 
-@pytest.mark.parametrize("label, f, text, x, expected", [
-    pytest.param(*case, id=case[0], marks=pytest.mark.xfail(strict=True,
-                                                             reason=COMPARE_FAILS[case[0]]))
-    if case[0] in COMPARE_FAILS else pytest.param(*case, id=case[0]) for case in EDGES])
+@pytest.mark.parametrize("label, f, text, x, expected", marked(
+    {label: pytest.mark.xfail(strict=True, reason=reason)
+     for label, reason in COMPARE_FAILS.items()}))
 def test_cli_compare_shows_the_jacobian(label, f, text, x, expected):
-    status, out, err = run_cli("compare", text, "--at", f"x={x:g}", "--repeats", "1")
-    assert "internal error" not in err, err
-    assert status == 0
-    warned_once(err, "compare", text, x)
+    out = run_at_edge("compare", text, x, "--repeats", "1")
     assert out.splitlines()[-1].split() == ["y", shown(expected[1])]
 
 
@@ -246,9 +244,7 @@ def test_cli_compare_never_shows_a_traceback(label, f, text, x, expected):
 @pytest.mark.parametrize("label, f, text, x, expected", EDGES, ids=IDS)
 def test_cli_graph_labels_show_values_and_adjoints(label, f, text, x, expected):
     value, first, _ = expected
-    status, out, err = run_cli("graph", text, "--at", f"x={x:g}")
-    assert status == 0
-    warned_once(err, "graph", text, x)
+    out = run_at_edge("graph", text, x)
     assert f'label="v₀ = x\\nvalue = {x:g}\\nadjoint = {shown(first)}"' in out
     assert f"value = {shown(value)}" in out
 
