@@ -14,6 +14,8 @@ import symtable
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualad as ad
 from dualad.compile import RESERVED
@@ -200,3 +202,27 @@ def test_array_code_with_hostile_names_broadcasts_right(sentinel):
     np.testing.assert_allclose(db, np.sum(np.sin(A) - A / B**2, axis=0), rtol=1e-14)
     assert_safe_source(f)
     assert sentinel == []
+
+
+TRICKY = HOSTILE_NAMES + ["x1", "x0_", "v3", "v1_bar", "x_dot", "a_vjp", "NUMPY", "zeros",
+                          "sin_2", "op", "op_2", "cos", "exp", "\u212a", "\ufb01", "\u00aa"]
+
+
+@settings(max_examples=100)
+@given(st.lists(st.one_of(st.sampled_from(TRICKY), st.text(max_size=6)), min_size=1,
+                max_size=5),
+       st.lists(st.one_of(st.none(), st.sampled_from(TRICKY), st.text(max_size=4)),
+                min_size=3, max_size=3))
+def test_any_names_at_all_compile_to_the_interpreted_numbers(input_names, node_names):
+    leaves = [ad.Var(0.2 + 0.3 * i, name=name) for i, name in enumerate(input_names)]
+    total = ad.cos(leaves[0])
+    for i, x in enumerate(leaves):
+        total = total * 0.5 + ad.exp(x) * x
+        total.name = node_names[i % 3]
+    graph = ad.Graph(total)
+    point = [x.value for x in leaves]
+    f = ad.compile(graph, *point, argnums=tuple(range(len(point))))
+    setattr(builtins, SENTINEL, [])
+    check_against_interpreted(f, graph, point)
+    assert_safe_source(f)
+    assert getattr(builtins, SENTINEL) == []
