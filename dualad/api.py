@@ -510,8 +510,9 @@ def hessian(f, argnums=0):
         values = DEFAULT["value"](graph).run(inputs)          # forward sweep on Duals
         out = values[graph.output_positions[0]]
         default_seed(out.primal if isinstance(out, Dual) else out, "hessian",
-                     "the Hessian is defined for a scalar function: differentiate one scalar, "
-                     "e.g. ad.sum of it, or take ad.jacobian of its gradient")
+                     "hessian differentiates a scalar function twice: reduce the output "
+                     "first (ad.sum(...) or one element), or use jacobian for its first "
+                     "derivatives")
         wrt = [graph.input_positions[i] for i in nums]
         adjoints = DEFAULT["reverse"](graph, wrt=wrt).run(values, [1.0])
         total = sum(sizes)

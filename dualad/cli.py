@@ -3,7 +3,11 @@
 This module owns argument parsing and printing; the work is done by the library. Bad input
 (text that does not parse or is not allowed, a missing or extra name in ``--at``, a value that
 is not a number) ends with exit status 2 and one line on stderr; a missing optional tool
-(Graphviz, matplotlib) with status 1 and a line saying how to install it.
+(Graphviz, matplotlib) with status 1 and a line saying how to install it. A point at a domain
+edge (``log(x)`` at 0, ``1/x`` at 0) is not an error: the results show numpy's ``inf``/``nan``
+and one line on stderr names the operation. Nothing ends in a traceback: an unexpected error
+is one line on stderr and exit status 70, and a reader that closes the pipe early
+(``dualad demo | head -1``) ends the command quietly.
 
 Examples
 --------
@@ -18,6 +22,7 @@ step  0  w = 4.000000000000  v7 = 27.906496678144  dv7/dw = 13.402273659200
 import argparse
 import json
 import math
+import os
 import sys
 import warnings
 
@@ -289,17 +294,25 @@ def _graph_and_point(args):
     return graph, names, point
 
 
-def _values_where_finite(graph, names, point):
-    """Every node's value at the point; a value that is not finite is bad input (a point
-    outside an operation's domain), reported by the operation's name. (``main`` silences
-    numpy's warnings.)"""
+def _values_warning_at_edges(args, graph, names, point):
+    """Every node's value at the point. The first operation whose value is not finite (the
+    point is at or beyond the edge of its domain) is named in one warning line on stderr; the
+    command goes on and shows numpy's inf/nan. (``main`` silences numpy's own warnings.)"""
     values = ValueEvaluator(graph).run(point)
     for pos, prim, _, _ in graph.program:
         if not np.all(np.isfinite(values[pos])):
             at = ", ".join(f"{n} = {v:g}" for n, v in zip(names, point))
-            raise UsageError(f"{prim.name} gives {values[pos]} at {at}: the point is outside "
-                             f"its domain")
+            _to_stderr(f"dualad {args.command}: warning: {prim.name} gives {values[pos]} at "
+                       f"{at}, outside its domain; the results there are numpy's inf/nan")
+            break
     return values
+
+
+def _to_stderr(line):
+    """One line on stderr; nothing when stderr is closed (``2>&-``), where ``print`` would
+    write it to stdout instead."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
 
 
 def _write(text):
@@ -323,7 +336,7 @@ def run_compare(args):
     graph, names, point = _graph_and_point(args)
     if not names:
         raise UsageError("the expression uses no names: there is nothing to differentiate")
-    _values_where_finite(graph, names, point)
+    _values_warning_at_edges(args, graph, names, point)
     report = compare(graph, *point, repeats=args.repeats, reference=not args.no_reference)
     _write(report.to_json(indent=2) if args.json else str(report))
     return 0
@@ -362,7 +375,7 @@ def run_trace(args):
                          f"numbered from 0")
     if args.decimals < 0:
         raise UsageError(f"--decimals must be at least 0, got {args.decimals}")
-    _values_where_finite(graph, names, point)
+    _values_warning_at_edges(args, graph, names, point)
     table = trace_table(graph, *point, direction=args.direction, output=args.output,
                         decimals=args.decimals)
     _write(json.dumps(table.to_dict(), indent=2) if args.json else str(table))
@@ -375,7 +388,7 @@ def run_graph(args):
     labels = {}
     if args.at:
         point = parse_at(args.at, names)
-        values = _values_where_finite(graph, names, point)
+        values = _values_warning_at_edges(args, graph, names, point)
         # adjoints of the first output (a scalar: parsed expressions have scalar values)
         seeds = [1.0] + [None] * (len(graph.outputs) - 1)
         labels = dict(values=values, adjoints=ReverseEvaluator(graph).run(values, seeds))
@@ -429,8 +442,18 @@ def run_verify(args, write=None):
     return 0 if report.ok and (report.proved or not args.require_proof) else 1
 
 
-COMMANDS = {"compare": run_compare, "trace": run_trace, "graph": run_graph,
-            "verify": run_verify}
+def run_demo_command(args):
+    """``dualad demo``: the seed program's gradient descent (see :mod:`dualad.demo`)."""
+    run_demo(write=print)
+    return 0
+
+
+COMMANDS = {"demo": run_demo_command, "compare": run_compare, "trace": run_trace,
+            "graph": run_graph, "verify": run_verify}
+
+#: The exit status of an unexpected error (sysexits.h's EX_SOFTWARE): not 1, which
+#: ``dualad verify`` uses for a derivative that failed its checks.
+INTERNAL_ERROR = 70
 
 
 def main(argv=None):
@@ -447,9 +470,6 @@ def main(argv=None):
     2
     """
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        run_demo(write=print)
-        return 0
     prog = f"dualad {args.command}"
     try:
         # a derivative may be infinite at a legitimate point (sqrt at 0): the tables show
@@ -458,16 +478,42 @@ def main(argv=None):
             warnings.simplefilter("ignore", RuntimeWarning)
             return COMMANDS[args.command](args)
     except MissingDependencyError as err:
-        print(f"{prog}: {_first_line(err)}", file=sys.stderr)
+        _to_stderr(f"{prog}: {_first_line(err)}")
         return 1
     except (UsageError, DualadError) as err:
-        print(f"{prog}: error: {_first_line(err)}", file=sys.stderr)
+        _to_stderr(f"{prog}: error: {_first_line(err)}")
         return 2
+    except BrokenPipeError:
+        raise                  # the reader has gone: console_main ends quietly
     except OSError as err:     # a file that cannot be written, say
-        print(f"{prog}: error: {err}", file=sys.stderr)
+        _to_stderr(f"{prog}: error: {err}")
         return 1
+    except Exception as err:   # noqa: BLE001 - a bug: one line, never a traceback
+        what = type(err).__name__ + (f": {_first_line(err)}" if str(err).strip() else "")
+        _to_stderr(f"{prog}: internal error: {what} (unexpected; please report it with the "
+                   "command line)")
+        return INTERNAL_ERROR
 
 
 def console_main():
-    """Entry point of the ``dualad`` console script."""
-    sys.exit(main())
+    """Entry point of the ``dualad`` console script and of ``python -m dualad``.
+
+    When the reader of the output closes the pipe early (``dualad demo | head -1``), the
+    command ends quietly with status 1, as Python's documentation advises (its note on
+    SIGPIPE): stdout is pointed at ``os.devnull`` so the interpreter's last flush cannot fail
+    again. Ctrl-C ends it with status 130, also without a traceback.
+    """
+    try:
+        try:
+            status = main()
+        except SystemExit as exit_:     # argparse's --help, --version and usage errors
+            status = exit_.code
+        if sys.stdout is not None:      # None when started with stdout closed (>&-)
+            sys.stdout.flush()          # here, so a closed pipe is noticed inside the try
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    except KeyboardInterrupt:
+        status = 130
+    sys.exit(status)

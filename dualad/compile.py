@@ -21,6 +21,14 @@ to numpy, specialised to the shapes of the example arguments (broadcasting and u
 are decided at compile time). At a domain edge where ``math`` raises (``log(-1.0)``,
 ``1.0 / 0.0``) the whole compiled call is rerun with the same code bound to numpy on float64
 values, which returns ``nan``/``inf`` with numpy's warning, as the interpreted evaluators do.
+A constant expression that Python refuses (``1 / 0.0`` from the rule ``1 / b`` at a constant
+``b = 0``) is written with ``FLOAT(...)``, which is ``numpy.float64`` in that rerun.
+
+No text from a user ever runs. Every identifier in the code is ASCII and made by dualad: an
+input's or node's own name only as far as its ASCII letters and digits go (and only where that
+collides with nothing), else ``x0``, ``v1``, ...; the functions the code calls get names of
+their own that collide with no local, no builtin the code uses and no other binding. Names
+appear in comments as they are when plain, else ``ascii()``-escaped (see :func:`shown`).
 
 Examples
 --------
@@ -167,8 +175,12 @@ def _binary(a, b, symbol, prec, fold):
     if a.number is not None and b.number is not None:
         try:
             return literal(fold(a.number, b.number))
-        except (ArithmeticError, TypeError):
-            pass  # 1 / 0, or an infinite result: leave it to run time
+        except TypeError:
+            pass  # an infinite result (no literal): Python computes it at run time
+        except ArithmeticError:
+            # 1 / 0.0, 0.0 ** -1: Python raises at run time, and the rerun must give numpy's
+            # inf or nan, so one operand is made a FLOAT (numpy.float64 in the rerun's globals)
+            a = Code(f"FLOAT({a.text})")
     left = a.text if (a.prec > prec if symbol == "**" else a.prec >= prec) else f"({a.text})"
     right_ok = b.prec >= UNARY if symbol == "**" else b.prec > prec
     right = b.text if right_ok else f"({b.text})"
@@ -208,12 +220,54 @@ def _divide(a, b):
     return _binary(a, b, "/", PRODUCT, lambda p, q: p / q)
 
 
+# ---- names in generated code ----
+#
+# Every identifier in generated code is ASCII and made here: Python reads identifiers after
+# NFKC normalisation, so a user's name such as "\U0001d465" (a mathematical italic x) would
+# be the same identifier as "x", and a fullwidth "sin" would be the bound function sin.
+# A user's text (an op's name, an input's name) reaches the source only as an identifier made
+# from its ASCII letters, digits and underscores, or in a comment through :func:`shown`.
+
+#: Names the generated code uses besides its bindings: its three functions, the helpers
+#: CompiledFunction puts in its globals, and the builtins it calls. No input, node or binding
+#: is ever given one of these names.
+RESERVED = frozenset(("primal", "value_and_grad", "jvp", "FLOAT", "convert_arguments",
+                      "rerun_with_numpy", "type", "ArithmeticError", "ValueError"))
+_NODE_NAME = re.compile(r"_(bar|dot|vjp)\Z")          # suffixes of generated names
+_LOCAL_NAME = re.compile(r"\Av\d+\Z|_(bar|dot|vjp)\Z")  # never used for a global
+_PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
+MAX_NAME = 32    # characters of a user's text kept in an identifier
+
+
 def _identifier(text):
-    """``text`` made into a plain Python identifier (for names in generated code)."""
-    name = re.sub(r"\W", "_", str(text)).strip("_") or "op"
-    if name[0].isdigit():
-        name = "op_" + name
+    """The ASCII letters and digits of ``text``, each run of anything else one ``_``, with no
+    ``_`` at either end (a keyword gets a trailing ``_``); ``""`` when nothing is left.
+
+    Callers check that it starts with a letter and does not collide.
+
+    Examples
+    --------
+    >>> from dualad.compile import _identifier
+    >>> _identifier("log_softmax"), _identifier("my op\\n#"), _identifier("\\uff53in")
+    ('log_softmax', 'my_op', 'in_')
+    """
+    name = re.sub(r"[^A-Za-z0-9]+", "_", str(text))[:MAX_NAME].strip("_")
     return name + "_" if keyword.iskeyword(name) else name
+
+
+def shown(name):
+    """A user's name as a comment in generated code shows it: as it is when it is plain
+    (ASCII letters, digits, ``_`` and ``.``), else ``ascii()``-escaped in quotes, so no line
+    break or other control character can reach the source.
+
+    Examples
+    --------
+    >>> from dualad.compile import shown
+    >>> print(shown("multiply"), shown("my_op\\n    import os  #"), shown("\\uff53in"))
+    multiply 'my_op\\n    import os  #' '\\uff53in'
+    """
+    text = str(name)
+    return text if _PLAIN.match(text) else ascii(text)
 
 
 class Bindings:
@@ -234,7 +288,7 @@ class Bindings:
 
     def __init__(self, taken=()):
         self.scalar, self.numpy = {}, {}
-        self.taken = set(taken)
+        self.taken = set(taken) | RESERVED
         self._named = {}
         self._suffix = {}
 
@@ -245,6 +299,8 @@ class Bindings:
         if name is not None:
             return name
         base = _identifier(preferred)
+        if not base[:1].isalpha():
+            base = f"op_{base}" if base else "op"
         name = base
         while name in self.taken or name in self.scalar or _LOCAL_NAME.search(name):
             if (name in self.scalar and self.scalar[name] is scalar_obj
@@ -291,20 +347,16 @@ class CodeNamespace:
 
 # ---- the generator ----
 
-#: Global names of the generated code that are not bindings (see CompiledFunction); no input
-#: or node is given one of these names (other clashes are resolved by renaming the binding).
-RESERVED = frozenset(("type", "FLOAT", "convert_arguments", "rerun_with_numpy", "primal",
-                      "value_and_grad", "jvp"))
-_NODE_NAME = re.compile(r"_(bar|dot|vjp)$")            # suffixes of generated names
-_LOCAL_NAME = re.compile(r"^v\d+$|_(bar|dot|vjp)$")    # never used for a global
 #: Longest sum written as one expression (deeper nesting strains the bytecode compiler).
 MAX_TERMS = 32
 
 
 def _python_literal(value):
     """The source text of a parameter value, when it is a plain constant; else None."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int)):
         return repr(value)
+    if isinstance(value, str):
+        return ascii(value)
     if isinstance(value, np.integer):
         return repr(int(value))
     if isinstance(value, tuple):
@@ -328,9 +380,10 @@ class _Writer:
         self.wrt, self.wrt_is_int = wrt, wrt_is_int
         self.names = [None] * len(graph.nodes)   # each node's variable name (or None)
         self.code = [None] * len(graph.nodes)    # each node's value as Code
+        self.renamed = []                        # (name in the code, the user's name)
         local = self._local_names()
         self.arg_names = [self.names[p] for p in graph.input_positions]
-        self.bindings = Bindings(taken=local | RESERVED)
+        self.bindings = Bindings(taken=local)
         self.m = CodeNamespace(self.bindings)
         self._inline_ok, self._rule_ok, self._called = {}, {}, {}
         self._partials = {}
@@ -341,17 +394,19 @@ class _Writer:
 
     def _local_names(self):
         """Names for the inputs (their own, where usable, else x0, x1, ...) and for the
-        operation nodes (their own names where the user gave some, else v1, v2, ...)."""
+        operation nodes (their own names where the user gave some, else v1, v2, ...).
+
+        A user's name is used as far as its ASCII letters and digits go (see
+        :func:`_identifier`); one that changes on the way is listed in ``self.renamed``."""
         graph, used = self.graph, set()
 
         def usable(name):
-            return (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
-                    and name not in RESERVED and not _NODE_NAME.search(name)
+            return (name[:1].isalpha() and name not in RESERVED and not _NODE_NAME.search(name)
                     and name not in used)
 
-        given = {leaf.name for leaf in graph.inputs}
+        given = {_identifier(leaf.name) for leaf in graph.inputs if leaf.name is not None}
         for i, (pos, leaf) in enumerate(zip(graph.input_positions, graph.inputs)):
-            name = leaf.name
+            name = _identifier(leaf.name) if leaf.name is not None else ""
             if not usable(name):
                 name = f"x{i}"
                 while name in used or name in given:
@@ -359,7 +414,8 @@ class _Writer:
             used.add(name)
             self.names[pos] = name
         for instr in graph.program:
-            name = graph.nodes[instr.pos].name
+            user_name = graph.nodes[instr.pos].name
+            name = _identifier(user_name) if user_name is not None else ""
             if usable(name):
                 used.add(name)
                 self.names[instr.pos] = name
@@ -370,6 +426,10 @@ class _Writer:
                 while name in used:
                     name = f"v{next(count)}"
                 self.names[instr.pos] = name
+        for pos in list(graph.input_positions) + [instr.pos for instr in graph.program]:
+            user_name = graph.nodes[pos].name
+            if user_name is not None and user_name != self.names[pos]:
+                self.renamed.append((self.names[pos], user_name))
         return used
 
     def _name_nodes(self):
@@ -398,7 +458,7 @@ class _Writer:
         expr = self._value_code(prim, [self.code[a] for a in args], params)
         if not expr.fresh:
             self.code[pos].fresh = False
-        return f"{self.names[pos]} = {expr.text}", prim.name
+        return f"{self.names[pos]} = {expr.text}", shown(prim.name)
 
     def _value_code(self, prim, inputs, params):
         if prim.elementwise and prim.math is not None and self._inline_ok.get(prim, True):
@@ -423,7 +483,8 @@ class _Writer:
             text = _python_literal(value)
             if text is None:
                 text = self.bindings.bind(f"{prim.name}_{key}", value)
-            out.append(f"{key}={text}")
+            plain = isinstance(key, str) and _identifier(key) == key and key[:1].isalpha()
+            out.append(f"{key}={text}" if plain else f"**{{{ascii(str(key))}: {text}}}")
         return out
 
     # -- local partials, each run once per node and shared by both sweeps --
@@ -452,9 +513,11 @@ class _Writer:
     def partial_shape(self, instr, j):
         """The shape of a local partial at the example point (array graphs only)."""
         pos, prim, args, _ = instr
+        # on numpy values, so that 1 / b at a constant b = 0.0 is inf (its shape is all we need)
+        values = [np.float64(self.values[p]) if type(self.values[p]) is float else self.values[p]
+                  for p in (*args, pos)]
         with np.errstate(all="ignore"):
-            pd = call_in_namespace(prim.pds[j], *(self.values[a] for a in args),
-                                   self.values[pos])
+            pd = call_in_namespace(prim.pds[j], *values)
         return shape_of(pd)
 
     def shape(self, pos):
@@ -503,7 +566,7 @@ class _Writer:
                                   _tuple_text(self.code[a].text for a in args),
                                   self.code[pos].text, "0"] + self._params_text(prim, params))
                 body.append(self._commented(f"{name} = {rule}({call})",
-                                            f"{prim.name}: its vjp rule"))
+                                            f"{shown(prim.name)}: its vjp rule"))
                 for j in wanted:
                     terms[args[j]].append(Code(f"{name}[{j}]", fresh=False))
         grads = []
@@ -540,7 +603,7 @@ class _Writer:
                     if shape != self.shape(pos):
                         call = self.bindings.bind("broadcast_to", np.broadcast_to)
                         expr = Code(f"{call}({expr.text}, {self.shape(pos)!r})", fresh=False)
-                comment = f"{prim.name}: sum of partial * tangent"
+                comment = f"{shown(prim.name)}: sum of partial * tangent"
             else:
                 rule = self.bindings.bind(f"{prim.name}_jvp", prim.jvp)
                 call = ", ".join([self.bindings.bind("NUMPY", NUMPY),
@@ -549,7 +612,7 @@ class _Writer:
                                   _tuple_text(self.code[a].text for a in args),
                                   self.code[pos].text, "0"] + self._params_text(prim, params))
                 expr = Code(f"{rule}({call})", fresh=False)
-                comment = f"{prim.name}: its jvp rule"
+                comment = f"{shown(prim.name)}: its jvp rule"
             body.append(self._commented(f"{name} = {expr.text}", comment))
             tangents[pos] = Code(name, fresh=expr.fresh)
         outs = [self._result(tangents[p], p) for p in graph.output_positions]
@@ -575,9 +638,9 @@ class _Writer:
     def _uses_comment(self, pos, users):
         if not users:
             return "the seed: d(output)/d(output) = 1"
-        shown = [f"{self.names[u]} ({self.graph.nodes[u].op.name})" for u in users[:4]]
+        uses = [f"{self.names[u]} ({shown(self.graph.nodes[u].op.name)})" for u in users[:4]]
         more = f", ... ({len(users)} uses)" if len(users) > 4 else ""
-        return f"{self.names[pos]} feeds " + ", ".join(shown) + more
+        return f"{self.names[pos]} feeds " + ", ".join(uses) + more
 
     def _result(self, code, pos):
         """The text returning a derivative: zeros where there is none, a copy where the array
@@ -596,11 +659,15 @@ class _Writer:
 
     @staticmethod
     def _commented(text, comment):
+        if not (comment.isascii() and comment.isprintable()):
+            comment = ascii(comment)     # never a line break: see shown()
         return f"{text:<36}  # {comment}"
 
     def _function(self, name, params, body, returns):
         signature = ", ".join(params)
         lines = [f"def {name}({signature}):"]
+        lines += [f"    # {code_name} stands for {shown(user_name)}"
+                  for code_name, user_name in self.renamed]
         if self.scalar and params:
             checks = [f"type({p}) is not FLOAT" for p in params]
             rows = [" or ".join(checks[i:i + 3]) for i in range(0, len(checks), 3)]
@@ -692,7 +759,7 @@ class CompiledFunction:
         self.argnums = argnums
         self.scalar = writer.scalar
         self._input_shapes = [shape_of(writer.values[p]) for p in graph.input_positions]
-        names = writer.arg_names
+        self._arg_names = names = writer.arg_names
         out = graph.output_positions
         self._grad_problem = None
         if not names:
@@ -725,9 +792,11 @@ class CompiledFunction:
         weakref.finalize(self, _forget_sources, self._filenames)
         if self._grad_problem is None:
             self._value_and_grad = self._load("value_and_grad")
-            if self.scalar:
-                # the generated function itself, without a wrapper: the fast path
-                self.value_and_grad = self._value_and_grad
+        else:
+            self._value_and_grad = self._refuse_gradient
+
+    def _refuse_gradient(self, *args):
+        raise ShapeMismatchError(self._grad_problem)
 
     def _load(self, name):
         """Compile one generated function and run its definition in both namespaces."""
@@ -748,10 +817,15 @@ class CompiledFunction:
         return (f"<CompiledFunction of {len(self.graph)} nodes on {kind}, "
                 f"argnums={self.argnums}>")
 
+    def _count_error(self, what, got):
+        """The error for a call with ``got`` arguments instead of one per input."""
+        names = ", ".join(self._arg_names) or "none"
+        return DualadError(f"compiled {what}: expected {len(self._arg_names)} argument(s) "
+                           f"({names}), got {got}; pass one value for each")
+
     def _check(self, args, shapes, what):
         if len(args) != len(shapes):
-            raise DualadError(f"compiled {what}: expected {len(shapes)} argument(s), "
-                              f"got {len(args)}")
+            raise self._count_error(what, len(args))
         values = [as_value(a) for a in args]
         if not self.scalar:
             for i, (value, shape) in enumerate(zip(values, shapes)):
@@ -774,10 +848,10 @@ class CompiledFunction:
         6.0
         """
         if self.scalar:
-            if len(args) != len(self._input_shapes):
-                self._check(args, self._input_shapes, "call")
+            if len(args) != len(self._arg_names):
+                raise self._count_error("function", len(args))
             return (self._primal or self._load_primal())(*args)
-        values = self._check(args, self._input_shapes, "call")
+        values = self._check(args, self._input_shapes, "function")
         return self._outputs((self._primal or self._load_primal())(*values))
 
     def _load_primal(self):
@@ -806,10 +880,8 @@ class CompiledFunction:
         >>> f.value_and_grad(np.array([3.0, 4.0]))
         (25.0, array([6., 8.]))
         """
-        if self._grad_problem is not None:
-            raise ShapeMismatchError(self._grad_problem)
-        if self.scalar:
-            return self._value_and_grad(*args)
+        if self.scalar and len(args) == len(self._arg_names):
+            return self._value_and_grad(*args)    # the fast path: straight to generated code
         values = self._check(args, self._input_shapes, "value_and_grad")
         return self._outputs(self._value_and_grad(*values))
 
@@ -827,9 +899,11 @@ class CompiledFunction:
         (6.0, 5.0)
         """
         primals, tangents = tuple(primals), tuple(tangents)
+        if len(primals) != len(self._arg_names):
+            raise self._count_error("jvp", f"{len(primals)} primal(s)")
         if len(tangents) != len(primals):
             raise DualadError(f"compiled jvp: {len(primals)} primals but {len(tangents)} "
-                              "tangents")
+                              "tangents; give one tangent per primal, in its shape")
         if self.scalar:
             self._check(primals, self._input_shapes, "jvp")
             return (self._jvp or self._load_jvp())(*primals, *tangents)

@@ -12,6 +12,8 @@ Examples
 'multiply'
 """
 
+import operator
+
 from .errors import DualadError, ShapeMismatchError
 from .primitives import REGISTRY
 from .shapes import shape_of
@@ -42,6 +44,16 @@ def _plain(x):
 def stack(values, axis=0):
     """Join values of one shape along a new axis (a composite: one scatter per value).
 
+    As in numpy, ``axis`` counts the axes of the result: for values of ``d`` dimensions it is
+    an integer from ``-(d + 1)`` to ``d``.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the values' shapes differ, or ``axis`` is out of range (as ``np.stack`` refuses).
+    DualadError
+        If there are no values, or ``axis`` is not an integer.
+
     Examples
     --------
     >>> import dualad as ad
@@ -51,6 +63,10 @@ def stack(values, axis=0):
     [2.0, 4.0, 3.0]
     >>> ad.jacobian(lambda x: ad.stack([x, x * x]))(3.0).tolist()
     [1.0, 6.0]
+    >>> ad.stack([x, x], axis=1)
+    Traceback (most recent call last):
+      ...
+    dualad.errors.ShapeMismatchError: stack: axis 1 is out of bounds for the result's 1 ...
     """
     values = list(values)
     if not values:
@@ -60,7 +76,16 @@ def stack(values, axis=0):
         raise ShapeMismatchError(f"stack: all values must have the same shape, got "
                                  f"{' and '.join(str(s) for s in sorted(shapes))}")
     (shape,) = shapes
-    axis = axis % (len(shape) + 1)
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise DualadError(f"stack: axis must be an integer, got {axis!r}") from None
+    ndim = len(shape) + 1
+    if not -ndim <= axis < ndim:
+        raise ShapeMismatchError(f"stack: axis {axis} is out of bounds for the result's {ndim} "
+                                 f"dimension(s) (values of shape {shape}, so axis is from "
+                                 f"{-ndim} to {ndim - 1})")
+    axis = axis % ndim
     out_shape = shape[:axis] + (len(values),) + shape[axis:]
     scatter = REGISTRY["scatter_add"].evaluate
     total = None

@@ -87,7 +87,7 @@ from .errors import DualadError, ShapeMismatchError
 from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_sign, _scalar_where, as_float,
                      namespace_for, round_half_even)
 from .shapes import broadcast_shapes, shape_of, size
-from .values import NO_PARAMS, as_value, is_traced
+from .values import NO_PARAMS, as_value, describe, is_traced
 
 REALS = sp.S.Reals
 POSITIVE = sp.Interval.open(0, sp.oo)
@@ -143,9 +143,8 @@ class Primitive:
     cost: object = None
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise DualadError(f"Primitive: the name must be a Python identifier, got "
-                              f"{self.name!r}")
+        if not isinstance(self.name, str):
+            raise DualadError(f"Primitive: the name must be a str, got {describe(self.name)}")
         if not callable(self.numpy):
             raise DualadError(f"Primitive {self.name!r}: numpy must be a callable, got "
                               f"{type(self.numpy).__name__}")
@@ -359,6 +358,9 @@ def register(prim):
     """
     if not isinstance(prim, Primitive):
         raise DualadError(f"register: expected a Primitive, got {type(prim).__name__}")
+    if not prim.name.isidentifier() or not prim.name.isascii():
+        raise DualadError(f"register: an op's name must be an ASCII Python identifier (users "
+                          f"call it ad.<name>, formulas name it), got {prim.name!r}")
     if prim.name in REGISTRY:
         raise DualadError(f"register: a primitive named {prim.name!r} is registered already")
     REGISTRY[prim.name] = prim

@@ -1,6 +1,5 @@
 """ad.compile: the generated code agrees with the interpreted evaluators, sympy and hand math."""
 
-import time
 import warnings
 
 import numpy as np
@@ -234,6 +233,27 @@ def test_ints_are_accepted_and_arrays_refused_by_float_code():
         f(1.0, 2.0)
 
 
+@pytest.mark.parametrize("example", [1.5, np.array([1.5, 2.5])])
+def test_a_wrong_number_of_arguments_is_an_error_naming_the_arguments(example):
+    f = ad.compile(lambda x, w: ad.sum(x * w), example, 2.0)
+    for call, what in ((lambda *a: f(*a), "function"), (f.value_and_grad, "value_and_grad")):
+        for args in ((example,), (example, 2.0, 3.0), ()):
+            with pytest.raises(ad.DualadError,
+                               match=rf"compiled {what}: expected 2 argument\(s\) \(x, w\), "
+                                     rf"got {len(args)}; pass one value for each"):
+                call(*args)
+    with pytest.raises(ad.DualadError,
+                       match=r"compiled jvp: expected 2 argument\(s\) \(x, w\), got 1 primal"):
+        f.jvp((example,), (example,))
+    with pytest.raises(ad.DualadError, match="compiled jvp: 2 primals but 1 tangents"):
+        f.jvp((example, 2.0), (example,))
+    several = ad.compile(lambda x: (x, x * x), 1.0)       # no gradient: that error wins
+    with pytest.raises(ad.ShapeMismatchError, match="2 outputs"):
+        several.value_and_grad(1.0)
+    with pytest.raises(ad.DualadError, match=r"expected 1 argument\(s\) \(x\), got 0"):
+        several()
+
+
 def test_array_code_refuses_other_shapes():
     f = ad.compile(lambda x: ad.sum(x * x), np.ones(3))
     with pytest.raises(ad.ShapeMismatchError, match=r"shape \(4,\).*compiled for shape \(3,\)"):
@@ -315,8 +335,6 @@ def test_large_fan_out_and_a_ten_thousand_node_graph_compile():
             y = ad.tanh(y) * 1.0001
         return y
 
-    start = time.perf_counter()
-    g = ad.compile(chain, 0.5)
-    assert time.perf_counter() - start < 5.0     # generous: the benchmark measures ~0.3 s
+    g = ad.compile(chain, 0.5)         # its compile time is measured in benchmarks/run.py
     reference = interpreted(g.graph, [0.3])
     assert g.value_and_grad(0.3) == pytest.approx((reference[0], reference[1][0]), rel=1e-12)

@@ -1,7 +1,6 @@
 """parse(text): expressions become graphs; unsafe or malformed text is refused, never run."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -111,16 +110,18 @@ def test_wrong_argument_counts_and_empty_text_are_refused():
         ad.parse(None)
 
 
-def test_enormous_constants_are_refused_or_handled_within_a_second():
-    for text in ("9**9**9**9", "9" * 5000, "10**10**10", "1e999999 * x", "2**2**2**2**2**2"):
-        start = time.perf_counter()
-        try:
-            with np.errstate(all="ignore"):
-                graph = ad.parse(text)
-                graph(*([1.0] * len(graph.inputs)))
-        except ad.ExpressionError:
-            pass
-        assert time.perf_counter() - start < 1.0, text
+@pytest.mark.parametrize("text", ["9**9**9**9", "10**10**10", "1e999999 * x",
+                                  "2**2**2**2**2**2"])
+def test_enormous_constants_are_floats_that_overflow_to_inf(text):
+    # computed in floats, never as exact integers with millions of digits
+    with np.errstate(all="ignore"):
+        graph = ad.parse(text)
+        assert graph(*([1.0] * len(graph.inputs))) == math.inf
+
+
+def test_a_literal_too_long_for_an_integer_is_refused():
+    with pytest.raises(ad.ExpressionError, match="not a valid expression.*5000 digits"):
+        ad.parse("9" * 5000)
 
 
 def test_very_long_or_deeply_nested_text_is_refused_clearly():
