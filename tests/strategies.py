@@ -198,3 +198,70 @@ def speelpenning(*x):
     for xi in x[1:]:
         y = y * xi
     return y
+
+
+# ---- indexing ----
+
+def value_shapes(min_dims=1, max_dims=3, max_side=4):
+    """Small array shapes, 1- to 3-d by default."""
+    return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+@st.composite
+def index_keys(draw, shape):
+    """A random valid index for a value of ``shape``, as a user writes it: ints (negative
+    too), slices with steps (negative too), ``None``, at most one ``...``, integer lists and
+    arrays (with repeats) and boolean arrays (of several dims), adjacent or separated.
+
+    Every integer array broadcasts to one drawn shape ``block``; a boolean array holds
+    ``block[-1]`` or 1 true entries, so all the advanced entries broadcast together.
+    """
+    block = draw(value_shapes(1, 2, 3))
+    key, axis, has_ellipsis = [], 0, False
+    while axis < len(shape):
+        if draw(st.integers(0, 5)) == 0:
+            key.append(None)
+        if not has_ellipsis and draw(st.integers(0, 5)) == 0:
+            key.append(Ellipsis)
+            has_ellipsis = True
+            axis += draw(st.integers(0, len(shape) - axis))   # the axes it stands for
+            continue
+        if not has_ellipsis and draw(st.integers(0, 7)) == 0:
+            break                                             # the rest implicitly ':'
+        n = shape[axis]
+        kind = draw(st.sampled_from(["int", "slice", "array", "array", "list", "bool"]))
+        if kind == "int":
+            key.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            bound = st.none() | st.integers(-n - 1, n + 1)
+            key.append(slice(draw(bound), draw(bound),
+                             draw(st.sampled_from([None, 1, 2, 3, -1, -2]))))
+        elif kind in ("array", "list"):
+            shape_ = tuple(draw(st.sampled_from([1, side])) for side in block)
+            shape_ = shape_[draw(st.integers(0, len(shape_) - 1)):]    # fewer leading axes
+            picks = draw(st.lists(st.integers(-n, n - 1), min_size=int(np.prod(shape_)),
+                                  max_size=int(np.prod(shape_))))
+            array = np.array(picks, dtype=int).reshape(shape_)
+            key.append(array.tolist() if kind == "list" else array)
+        else:
+            dims = draw(st.integers(1, len(shape) - axis))
+            mask_shape = shape[axis:axis + dims]
+            size = int(np.prod(mask_shape))
+            true = draw(st.sampled_from(sorted({1, block[-1]} & set(range(1, size + 1)))))
+            chosen = draw(st.permutations(range(size)))[:true]
+            mask = np.zeros(size, dtype=bool)
+            mask[list(chosen)] = True
+            key.append(mask.reshape(mask_shape))
+            axis += dims
+            continue
+        axis += 1
+    if draw(st.integers(0, 5)) == 0:
+        key.append(None)
+    return tuple(key) if len(key) != 1 or draw(st.booleans()) else key[0]
+
+
+@st.composite
+def indexed_values(draw):
+    """A shape and a valid index into it."""
+    shape = draw(value_shapes())
+    return shape, draw(index_keys(shape))
