@@ -16,7 +16,7 @@ from dualad.graph import apply_primitive
 from dualad.primitives import REGISTRY
 from dualad.shapes import advanced_axes, batch_position, batched_index
 
-from strategies import index_keys, indexed_values, value_shapes
+from strategies import central_jacobian, index_keys, indexed_values, value_shapes
 
 
 # ---- references: numpy's indexing, and central differences of numpy code ----
@@ -56,18 +56,6 @@ def scalar_keys(key):
 
 def has_array(key):
     return any(isinstance(part, (list, np.ndarray)) for part in as_key(key))
-
-
-def central_jacobian(f, x, h=1e-6):
-    """d f(x) / d x by central differences: shape f(x).shape + x.shape."""
-    out_shape = np.shape(f(x))
-    jac = np.zeros(out_shape + x.shape)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        jac[(Ellipsis,) + i] = (f(up) - f(down)) / (2 * h)
-    return jac
 
 
 def central_hessian(f, x, h=1e-4):
