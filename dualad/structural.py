@@ -206,7 +206,8 @@ def _matmul_vjp(m, g, inputs, out, batch, needs=None):
 
 
 def _getitem(x, index=()):
-    return (x if isinstance(x, np.ndarray) else np.asarray(x))[index]   # floats too: x[None]
+    # a Python number is indexed as numpy's 0-d array (x[None], x[...]); others index themselves
+    return (np.asarray(x) if isinstance(x, (int, float, complex)) else x)[index]
 
 
 def _scatter_add(g, shape=(), index=()):

@@ -14,7 +14,7 @@ dualad Vars and on plain numpy arrays. The Jacobian with respect to every input 
 
 must agree to round-off, and with central differences of the numpy program loosely.
 
-CI runs a few hundred programs (1.5 times the hypothesis profile's ``max_examples``). To run
+CI runs a few hundred programs on each evaluator set (1.5 times the hypothesis profile's ``max_examples``). To run
 thousands of fresh ones, set ``DUALAD_DIFFERENTIAL_PROGRAMS`` and pick the non-derandomized
 profile::
 
@@ -25,6 +25,7 @@ profile::
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 import dualad as ad
@@ -33,6 +34,11 @@ from strategies import NUMPY_OPS, array_programs, central_jacobian, run_array_pr
 
 PROGRAMS = int(os.environ.get("DUALAD_DIFFERENTIAL_PROGRAMS",
                               3 * settings.default.max_examples // 2))
+
+
+@pytest.fixture(autouse=True)
+def _every_evaluator_set(evaluators_in_use):
+    """Each program runs on the reference evaluators and on the scalar fast path."""
 
 
 def unit(shape, i):
