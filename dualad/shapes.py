@@ -1,7 +1,10 @@
-"""Shapes: broadcasting checks and summing an adjoint back to its input's shape.
+"""Shapes: broadcasting checks, summing an adjoint back to its input's shape, and indexing.
 
-This module owns shape bookkeeping shared by the evaluators. It knows nothing about any
-particular operation: the name passed in is only used in error messages.
+This module owns shape bookkeeping shared by the evaluators and the structural rules: how
+broadcasting widens a value, how a batch axis of several directions is carried in front, and
+where numpy's indexing puts the axes of an index (:func:`advanced_axes`,
+:func:`batch_position`). It knows nothing about any particular operation: the name passed in
+is only used in error messages.
 
 Examples
 --------

@@ -231,7 +231,7 @@ def _move_axes(m, x, count, source, destination):
 def _gather(m, t, index, ndim, batch):
     """``t[index]`` for a ``t`` with ``batch`` leading axes (directions) before a value's
     ``ndim``, the batch axes kept in front: numpy puts separated advanced axes before them
-    (tests/test_indexing.py::test_batched_gather_and_scatter_match_one_direction_at_a_time)."""
+    (tests/test_indexing.py::test_batch_position_matches_numpy)."""
     out = apply_op("getitem", t, index=batched_index(index, batch))
     return _move_axes(m, out, batch, batch_position(index, ndim, batch), 0)
 

@@ -175,7 +175,7 @@ def small_indexed_values(draw):
 
 @settings(max_examples=60)
 @given(small_indexed_values(), st.integers(0, 2**32 - 1))
-def test_grad_hessian_and_compile_of_indexing_match_central_differences(shape_and_key, seed):
+def test_grad_hessian_nested_and_compile_of_indexing_match_central_differences(shape_and_key, seed):
     shape, key = shape_and_key
     x = point(shape, seed)
     weights = point(np.shape(np.zeros(shape)[key]), seed + 1)
@@ -191,8 +191,14 @@ def test_grad_hessian_and_compile_of_indexing_match_central_differences(shape_an
     _, tangent = compiled.jvp((x,), (direction,))
     assert tangent == pytest.approx(float(np.sum(expected * direction)), rel=1e-6, abs=1e-8)
     if x.size <= 12:
-        np.testing.assert_allclose(ad.hessian(f)(x), central_hessian(reference, x),
-                                   rtol=1e-4, atol=1e-5)
+        hess = central_hessian(reference, x)
+        np.testing.assert_allclose(ad.hessian(f)(x), hess, rtol=1e-4, atol=1e-5)
+        # reverse over reverse (the rules run on Vars), and forward over reverse: H @ direction
+        along = lambda x: ad.sum(ad.grad(f)(x) * direction)       # noqa: E731
+        expected = np.tensordot(hess, direction, direction.ndim)
+        for mode in ("reverse", "forward"):
+            np.testing.assert_allclose(ad.grad(along, mode=mode)(x), expected,
+                                       rtol=1e-4, atol=1e-5)
 
 
 @settings(max_examples=60)
@@ -282,6 +288,18 @@ def test_indexing_a_scalar_with_none_and_ellipsis():
     f = lambda x: x[None] * x[...]          # noqa: E731
     for mode in ("forward", "reverse"):
         np.testing.assert_array_equal(ad.jacobian(f, mode=mode)(1.5), [3.0])
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_keys_numpy_reads_specially(mode):
+    x = np.array([1.0, 2.0, 3.0])
+    jac = lambda f: ad.jacobian(f, mode=mode)(x)                     # noqa: E731
+    # x[[]] selects nothing: a 0 x 3 Jacobian
+    assert jac(lambda x: x[[]] * 2).shape == (0, 3)
+    # a 0-d integer array is an int: d x[1]^2 = 2 x[1] = 4
+    np.testing.assert_array_equal(jac(lambda x: x[np.array(1)] ** 2), [0.0, 4.0, 0.0])
+    # True adds an axis of length 1 (numpy reads it as a 0-d boolean array)
+    np.testing.assert_array_equal(jac(lambda x: x[True] * 2), 2 * np.eye(3)[None])
 
 
 # ---- bad indices: a dualad error naming getitem and the index ----
