@@ -19,7 +19,7 @@ Examples
 
 import numpy as np
 
-from .errors import DerivativeLostError, DualadError
+from .errors import DerivativeLostError, DualadError, ShapeMismatchError
 from .primitives import REGISTRY, primitive_for_numpy
 from .shapes import as_index, shape_of
 from .values import NO_PARAMS
@@ -214,7 +214,13 @@ class Overloaded:
         return dot(self, other)
 
     def __getitem__(self, index):
-        return self._apply(_P["getitem"], (self,), {"index": as_index(index)})
+        key = as_index(index)
+        if self.shape == () and any(part is not None and part is not Ellipsis for part in key):
+            raise ShapeMismatchError(
+                f"getitem: this {type(self).__name__} holds a scalar (shape ()), which has no "
+                f"elements to index with {index!r}; use it as it is, or make it an array first "
+                "(ad.reshape(x, (1,)))")
+        return self._apply(_P["getitem"], (self,), {"index": key})
 
     def __len__(self):
         shape = self.shape

@@ -1,7 +1,10 @@
-"""Shapes: broadcasting checks and summing an adjoint back to its input's shape.
+"""Shapes: broadcasting checks, summing an adjoint back to its input's shape, and indexing.
 
-This module owns shape bookkeeping shared by the evaluators. It knows nothing about any
-particular operation: the name passed in is only used in error messages.
+This module owns shape bookkeeping shared by the evaluators and the structural rules: how
+broadcasting widens a value, how a batch axis of several directions is carried in front, and
+where numpy's indexing puts the axes of an index (:func:`advanced_axes`,
+:func:`batch_position`). It knows nothing about any particular operation: the name passed in
+is only used in error messages.
 
 Examples
 --------
@@ -118,11 +121,18 @@ def as_index(index):
     """An indexing key as a tuple, checked: ints, slices, ``None``, ``...`` and integer or
     boolean arrays are allowed (numpy's basic and advanced indexing).
 
+    Lists become arrays, 0-d integer arrays become ints (numpy treats them alike) and an empty
+    list is an empty integer array, as in numpy.
+
     Examples
     --------
     >>> from dualad.shapes import as_index
     >>> as_index(0), as_index((slice(1, None), [0, 2]))
     ((0,), (slice(1, None, None), array([0, 2])))
+    >>> as_index(0.5)
+    Traceback (most recent call last):
+      ...
+    dualad.errors.ShapeMismatchError: getitem: index 0.5 is not an integer, a slice, None, ... or an integer or boolean array
     """
     key = index if isinstance(index, tuple) else (index,)
     checked = []
@@ -132,16 +142,74 @@ def as_index(index):
         elif isinstance(part, (int, np.integer)) and not isinstance(part, bool):
             checked.append(int(part))
         else:
-            array = np.asarray(part)
+            try:
+                array = np.asarray(part)
+            except ValueError:                       # ragged nested lists
+                array = np.asarray(None)
+            if array.size == 0 and array.dtype.kind == "f" and not isinstance(part, np.ndarray):
+                array = array.astype(np.intp)       # x[[]]: numpy reads [] as no integers
             if array.dtype.kind not in "biu":
                 raise ShapeMismatchError(f"getitem: index {part!r} is not an integer, a slice, "
                                          "None, ... or an integer or boolean array")
-            checked.append(array)
+            checked.append(int(array) if array.ndim == 0 and array.dtype.kind != "b"
+                           else array)
     return tuple(checked)
+
+
+def advanced_axes(index, ndim):
+    """The axes of ``x[index]`` (``x`` with ``ndim`` axes) that advanced indexing creates.
+
+    numpy's rule: when the index holds an integer or boolean array, its integer scalars count
+    as advanced too, and all advanced entries broadcast together into one block of axes. If
+    those entries are adjacent in the index as written, the block takes the place of the first
+    of them; if a slice, ``None`` or ``...`` stands between them (even an ``...`` that expands
+    to no axes), the block goes first. Without an array in the index there is no block (an
+    empty range). A boolean array stands for its ``nonzero()``: one axis, but it uses up as
+    many axes of ``x`` as it has.
+
+    Parameters
+    ----------
+    index : index key (anything :func:`as_index` accepts)
+    ndim : int
+        The number of axes of the indexed value.
+
+    Returns
+    -------
+    range
+        The positions of the advanced axes in the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.shapes import advanced_axes
+    >>> x = np.zeros((2, 3, 4))
+    >>> x[:, [0, 1], [0, 2]].shape, advanced_axes((slice(None), [0, 1], [0, 2]), 3)
+    ((2, 2), range(1, 2))
+    >>> x[0, :, [0, 1]].shape, advanced_axes((0, slice(None), [0, 1]), 3)     # separated
+    ((2, 3), range(0, 1))
+    >>> advanced_axes((0, slice(None)), 3)                                    # basic only
+    range(0, 0)
+    """
+    index = as_index(index)
+    if not any(isinstance(part, np.ndarray) for part in index):
+        return range(0)
+    advanced = [i for i, part in enumerate(index) if isinstance(part, (int, np.ndarray))]
+    count = max(1 if part.dtype.kind == "b" else part.ndim
+                for part in index if isinstance(part, np.ndarray))
+    if advanced[-1] - advanced[0] + 1 != len(advanced):      # separated: the block goes first
+        return range(count)
+    used = sum(part.ndim if isinstance(part, np.ndarray) and part.dtype.kind == "b"
+               else 0 if part is None or part is Ellipsis else 1 for part in index)
+    start = sum(max(ndim - used, 0) if part is Ellipsis else 1      # a slice or None: one axis
+                for part in index[:advanced[0]])
+    return range(start, start + count)
 
 
 def batched_index(index, batch):
     """``index`` for a value that carries ``batch`` leading axes in front.
+
+    numpy's rule may then put the advanced axes in front of the batch axes
+    (:func:`batch_position` says where the batch axes land).
 
     Examples
     --------
@@ -150,6 +218,29 @@ def batched_index(index, batch):
     (slice(None, None, None), 0)
     """
     return (slice(None),) * batch + tuple(index)
+
+
+def batch_position(index, ndim, batch):
+    """Where the ``batch`` leading axes of ``t`` land in ``t[batched_index(index, batch)]``.
+
+    ``t`` has ``batch`` axes in front of a value's ``ndim``. The batch axes are basic (slices),
+    so they stay in front, unless the advanced axes are separated and numpy puts them first:
+    then the batch axes come right after them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.shapes import batch_position
+    >>> t = np.zeros((5, 2, 3, 4))                 # 5 directions of a (2, 3, 4) value
+    >>> t[:, 0, :, [0, 1]].shape, batch_position((0, slice(None), [0, 1]), 3, 1)
+    ((2, 5, 3), 1)
+    >>> t[:, :, [0, 1], [0, 1]].shape, batch_position((slice(None), [0, 1], [0, 1]), 3, 1)
+    ((5, 2, 2), 0)
+    """
+    if not batch:
+        return 0
+    axes = advanced_axes(batched_index(index, batch), ndim + batch)
+    return len(axes) if axes and axes.start == 0 else 0
 
 
 def unit(shape, index, one=1.0, zero=0.0):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import DualadError, ShapeMismatchError
 from .primitives import REGISTRY, Primitive, register
-from .shapes import batched_index, shape_of, size, unbroadcast
+from .shapes import batch_position, batched_index, shape_of, size, unbroadcast
 
 def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple) as a sorted tuple of non-negative axes."""
@@ -200,7 +200,8 @@ def _matmul_vjp(m, g, inputs, out, batch, needs=None):
 
 
 def _getitem(x, index=()):
-    return x[index]
+    # a Python number is indexed as numpy's 0-d array (x[None], x[...]); others index themselves
+    return (np.asarray(x) if isinstance(x, (int, float, complex)) else x)[index]
 
 
 def _scatter_add(g, shape=(), index=()):
@@ -211,27 +212,50 @@ def _scatter_add(g, shape=(), index=()):
     return out
 
 
+def _move_axes(m, x, count, source, destination):
+    """``x`` with its ``count`` axes starting at ``source`` moved to start at ``destination``
+    (a transpose, so it runs on every kind of value)."""
+    if source == destination:
+        return x
+    moved = list(range(source, source + count))
+    rest = [a for a in range(len(shape_of(x))) if a not in moved]
+    return m.transpose(x, tuple(rest[:destination] + moved + rest[destination:]))
+
+
+def _gather(m, t, index, ndim, batch):
+    """``t[index]`` for a ``t`` with ``batch`` leading axes (directions) before a value's
+    ``ndim``, the batch axes kept in front: numpy puts separated advanced axes before them
+    (tests/test_indexing.py::test_batch_position_matches_numpy)."""
+    out = apply_op("getitem", t, index=batched_index(index, batch))
+    return _move_axes(m, out, batch, batch_position(index, ndim, batch), 0)
+
+
+def _scatter(m, g, shape, index, batch):
+    """zeros(``g``'s batch axes + ``shape``) with ``g`` added at ``index``: ``g``'s batch axes
+    go where numpy's rule puts them in ``out[batched_index(index)]``, so np.add.at lines up."""
+    position = batch_position(index, len(shape), batch)
+    return apply_op("scatter_add", _move_axes(m, g, batch, 0, position),
+                    shape=shape_of(g)[:batch] + tuple(shape), index=batched_index(index, batch))
+
+
 def _getitem_jvp(m, tangents, inputs, out, batch, index=()):
     # indexing is linear: d(x[i]) = dx[i]
-    return apply_op("getitem", tangents[0], index=batched_index(index, batch))
+    return _gather(m, tangents[0], index, len(shape_of(inputs[0])), batch)
 
 
 def _getitem_vjp(m, g, inputs, out, batch, index=(), needs=None):
     # each selected x_i gets the adjoint of its place in the output; the rest get 0
-    shape = shape_of(g)[:batch] + shape_of(inputs[0])
-    return (apply_op("scatter_add", g, shape=shape, index=batched_index(index, batch)),)
+    return (_scatter(m, g, shape_of(inputs[0]), index, batch),)
 
 
 def _scatter_add_jvp(m, tangents, inputs, out, batch, shape=(), index=()):
     # linear: scatter the tangent the same way
-    t = tangents[0]
-    return apply_op("scatter_add", t, shape=shape_of(t)[:batch] + tuple(shape),
-                    index=batched_index(index, batch))
+    return _scatter(m, tangents[0], shape, index, batch)
 
 
 def _scatter_add_vjp(m, g, inputs, out, batch, shape=(), index=(), needs=None):
     # the adjoint of a scatter is a gather
-    return (apply_op("getitem", g, index=batched_index(index, batch)),)
+    return (_gather(m, g, index, len(shape), batch),)
 
 
 def apply_op(name, *args, **params):

@@ -237,3 +237,258 @@ def speelpenning(*x):
     for xi in x[1:]:
         y = y * xi
     return y
+
+
+# ---- indexing ----
+
+def value_shapes(min_dims=1, max_dims=3, max_side=4):
+    """Small array shapes, 1- to 3-d by default."""
+    return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+@st.composite
+def index_keys(draw, shape):
+    """A random valid index for a value of ``shape``, as a user writes it: ints (negative
+    too), slices with steps (negative too), ``None``, at most one ``...``, integer lists and
+    arrays (with repeats) and boolean arrays (of several dims), adjacent or separated.
+
+    Every integer array broadcasts to one drawn shape ``block``; a boolean array holds
+    ``block[-1]`` or 1 true entries, so all the advanced entries broadcast together.
+    """
+    block = draw(value_shapes(1, 2, 3))
+    key, axis, has_ellipsis = [], 0, False
+    while axis < len(shape):
+        if draw(st.integers(0, 5)) == 0:
+            key.append(None)
+        if not has_ellipsis and draw(st.integers(0, 5)) == 0:
+            key.append(Ellipsis)
+            has_ellipsis = True
+            axis += draw(st.integers(0, len(shape) - axis))   # the axes it stands for
+            continue
+        if not has_ellipsis and draw(st.integers(0, 7)) == 0:
+            break                                             # the rest implicitly ':'
+        n = shape[axis]
+        kind = draw(st.sampled_from(["int", "slice", "array", "array", "list", "bool"]))
+        if kind == "int":
+            key.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            bound = st.none() | st.integers(-n - 1, n + 1)
+            key.append(slice(draw(bound), draw(bound),
+                             draw(st.sampled_from([None, 1, 2, 3, -1, -2]))))
+        elif kind in ("array", "list"):
+            shape_ = tuple(draw(st.sampled_from([1, side])) for side in block)
+            shape_ = shape_[draw(st.integers(0, len(shape_) - 1)):]    # fewer leading axes
+            picks = draw(st.lists(st.integers(-n, n - 1), min_size=int(np.prod(shape_)),
+                                  max_size=int(np.prod(shape_))))
+            array = np.array(picks, dtype=int).reshape(shape_)
+            key.append(array.tolist() if kind == "list" else array)
+        else:
+            dims = draw(st.integers(1, len(shape) - axis))
+            mask_shape = shape[axis:axis + dims]
+            size = int(np.prod(mask_shape))
+            true = draw(st.sampled_from(sorted({1, block[-1]} & set(range(1, size + 1)))))
+            chosen = draw(st.permutations(range(size)))[:true]
+            mask = np.zeros(size, dtype=bool)
+            mask[list(chosen)] = True
+            key.append(mask.reshape(mask_shape))
+            axis += dims
+            continue
+        axis += 1
+    if draw(st.integers(0, 5)) == 0:
+        key.append(None)
+    return tuple(key) if len(key) != 1 or draw(st.booleans()) else key[0]
+
+
+@st.composite
+def indexed_values(draw):
+    """A shape and a valid index into it."""
+    shape = draw(value_shapes())
+    return shape, draw(index_keys(shape))
+
+
+def central_jacobian(f, x, h=1e-6):
+    """d f(x) / d x by central differences, of shape ``f(x).shape + x.shape`` (``x`` a float
+    or an array)."""
+    x = np.asarray(x, dtype=float)
+    as_arg = (lambda y: float(y)) if x.ndim == 0 else (lambda y: y)
+    jac = np.zeros(np.shape(f(as_arg(x))) + x.shape)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        jac[(Ellipsis,) + i] = (np.asarray(f(as_arg(up))) - f(as_arg(down))) / (2 * h)
+    return jac
+
+
+# ---- random array programs (tests/test_differential.py) ----
+
+MAX_SIZE = 48        # elements in any value of an array program
+SQUASH_ABOVE = 5.0   # a step whose value grows past this is followed by tanh(0.1 * value)
+
+
+def smooth_ops(nin):
+    """The registry's elementwise ops of ``nin`` inputs that are smooth on a domain made of
+    intervals, read at call time (so an op registered later is drawn too)."""
+    return sorted(name for name, p in REGISTRY.items()
+                  if p.elementwise and p.nin == nin and p.analytic is not False
+                  and not p.zero_derivative
+                  and all(d == sp.S.Reals or isinstance(d, sp.Interval) for d in p.domain))
+
+
+def into_domain(lib, domain, x):
+    """``x`` mapped smoothly well inside a sympy interval: the reals take ``x`` as it is,
+    a half line ``lo + 1.5 + sin(x)``, a bounded interval its middle 90% through tanh."""
+    if domain == sp.S.Reals:
+        return x
+    lo, hi = domain.inf, domain.sup
+    if hi == sp.oo:
+        return lib.add(lib.sin(x), float(lo) + 1.5)
+    if lo == -sp.oo:
+        return lib.subtract(float(hi) - 1.5, lib.sin(x))
+    middle, half = float(lo + hi) / 2, float(hi - lo) / 2
+    return lib.add(lib.multiply(0.9 * half, lib.tanh(x)), middle)
+
+
+def apply_step(lib, step, vals):
+    """One step of an array program, on the values so far, with the op functions of ``lib``
+    (``dualad`` on Vars, or numpy on arrays: the same computation both ways)."""
+    kind, args = step[0], [vals[a] for a in step[2]]
+    if kind == "elementwise":
+        prim = REGISTRY[step[1]]
+        args = [into_domain(lib, d, x) for d, x in zip(prim.domain, args)]
+        if step[1] == "divide":                   # the reals, but keep away from 1/0
+            args[1] = lib.add(lib.sin(args[1]), 2.0)
+        r = getattr(lib, step[1])(*args)
+    elif kind == "index":              # (a Python float is indexed as numpy's 0-d array)
+        r = (np.asarray(args[0]) if isinstance(args[0], float) else args[0])[step[1]]
+    elif kind in ("sum", "mean"):
+        axis, keepdims = step[1]
+        r = getattr(lib, kind)(args[0], axis=axis, keepdims=keepdims)
+    elif kind == "reshape":
+        r = lib.reshape(args[0], step[1])
+    elif kind == "transpose":
+        r = lib.transpose(args[0], step[1])
+    elif kind == "matmul":
+        right = args[1] if len(args) > 1 else step[1]
+        r = lib.matmul(args[0], right)
+    else:
+        raise ValueError(f"unknown step {kind!r}")
+    if step[3]:
+        r = lib.tanh(lib.multiply(r, 0.1))
+    return r
+
+
+def run_array_program(lib, program, inputs):
+    """The output of an array program (see :func:`array_programs`) at ``inputs``."""
+    vals = list(inputs)
+    for step in program["steps"]:
+        vals.append(apply_step(lib, step, vals))
+    out = vals[-1]
+    if program["weights"] is not None:            # a scalar output
+        return lib.sum(lib.multiply(out, program["weights"]))
+    return lib.reshape(out, (-1,))                # a vector output
+
+
+def _reshapes(size):
+    shapes = [(size,)] + [(d, size // d) for d in range(1, size + 1) if size % d == 0]
+    shapes += [(a, b, size // (a * b)) for a in range(1, size + 1) for b in range(1, size + 1)
+               if size % (a * b) == 0]
+    return shapes + ([()] if size == 1 else [])
+
+
+@st.composite
+def _step(draw, vals):
+    """One random step on numpy values ``vals``, or None when it would make too big a value."""
+    n = len(vals)
+    a = draw(st.integers(0, n - 1))
+    x = vals[a]
+    shape = np.shape(x)
+    kind = draw(st.sampled_from(["elementwise"] * 4 + ["binary"] * 3 + ["index"] * 4
+                                + ["sum", "mean", "reshape", "transpose", "matmul"]))
+    if kind == "elementwise":
+        return ("elementwise", draw(st.sampled_from(smooth_ops(1))), (a,))
+    if kind == "binary":
+        partners = [b for b in range(n)
+                    if _fits(lambda: np.broadcast_shapes(shape, np.shape(vals[b])))]
+        return ("elementwise", draw(st.sampled_from(smooth_ops(2))),
+                (a, draw(st.sampled_from(partners))))
+    if kind == "index":
+        if not shape:
+            key = draw(st.sampled_from([None, Ellipsis, (None, None), (), (Ellipsis, None)]))
+        else:
+            key = draw(index_keys(shape))
+        return ("index", key, (a,))
+    if kind in ("sum", "mean"):
+        axes = range(-len(shape), len(shape))
+        axis = draw(st.none() | st.sampled_from(list(axes) or [None])
+                    | st.lists(st.sampled_from(list(range(len(shape))) or [0]), unique=True,
+                               max_size=len(shape)).map(tuple))
+        if not shape:
+            axis = None
+        return (kind, (axis, draw(st.booleans())), (a,))
+    if kind == "reshape":
+        return ("reshape", draw(st.sampled_from(_reshapes(int(np.size(x))))), (a,))
+    if kind == "transpose":
+        axes = draw(st.none() | st.permutations(range(len(shape))).map(tuple))
+        return ("transpose", axes, (a,))
+    if not shape:
+        return None
+    partners = [b for b in range(n) if np.ndim(vals[b]) and _fits(lambda: np.matmul(x, vals[b]))]
+    if partners and draw(st.booleans()):
+        return ("matmul", None, (a, draw(st.sampled_from(partners))))
+    columns = draw(st.sampled_from([(), (1,), (2,), (3,)]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    matrix = np.random.default_rng(seed).uniform(-1.0, 1.0, size=shape[-1:] + columns)
+    return ("matmul", matrix, (a,))
+
+
+def _fits(attempt):
+    try:
+        attempt()
+    except ValueError:
+        return False
+    return True
+
+
+@st.composite
+def array_programs(draw, max_inputs=3, min_steps=2, max_steps=10):
+    """A random program on arrays, evaluated by numpy while it is drawn.
+
+    A few inputs of random small shapes (floats for shape ``()``), then steps: a smooth
+    elementwise op of the registry (its inputs mapped into its domain), a broadcasting binary
+    op, an indexing of any kind (:func:`index_keys`), ``sum``/``mean`` with ``axis`` and
+    ``keepdims``, ``reshape``, ``transpose``, ``matmul`` (with another value or a constant).
+    A step whose value would be empty or hold more than ``MAX_SIZE`` elements is drawn again;
+    one whose value grows past ``SQUASH_ABOVE`` is squashed by ``tanh(0.1 * value)``, so
+    every value stays finite and central differences stay accurate.
+
+    Returns a dict: ``inputs`` (the point), ``steps`` (``(kind, parameter, argument
+    positions, squash)``), ``weights`` (for a scalar output ``sum(weights * last)``, or None
+    for the last value flattened). Run it with :func:`run_array_program`.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    inputs = []
+    for shape in draw(st.lists(value_shapes(0, 3, 3), min_size=1, max_size=max_inputs)):
+        value = rng.uniform(-1.5, 1.5, size=shape)
+        inputs.append(float(value) if shape == () else value)
+    vals = list(inputs)
+    steps = []
+    for _ in range(draw(st.integers(min_steps, max_steps))):
+        for _attempt in range(5):
+            step = draw(_step(vals))
+            if step is None:
+                continue
+            with np.errstate(all="raise"):
+                value = np.asarray(apply_step(NUMPY_OPS, step + (False,), vals))
+            if 0 < value.size <= MAX_SIZE:
+                break
+        else:
+            continue
+        squash = bool(np.max(np.abs(value)) > SQUASH_ABOVE)
+        steps.append(step + (squash,))
+        vals.append(apply_step(NUMPY_OPS, steps[-1], vals))
+    last_shape = np.shape(vals[-1])
+    weights = None
+    if draw(st.booleans()):
+        weights = rng.uniform(-1.0, 1.0, size=last_shape)
+    return {"inputs": inputs, "steps": steps, "weights": weights}

@@ -55,9 +55,6 @@ def test_hessian_of_a_non_scalar_says_to_reduce_it_and_suggests_no_missing_argum
     assert "seed" not in message          # hessian takes no seed
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="getitem on a scalar: numpy's TypeError ('float' object is not "
-                          "subscriptable) escapes Primitive.evaluate / _getitem")
 def test_indexing_a_scalar_var_is_a_dualad_error_saying_what_to_do():
     with pytest.raises(ad.DualadError, match=r"getitem: .*shape \(\)"):
         ad.Var(3.0)[0]
