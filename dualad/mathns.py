@@ -172,14 +172,20 @@ def as_float(value):
 def call_in_namespace(rule, *args):
     """Run ``rule(m, *args)`` with ``m`` chosen by :func:`namespace_for`.
 
-    On floats, a ``math`` domain or overflow error reruns the rule with numpy, which returns
-    ``nan`` or ``inf`` (with numpy's warning) exactly as it would on arrays.
+    Python's arithmetic raises where numpy returns ``nan`` or ``inf`` (``math.log(-1.0)``, and
+    ``1 / b`` for a float ``b = 0.0``, even beside an array or a Dual); such a rule is run again
+    with its Python numbers as numpy float64, which returns ``nan``/``inf`` with numpy's
+    warning, exactly as it would on arrays.
 
     Examples
     --------
     >>> from dualad.mathns import call_in_namespace
     >>> call_in_namespace(lambda m, x: m.cos(x), 0.0)
     1.0
+    >>> import numpy as np
+    >>> with np.errstate(divide="ignore"):
+    ...     call_in_namespace(lambda m, a, b: 1 / b, np.ones(2), 0.0)
+    inf
     """
     m = namespace_for(*args)
     if m is MATH:
@@ -187,6 +193,12 @@ def call_in_namespace(rule, *args):
             return rule(MATH, *args)
         except (ArithmeticError, ValueError):
             return as_float(rule(NUMPY, *(np.float64(a) for a in args)))
+    if m is NUMPY:
+        try:
+            return rule(m, *args)
+        except ArithmeticError:
+            as_numpy = [np.float64(a) if type(a) in (float, int) else a for a in args]
+            return as_float(rule(m, *as_numpy))
     return rule(m, *args)
 
 

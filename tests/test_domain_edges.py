@@ -55,15 +55,6 @@ def edges():
 EDGES = edges()
 IDS = [case[0] for case in EDGES]
 
-#: Paths that still raise ZeroDivisionError for x / 0 (a constant divisor 0): the rule
-#: d(a/b)/da = 1/b runs in the numpy namespace (an array or a Dual beside it) on the Python
-#: float b = 0.0, and Python's 1 / 0.0 raises. The fix belongs in mathns.call_in_namespace.
-CONSTANT_ZERO_DIVISOR = pytest.mark.xfail(
-    strict=True, raises=ZeroDivisionError,
-    reason="mathns.call_in_namespace: a rule run on NUMPY with a Python float 0.0 beside an "
-           "array or Dual raises ZeroDivisionError instead of giving numpy's inf")
-
-
 def marked(marks):
     """EDGES as pytest parameters, the cases named in ``marks`` (label -> mark) marked."""
     return [pytest.param(*case, id=case[0], marks=marks.get(case[0], ())) for case in EDGES]
@@ -116,7 +107,7 @@ def test_floats_value_grad_jvp_and_jacobians_in_both_modes(label, f, text, x, ex
 
 
 @pytest.mark.parametrize("label, f, text, x, expected",
-                         marked({"x / 0": CONSTANT_ZERO_DIVISOR}))
+                         EDGES, ids=IDS)
 def test_floats_hessian(label, f, text, x, expected):
     with numpy_warnings_at_most():
         same_or_undefined(ad.hessian(f)(x), expected[2])
@@ -125,7 +116,7 @@ def test_floats_hessian(label, f, text, x, expected):
 # ---- the transforms on arrays ----
 
 @pytest.mark.parametrize("label, f, text, x, expected",
-                         marked({"x / 0": CONSTANT_ZERO_DIVISOR}))
+                         EDGES, ids=IDS)
 def test_arrays_grad_jacobians_and_hessian(label, f, text, x, expected):
     value, first, second = expected
     xs = np.array([x, x])
@@ -219,8 +210,7 @@ def test_cli_trace_shows_the_value_and_both_derivatives(label, f, text, x, expec
 #: raises mpmath's ZeroDivisionError (verify.py, the rounded sympy forms of _rounding).
 REFERENCE_DIVIDES_BY_ZERO = "compare's sympy reference: Float / Float(0) raises ZeroDivisionError"
 COMPARE_FAILS = {
-    "x / 0": "mathns.call_in_namespace (1/b on NUMPY with b = 0.0), then " +
-             REFERENCE_DIVIDES_BY_ZERO,
+    "x / 0": REFERENCE_DIVIDES_BY_ZERO,
     "0 / x at 0": REFERENCE_DIVIDES_BY_ZERO,
     "1 / x at 0": REFERENCE_DIVIDES_BY_ZERO,
 }
