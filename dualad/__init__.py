@@ -31,14 +31,16 @@ __version__ = "0.1.0"
 
 #: The user function of every public registry op (ad.sin, ad.sum, ad.where, ...), made by the
 #: registry itself: adding an op is one block in dualad/primitives.py or dualad/structural.py.
-OPERATIONS = sorted(name for name, prim in REGISTRY.items() if prim.public) + ["dot", "stack"]
-globals().update({name: prim.function for name, prim in REGISTRY.items() if prim.public})
+OPERATIONS = sorted(name for name, prim in REGISTRY.items()
+                    if prim.public and prim.namespace is None) + ["dot", "stack"]
+globals().update({name: prim.function for name, prim in REGISTRY.items()
+                  if prim.public and prim.namespace is None})
 
 
 def __getattr__(name):
     # an op registered while the program runs is ad.<name> too
     prim = REGISTRY.get(name)
-    if prim is not None and prim.public:
+    if prim is not None and prim.public and prim.namespace is None:
         return prim.function
     raise AttributeError(f"module 'dualad' has no attribute {name!r}")
 

@@ -99,6 +99,6 @@ def stack(values, axis=0):
 def __getattr__(name):
     # ops.sin, ops.sum, ...: every public registry op's user function, made by the registry
     prim = REGISTRY.get(name)
-    if prim is not None and prim.public:
+    if prim is not None and prim.public and prim.namespace is None:
         return prim.function
     raise AttributeError(f"module 'dualad.ops' has no attribute {name!r}")

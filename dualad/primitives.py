@@ -49,6 +49,12 @@ public
     False for ops users do not call by name (``getitem``: users write ``x[i]``).
 aliases
     Other names the expression parser accepts (``asin`` for ``arcsin``, ``ln`` for ``log``).
+namespace
+    ``None`` for ops users call as ``ad.<name>``; ``"linalg"`` for ``ad.linalg.<name>`` (as in
+    ``numpy.linalg``).
+numpy_api
+    The numpy function that reaches the op on Vars and Duals, when it is not ``numpy`` itself
+    or numpy's function of the same name (``np.linalg.det``).
 domain
     One sympy set per input where the op is smooth (``Interval.open(0, oo)`` for ``log``).
     Tests draw points from it; verification makes symbols with matching assumptions.
@@ -140,6 +146,8 @@ class Primitive:
     example: tuple = None
     aliases: tuple = ()
     public: bool = True
+    namespace: str = None
+    numpy_api: object = None
     cost: object = None
 
     def __post_init__(self):
@@ -303,8 +311,9 @@ _BY_NUMPY = {}
 def numpy_function(prim):
     """The numpy function users call for ``prim`` (``np.sin``, ``np.sum``), or ``None``.
 
-    A ufunc implementation is its own numpy function; otherwise numpy's function of the same
-    name, when that is the implementation.
+    ``numpy_api`` when given; a ufunc implementation is its own numpy function; otherwise
+    numpy's function of the same name (in ``numpy.linalg`` for the ``linalg`` namespace), when
+    that is the implementation.
 
     Examples
     --------
@@ -313,9 +322,12 @@ def numpy_function(prim):
     >>> numpy_function(REGISTRY["abs"]) is np.abs, numpy_function(REGISTRY["getitem"])
     (True, None)
     """
+    if prim.numpy_api is not None:
+        return prim.numpy_api
     if isinstance(prim.numpy, np.ufunc):
         return prim.numpy
-    function = getattr(np, prim.name, None)
+    module = getattr(np, prim.namespace) if prim.namespace else np
+    function = getattr(module, prim.name, None)
     return function if function is prim.numpy else None
 
 
