@@ -32,7 +32,8 @@ from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .printing import FORMATS, render, to_dot
-from .verify import prove_registry, verify
+from .registry_proof import prove_registry
+from .verify import verify
 
 EPILOG = """examples:
   dualad demo                                      the seed program: gradient descent on w
