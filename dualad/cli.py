@@ -259,8 +259,8 @@ def build_parser():
     verify_cmd.add_argument("--registry", action="store_true",
                             help="prove every registry rule instead")
     verify_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                            help="seconds for the symbolic work (default 10; 120 with "
-                                 "--registry)")
+                            help="seconds for the whole check (default 10; 120 with "
+                                 "--registry; inf for no limit)")
     verify_cmd.add_argument("--require-proof", action="store_true",
                             help="fail (status 1) unless sympy proved the derivatives")
 
@@ -413,8 +413,8 @@ def run_verify(args, write=None):
     time_limit = args.time_limit
     if time_limit is None:
         time_limit = 120.0 if args.registry else 10.0
-    if time_limit < 0:
-        raise UsageError(f"--time-limit must be 0 or more seconds, got {time_limit:g}")
+    if not time_limit >= 0:      # also refuses nan
+        raise UsageError(f"--time-limit must be 0 or more seconds (or inf), got {time_limit:g}")
     if args.registry:
         if args.expression is not None or args.at:
             raise UsageError("--registry takes no expression and no --at")

@@ -35,8 +35,11 @@ domain
 infix
     The operator symbol, for printing traces (``"+"`` for ``add``); ``None`` for functions.
 analytic
-    False for ops that are not complex-analytic (``abs``, ``maximum``, ``minimum``): a graph
-    using one is checked by central differences rather than the complex step.
+    Whether ``verify``'s oracle may differentiate the op by the complex step. ``None`` (the
+    default): found out once, by a probe of the numpy form (it must accept complex input, and
+    the complex step must agree with central differences in the op's domain). ``False`` for
+    ops that are not complex-analytic (``abs``, ``maximum``, ``minimum``): a graph using one is
+    checked by central differences. ``True`` skips the probe; ``prove_registry`` checks it.
 examples
     Structural ops only: ``(shapes, params)`` pairs on which the registry proof exercises
     the ``jvp`` and ``vjp`` rules (arrays of sympy symbols of those shapes).
@@ -90,7 +93,7 @@ class Primitive:
     infix: str = None
     nin: int = None
     examples: tuple = ()
-    analytic: bool = True
+    analytic: bool = None
 
     def __post_init__(self):
         if self.pds is None and (self.jvp is None or self.vjp is None):

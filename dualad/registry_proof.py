@@ -1,7 +1,8 @@
 """The registry proves itself: every derivative rule against ``sympy.diff`` of its op's sympy form.
 
-This module owns :func:`prove_registry` and its :class:`RegistryProof` of
-:class:`RuleProof` rows. The proof steps are the referee's (:func:`dualad.referee.prove_equal`);
+This module owns :func:`prove_registry` and its :class:`RegistryProof` of :class:`RuleProof`
+rows (each derivative rule) and :class:`ComplexStep` rows (each op's complex-analyticity, as
+declared and as probed). The proof steps are the referee's (:func:`dualad.referee.prove_equal`);
 the work runs in a worker process under a time limit (:mod:`dualad.timelimit`). Checking one
 function's derivatives is :mod:`dualad.verify`.
 
@@ -12,7 +13,7 @@ Examples
 True
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -20,11 +21,53 @@ import sympy as sp
 from .evaluators.symbolic import exact
 from .mathns import SYMPY
 from .primitives import POSITIVE, REGISTRY
-from .referee import _short, prove_equal
+from .referee import DEFAULT_EXAMPLES, probe_analytic, prove_equal, short
 from .shapes import shape_of
 from .timelimit import Worker, collect
 
-_DEFAULT_EXAMPLES = {1: (([(2, 3)], {}),), 2: (([(2, 3), (3, 2)], {}),)}
+@dataclass
+class ComplexStep:
+    """Whether ``verify``'s oracle may use the complex step on one op: what the op declares
+    (``analytic``), checked by :func:`dualad.referee.probe_analytic`.
+
+    ``verdict`` is ``"confirmed"`` (declared analytic, and the probe agrees), ``"refuted"``
+    (declared analytic, and the probe disagrees), ``"declared"`` (declared not analytic) or
+    ``"derived"`` (left to the probe, whose answer ``verify`` uses).
+
+    Examples
+    --------
+    >>> from dualad.registry_proof import prove_registry
+    >>> for c in prove_registry().complex_steps:
+    ...     if c.op in ("tanh", "abs"):
+    ...         print(c)
+    complex step: derived, analytic
+    complex step: declared not analytic (central differences)
+    """
+
+    op: str
+    declared: object
+    applies: bool
+    verdict: str
+    how: str
+
+    def __str__(self):
+        if self.verdict == "declared":
+            return "complex step: declared not analytic (central differences)"
+        if self.verdict == "derived":
+            return "complex step: derived, " + (
+                "analytic" if self.applies else f"not analytic (central differences): {self.how}")
+        return f"complex step: declared analytic, {self.verdict}" + (
+            "" if self.verdict == "confirmed" else f": {self.how}")
+
+
+def _complex_step(prim):
+    """The :class:`ComplexStep` row of one op."""
+    if prim.analytic is False:
+        return ComplexStep(prim.name, False, False, "declared", "")
+    applies, how = probe_analytic(prim)
+    if prim.analytic is None:
+        return ComplexStep(prim.name, None, applies, "derived", how)
+    return ComplexStep(prim.name, True, True, "confirmed" if applies else "refuted", how)
 
 
 @dataclass
@@ -63,7 +106,7 @@ def _elementwise_rules(prim):
         reference = sp.diff(spec, symbols[j])
         verdict, how = prove_equal(rule, reference)
         assumed = ", ".join(f"{s} > 0" if s.is_positive else f"{s} real" for s in symbols)
-        yield RuleProof(prim.name, f"d/d{symbols[j]}", _short(rule, 60), _short(reference, 60),
+        yield RuleProof(prim.name, f"d/d{symbols[j]}", short(rule, 60), short(reference, 60),
                         verdict, how, assumed)
 
 
@@ -119,12 +162,13 @@ def _structural_rules(prim, shapes, params):
 def _registry_work(registry):
     def work():
         for prim in registry.values():
+            yield _complex_step(prim)
             if prim.sympy is None:
                 yield RuleProof(prim.name, "all", "-", "-", "unproved", "no sympy form")
             elif prim.elementwise:
                 yield from _elementwise_rules(prim)
             else:
-                examples = prim.examples or _DEFAULT_EXAMPLES.get(prim.nin, ())
+                examples = prim.examples or DEFAULT_EXAMPLES.get(prim.nin, ())
                 for shapes, params in examples:
                     try:
                         yield from _structural_rules(prim, shapes, params)
@@ -136,7 +180,8 @@ def _registry_work(registry):
 
 @dataclass
 class RegistryProof:
-    """The result of :func:`prove_registry`: one :class:`RuleProof` per rule.
+    """The result of :func:`prove_registry`: one :class:`RuleProof` per rule, and one
+    :class:`ComplexStep` per op.
 
     Examples
     --------
@@ -150,11 +195,14 @@ class RegistryProof:
     finished: bool
     time_limit: float
     error: str = None
+    complex_steps: list = field(default_factory=list)
 
     @property
     def ok(self):
+        """Every rule proved, and no op's declared complex-analyticity refuted."""
         return (self.finished and bool(self.rules)
-                and all(rule.verdict == "proved" for rule in self.rules))
+                and all(rule.verdict == "proved" for rule in self.rules)
+                and all(c.verdict != "refuted" for c in self.complex_steps))
 
     def __str__(self):
         lines = ["every registry rule against sympy.diff of its op's sympy form", "",
@@ -170,10 +218,18 @@ class RegistryProof:
         if structural:
             lines += ["", f"{'op':<10} {'rule (on arrays of real symbols)':<52} result"]
             lines += [f"{r.op:<10} {r.rule:<52} {_verdict(r)}" for r in structural]
+        if self.complex_steps:
+            lines += ["", f"{'op':<10} verify's oracle"]
+            lines += [f"{c.op:<10} {c}" for c in self.complex_steps]
         ops = len({r.op for r in self.rules})
         proved = sum(r.verdict == "proved" for r in self.rules)
+        applies = sum(c.applies for c in self.complex_steps)
+        refuted = sum(c.verdict == "refuted" for c in self.complex_steps)
         lines.append("")
         lines.append(f"{ops} ops, {len(self.rules)} rules, {proved} proved"
+                     + (f"; the complex step for {applies} ops, central differences for "
+                        f"{len(self.complex_steps) - applies}" if self.complex_steps else "")
+                     + (f"; {refuted} declared analytic but refuted" if refuted else "")
                      + ("" if self.finished else
                         f"; stopped at the time limit of {self.time_limit:g} s")
                      + (f"; failed: {self.error}" if self.error else ""))
@@ -189,8 +245,11 @@ def prove_registry(registry=None, time_limit=120.0):
 
     Each elementwise op's local partial, for every argument, on symbols with the assumptions of
     the op's domain (``positive=True`` for ``log``); each structural op's jvp and vjp, for
-    every argument, on arrays of symbols of the shapes in each op's ``examples``. The work
-    runs in a worker process, stopped after ``time_limit`` seconds.
+    every argument, on arrays of symbols of the shapes in each op's ``examples``. For each op
+    also whether ``verify``'s oracle may use the complex step on it: a declared
+    ``analytic=True`` is checked by :func:`dualad.referee.probe_analytic` (and the proof fails
+    if the probe refutes it), an ``analytic=None`` is left to the probe. The work runs in a
+    worker process, stopped after ``time_limit`` seconds (``float("inf")``: no limit).
 
     Parameters
     ----------
@@ -211,5 +270,7 @@ def prove_registry(registry=None, time_limit=120.0):
     """
     worker = Worker(_registry_work(REGISTRY if registry is None else registry))
     collect([worker], time_limit)
-    return RegistryProof(rules=list(worker.messages), finished=worker.finished,
-                         time_limit=time_limit, error=worker.error)
+    rules = [m for m in worker.messages if isinstance(m, RuleProof)]
+    complex_steps = [m for m in worker.messages if isinstance(m, ComplexStep)]
+    return RegistryProof(rules=rules, finished=worker.finished, time_limit=time_limit,
+                         error=worker.error, complex_steps=complex_steps)

@@ -47,7 +47,8 @@ def to_sympy(var_or_graph, **assumptions):
     Raises
     ------
     DualadError
-        If the graph uses an op with no sympy form (a seed-style user op).
+        If the graph uses an op with no sympy form (a seed-style user op), or nests operations
+        too deeply for sympy (a chain of a few hundred ``sin``; ``verify`` still works there).
 
     Examples
     --------
@@ -66,9 +67,33 @@ def to_sympy(var_or_graph, **assumptions):
         raise DualadError(f"to_sympy: expected a Var or a Graph, got "
                           f"{type(var_or_graph).__name__}")
     symbols = input_symbols(graph, assumptions=[assumptions] * len(graph.inputs))
-    values = SympyEvaluator(graph).run(symbols)
+    try:
+        values = SympyEvaluator(graph).run(symbols)
+    except RecursionError:
+        # sympy builds, compares and prints expressions recursively: a chain of a few hundred
+        # nested functions is past Python's recursion limit
+        raise DualadError(
+            f"to_sympy: the expression is too deep for sympy ({depth(graph)} operations "
+            "nested); verify(...) checks such a graph's derivatives through the graph, one "
+            "operation at a time") from None
     outputs = tuple(values[p] for p in graph.output_positions)
     return outputs[0] if graph.single_output else outputs
+
+
+def depth(graph):
+    """The number of operations on the longest path from an input to an output.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.sympy_bridge import depth
+    >>> depth(ad.parse("sin(cos(x)) + y"))
+    3
+    """
+    depths = [0] * len(graph.nodes)
+    for pos, _, args, _ in graph.program:
+        depths[pos] = 1 + max((depths[a] for a in args), default=0)
+    return max((depths[p] for p in graph.output_positions), default=0)
 
 
 #: sympy function classes with one argument, and the registry op each one becomes.
