@@ -65,9 +65,11 @@ TRACE_EPILOG = """examples:
 VERIFY_EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
   dualad verify "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "x**2" --at x=0 --time-limit inf
   dualad verify --registry
 
-Exit status: 0 passed, 1 failed (or, with --require-proof, not proved), 2 bad input."""
+Exit status: 0 passed, 1 failed or nothing confirmed the derivatives (or, with
+--require-proof, not proved), 2 bad input."""
 
 GRAPH_EPILOG = """examples:
   dualad graph "sin(x*w) + w"                           DOT text on stdout

@@ -2,13 +2,17 @@
 
 This module owns every reference :mod:`dualad.verify` compares the modes with:
 
-- the derivative-free oracle, in floating point: the complex step where every op is
-  complex-analytic, else Richardson-extrapolated central differences;
+- the derivative-free oracle, in floating point (:class:`Oracle`): the complex step where every
+  op is complex-analytic, else Richardson-extrapolated central differences, of the user's
+  function run again (:func:`function_values`) or of a graph (:func:`graph_values`), with the
+  two compared where both are known; which ops the complex step may differentiate
+  (:func:`complex_step_applies`, :func:`probe_analytic`);
 - ``sympy.diff`` of each op's sympy form, chained through the graph and evaluated in 30-digit
   arithmetic (:func:`reference_jacobian`, :func:`reference_jacobian_at`, :func:`sympy_partials`),
-  at the point and at random points nearby;
+  at the point and at random points nearby (:func:`random_point`, :func:`nearby_points`), in a
+  worker (:func:`numbers_work`);
 - the proof steps (:func:`prove_equal`): the expression a mode computes minus ``sympy.diff``,
-  simplified towards 0.
+  simplified towards 0, in a worker (:func:`proof_work`).
 
 It owns no derivative rule and runs no derivative algorithm of its own (the modes are the
 evaluators, which it only calls to get the numbers it checks), and it writes no report: that is
@@ -452,9 +456,16 @@ def _rounding(prim):
     return replace(prim, sympy=lambda *args, **params: _rounded(spec(*args, **params)))
 
 
+_UNDEFINED = (sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
 def _at_zero(value):
-    """d/d(epsilon) at epsilon = 0, elementwise: sympy's derivative of a perturbed spec."""
-    at = lambda e: sp.diff(e, _EPSILON).subs(_EPSILON, 0)  # noqa: E731
+    """d/d(epsilon) at epsilon = 0, elementwise: sympy's derivative of a perturbed spec.
+
+    ``nan`` where the expression holds an undefined number: sympy would differentiate it as a
+    constant, to 0."""
+    def at(e):
+        return sp.nan if e.has(*_UNDEFINED) else sp.diff(e, _EPSILON).subs(_EPSILON, 0)
     if isinstance(value, np.ndarray):
         return np.vectorize(at, otypes=[object])(value) if value.size else value
     return at(value)
@@ -513,6 +524,17 @@ def _partial_at(prim, j, inputs, constant):
     return at(*inputs)
 
 
+def _times(partial, tangent):
+    """``partial * tangent``, elementwise, and 0 where the tangent is exactly 0: a direction
+    that does not reach an element takes nothing from its partial, even an infinite one
+    (d/dy [sqrt(x) + y] at x = 0 is 1)."""
+    def times(p, t):
+        return sp.S.Zero if t == 0 else p * t
+    if isinstance(partial, np.ndarray) or isinstance(tangent, np.ndarray):
+        return np.vectorize(times, otypes=[object])(partial, tangent)
+    return times(partial, tangent)
+
+
 def reference_jacobian(graph, values):
     """``sympy.diff`` of the graph's outputs at the point where ``values`` were computed.
 
@@ -554,7 +576,7 @@ def reference_jacobian(graph, values):
             partials = {j: _partial_at(prim, j, inputs, constant)
                         for j, t in enumerate(incoming) if t is not None}
             for d in range(n):
-                terms = [partials[j] * incoming[j][d] for j in partials
+                terms = [_times(partials[j], incoming[j][d]) for j in partials
                          if incoming[j][d] is not None]
                 outgoing[d] = sum(terms[1:], terms[0]) if terms else None
         else:

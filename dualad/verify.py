@@ -516,11 +516,15 @@ def _compare(mode, method, got, reference, tolerance, reference_name, derivative
         check.detail = (f"{reference_name} {verb} {ref[k]:.12g} (off by {errors[k]:.3g}, "
                         f"relative {relative:.2g})")
     elif undefined.any():
-        k = int(np.argmax(undefined))
+        # the mode's own non-finite values first: there the reference has a number
+        mode_only = undefined & np.isfinite(ref)
+        k = int(np.argmax(mode_only if mode_only.any() else undefined))
         whose = "reference" if not np.isfinite(ref[k]) else f"{mode} mode's value"
+        count = int(undefined.sum())
         check.undefined = True
         check.detail = (f"{whose} undefined here: for {derivatives[k].label} {mode} mode gives "
-                        f"{got.ravel()[k]:.12g}, {reference_name} {ref[k]:.12g}")
+                        f"{got.ravel()[k]:.12g}, {reference_name} {ref[k]:.12g}"
+                        + (f"; {count} entries undefined" if count > 1 else ""))
     elif finite.any():
         check.ok = True
     return check
@@ -543,9 +547,11 @@ def _why_not(user_ops, worker, time_limit):
     return f"not run for lack of time: the time limit of {time_limit:g} s was reached"
 
 
-def _random_points_check(mode, worker, user_ops, time_limit):
+def _random_points_check(mode, worker, user_ops, wanted, time_limit):
     """The 30-digit comparison at the point and at random points nearby, entry by entry."""
     method = "sympy.diff at random points"
+    if wanted == 0:
+        return Check(mode, method, detail="points=0")
     if worker is None or len(worker.messages) < 2:
         why = _why_not(user_ops, worker, time_limit)
         if worker is not None and len(worker.messages) == 1 and worker.finished:
@@ -581,6 +587,8 @@ def _nearby_check(mode, results, stopped, wanted, tolerances, time_limit):
     methods = sorted({r.method for r in results}) or ["the oracle"]
     n = len(results)
     method = f"{' / '.join(methods)} at {n or ''}{' ' if n else ''}random point{'s' * (n != 1)}"
+    if not wanted:
+        return Check(mode, method, detail="points=0")
     if not results:
         if stopped:
             return Check(mode, method, detail=f"not run for lack of time: the time limit of "
@@ -812,7 +820,7 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
             _compare(mode, f"{oracle.method} at the point", jacobian, oracle_jacobian,
                      _tolerance(oracle.method, tolerances), oracle.method, derivatives, done),
             done, time_limit))
-        checks.append(_random_points_check(mode, numbers_worker, user_ops, time_limit))
+        checks.append(_random_points_check(mode, numbers_worker, user_ops, points, time_limit))
         checks.append(_nearby_check(mode, nearby, stopped, points, tolerances, time_limit))
         checks.append(_proof_check(mode, derivatives, proof, user_ops, time_limit))
     if divergence is not None:

@@ -339,6 +339,20 @@ def test_x_squared_at_0_is_ok_and_its_reference_is_0():
     assert reference_jacobian_at(ad.parse("x**2"), [-1.5]).tolist() == [[-3.0]]
 
 
+def test_an_infinite_partial_reaches_only_the_directions_through_it():
+    # d/dv_i sum(v_i^1.5) = 1.5 sqrt(v_i): 1.5 and 3 at v = 1, 4; sqrt's partial is
+    # infinite at v_0 = 0, which says nothing about the other two columns
+    graph = ad.trace(lambda v: ad.sum(ad.sqrt(v) * v), np.array([0.0, 1.0, 4.0]))
+    reference = reference_jacobian_at(graph, [np.array([0.0, 1.0, 4.0])])
+    assert np.isnan(reference[0, 0]) and reference[0, 1:].tolist() == [1.5, 3.0]
+    assert reference_jacobian_at(ad.parse("sqrt(x) + y"), [0.0, 2.0])[0, 1] == 1.0
+    report = ad.verify(graph, np.array([0.0, 1.0, 4.0]))
+    assert [d.reverse for d in report.derivatives][1:] == [1.5, 3.0]
+    sympy_row = rows(report, "forward")["sympy"]
+    assert sympy_row.result == "undefined"      # forward mode's nan (inf * 0) is shown
+    assert "for df/dv[1] forward mode gives nan, sympy.diff 1.5" in sympy_row.detail
+
+
 def test_a_partial_undefined_at_the_point_is_left_to_the_points_nearby():
     # d/dy x**y = x**y log x: sympy's partial is nan at x = 0, and so is reverse mode's
     report = ad.verify(lambda x, y: x ** y, 0.0, 2.0)
