@@ -407,10 +407,29 @@ def _labels_for(graph, name, values, names):
 
 # ---- the modes along one direction, at a point nearby ----
 
-def _flat(values, positions, graph_values_):
-    return np.concatenate([np.ravel(np.zeros(np.shape(graph_values_[p])) if values[p] is None
-                                    else np.asarray(values[p], dtype=float))
+def _flat(found, positions, values):
+    """``found`` (tangents or adjoints) at ``positions``, flattened into one array; zeros where
+    a node has none (the shape of its value)."""
+    return np.concatenate([np.ravel(np.zeros(np.shape(values[p])) if found[p] is None
+                                    else np.asarray(found[p], dtype=float))
                            for p in positions])
+
+
+def _modes_along(graph, point, values, direction, weights):
+    """Forward mode's J d (one sweep, tangents ``direction``), and reverse mode's
+    (u^T J) d (one sweep, seeds ``weights`` = u, flat over the outputs)."""
+    tangents = [np.zeros(shape_of(v)) if d is None else d for v, d in zip(point, direction)]
+    forward = _flat(ForwardEvaluator(graph).run(point, tangents)[1], graph.output_positions,
+                    values)
+    seeds, start = [], 0
+    for p in graph.output_positions:
+        size = np.size(values[p])
+        seeds.append(np.reshape(weights[start:start + size], shape_of(values[p]))[()])
+        start += size
+    adjoints = ReverseEvaluator(graph).run(values, seeds)
+    reverse = float(_flat(adjoints, graph.input_positions, values)
+                    @ np.concatenate([np.ravel(t) for t in tangents]))
+    return forward, reverse
 
 
 def _random_direction(point, rng):
@@ -461,27 +480,17 @@ def _nearby(function, graph, point, positive, wanted, seed, deadline):
                 continue
             if not all(np.all(np.isfinite(v)) for v in values):
                 continue
-            oracle = Oracle(graph_values(here) if function is None else function_values(function),
+            traced = graph_values(here)
+            oracle = Oracle(traced if function is None else function_values(function),
                             candidate, is_analytic(here),
-                            trace=None if function is None else graph_values(here))
+                            trace=None if function is None else traced)
             direction, step = _random_direction(candidate, rng)
             expected = oracle.along(direction, step)
             divergence = divergence or oracle.divergence
             if not np.all(np.isfinite(expected)):
                 continue
-            tangents = [np.zeros(shape_of(v)) if d is None else d
-                        for v, d in zip(candidate, direction)]
-            forward = _flat(ForwardEvaluator(here).run(candidate, tangents)[1],
-                            here.output_positions, values)
             weights = np.ones(1) if expected.size == 1 else rng.normal(size=expected.size)
-            seeds, start = [], 0
-            for p in here.output_positions:
-                size = np.size(values[p])
-                seeds.append(np.reshape(weights[start:start + size], shape_of(values[p]))[()])
-                start += size
-            adjoints = ReverseEvaluator(here).run(values, seeds)
-            reverse = float(_flat(adjoints, here.input_positions, values)
-                            @ np.concatenate([np.ravel(t) for t in tangents]))
+            forward, reverse = _modes_along(here, candidate, values, direction, weights)
             results.append(_Nearby(candidate, oracle.method, expected, forward, weights,
                                    reverse))
     return results, divergence, False
