@@ -25,7 +25,9 @@ from .primitives import REGISTRY, Primitive, register
 from .printing import render, to_dot
 from .compare import ModeComparison, TraceTable, compare, trace_table
 from .plotting import plot_mode_costs, sweep_mode_costs
-from .verify import VerificationReport, from_sympy, prove_registry, to_sympy, verify
+from .registry_proof import prove_registry
+from .sympy_bridge import from_sympy, to_sympy
+from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
 

@@ -37,7 +37,8 @@ from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .printing import FORMATS, render, to_dot
-from .verify import prove_registry, verify
+from .registry_proof import prove_registry
+from .verify import verify
 
 EPILOG = """examples:
   dualad demo                                      the seed program: gradient descent on w
@@ -69,9 +70,11 @@ TRACE_EPILOG = """examples:
 VERIFY_EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
   dualad verify "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "x**2" --at x=0 --time-limit inf
   dualad verify --registry
 
-Exit status: 0 passed, 1 failed (or, with --require-proof, not proved), 2 bad input."""
+Exit status: 0 passed, 1 failed or nothing confirmed the derivatives (or, with
+--require-proof, not proved), 2 bad input."""
 
 GRAPH_EPILOG = """examples:
   dualad graph "sin(x*w) + w"                           DOT text on stdout
@@ -263,8 +266,8 @@ def build_parser():
     verify_cmd.add_argument("--registry", action="store_true",
                             help="prove every registry rule instead")
     verify_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                            help="seconds for the symbolic work (default 10; 120 with "
-                                 "--registry)")
+                            help="seconds for the whole check (default 10; 120 with "
+                                 "--registry; inf for no limit)")
     verify_cmd.add_argument("--require-proof", action="store_true",
                             help="fail (status 1) unless sympy proved the derivatives")
 
@@ -425,8 +428,8 @@ def run_verify(args, write=None):
     time_limit = args.time_limit
     if time_limit is None:
         time_limit = 120.0 if args.registry else 10.0
-    if time_limit < 0:
-        raise UsageError(f"--time-limit must be 0 or more seconds, got {time_limit:g}")
+    if not time_limit >= 0:      # also refuses nan
+        raise UsageError(f"--time-limit must be 0 or more seconds (or inf), got {time_limit:g}")
     if args.registry:
         if args.expression is not None or args.at:
             raise UsageError("--registry takes no expression and no --at")

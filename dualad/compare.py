@@ -38,7 +38,7 @@ from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name,
                        format_value, html_table, output_name, tangent_name, text_table,
                        value_name)
 from .shapes import shape_of
-from .verify import reference_jacobian_at
+from .referee import reference_jacobian_at
 
 
 # ---- shared by compare and trace_table ----
@@ -75,7 +75,7 @@ def _plain(value):
 def sympy_jacobian(graph, input_values):
     """The Jacobian computed by sympy: each primitive's sympy form (the specification)
     differentiated by ``sympy.diff`` and chained through the graph, at the point to 30 digits
-    (:func:`dualad.verify.reference_jacobian_at`).
+    (:func:`dualad.referee.reference_jacobian_at`).
 
     Independent of every derivative rule in dualad. Rows are outputs and columns inputs,
     each flattened in order; ``nan`` where sympy's derivative is undefined.

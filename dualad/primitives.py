@@ -61,8 +61,11 @@ domain
 infix
     The operator symbol, for printing (``"+"`` for ``add``); ``None`` for functions.
 analytic
-    Whether the op is complex-analytic, so that the complex step can check a graph using it.
-    ``None`` (the default) means: find out (see :mod:`dualad.referee`).
+    Whether ``verify``'s oracle may differentiate the op by the complex step. ``None`` (the
+    default): found out once, by a probe of the numpy form (it must accept complex input, and
+    the complex step must agree with central differences in the op's domain). ``False`` for
+    ops that are not complex-analytic (``abs``, ``maximum``, ``minimum``): a graph using one is
+    checked by central differences. ``True`` skips the probe; ``prove_registry`` checks it.
 examples
     Structural ops: ``(shapes, params)`` pairs on which the registry proof exercises the
     ``jvp`` and ``vjp`` rules (arrays of sympy symbols of those shapes).

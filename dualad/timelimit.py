@@ -24,6 +24,7 @@ Examples
 (False, True)
 """
 
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -33,6 +34,8 @@ import traceback
 _FORK = "fork" in multiprocessing.get_all_start_methods()
 _DONE = "__done__"
 _ERROR = "__error__"
+#: Seconds past the deadline spent reading what workers had already sent.
+_DRAIN = 0.1
 
 
 class Worker:
@@ -107,7 +110,9 @@ class Worker:
         if self._process is not None:
             if self._process.is_alive():
                 self._process.kill()
-            self._process.join()
+            # a child that built large expressions takes a while to be torn down: do not wait
+            # for that (multiprocessing reaps it later)
+            self._process.join(timeout=0.05)
             self._pipe.close()
             self._process = None
 
@@ -132,11 +137,14 @@ def collect(workers, seconds):
     """Receive from ``workers`` until each has finished or ``seconds`` have passed, then stop
     the ones still running.
 
+    ``seconds`` may be ``float("inf")`` (wait for every worker to finish) or 0; what a worker
+    has already sent is read in any case, however little time is left.
+
     Examples
     --------
     >>> from dualad.timelimit import Worker, collect
     >>> fast, broken = Worker(lambda: [1, 2]), Worker(lambda: [1 / 0])
-    >>> collect([fast, broken], seconds=10)
+    >>> collect([fast, broken], seconds=float("inf"))
     >>> fast.messages, broken.error
     ([1, 2], 'ZeroDivisionError: division by zero')
     """
@@ -148,10 +156,16 @@ def collect(workers, seconds):
         elif worker._process is not None:
             waiting[worker._pipe] = worker
     while waiting:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now > deadline + _DRAIN:
             break
-        for pipe in multiprocessing.connection.wait(list(waiting), timeout=remaining):
+        remaining = max(0.0, deadline - now)
+        # None waits without a limit; 0 only reads what is already there
+        ready = multiprocessing.connection.wait(
+            list(waiting), timeout=None if math.isinf(remaining) else remaining)
+        if not ready:
+            break
+        for pipe in ready:
             if not waiting[pipe]._receive():
                 del waiting[pipe]
     for worker in workers:

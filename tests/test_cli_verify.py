@@ -38,11 +38,27 @@ def test_require_proof_fails_what_is_not_proved(capsys):
     assert main(["verify", "x*x", "--at", "x=2", "--time-limit", "0", "--require-proof"]) == 1
 
 
-def test_a_failing_check_exits_with_status_1(capsys):
-    # outside log's domain: every mode gives nan, which matches nothing
+def test_a_point_where_nothing_can_be_confirmed_exits_with_status_1(capsys):
+    # outside log's domain: every reference is undefined there and nearby, so nothing
+    # confirms the modes' -1 (which is 1/x)
     with np.errstate(invalid="ignore"):
         assert main(["verify", "log(x)", "--at", "x=-1"]) == 1
-    assert "FAILED" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NOT CONFIRMED" in out and "reference undefined here" in out
+
+
+def test_x_squared_at_0_exits_with_status_0(capsys):
+    assert main(["verify", "x**2", "--at", "x=0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "verify f(x) at x = 0: ok, proved"
+    assert lines[4].split() == ["df/dx", "0", "0", "0", "0"]      # d/dx x^2 = 2x = 0
+
+
+def test_an_infinite_time_limit_means_no_limit(capsys):
+    assert main(["verify", "sin(x) * y", "--at", "x=0,y=2", "--time-limit", "inf"]) == 0
+    out = capsys.readouterr().out
+    assert "ok, proved" in out and "time limit" not in out
+    assert f"df/dx       {2.0:.12g}" in out                         # y cos x at x = 0, y = 2
 
 
 @pytest.mark.parametrize("args,message", [
@@ -57,6 +73,7 @@ def test_a_failing_check_exits_with_status_1(capsys):
     (["verify", "sin(x)", "--at"], "expected one argument"),
     (["verify", "sin(x)", "--bogus"], "unrecognized arguments: --bogus"),
     (["verify", "sin(x)", "--at", "x=1", "--time-limit", "-1"], "--time-limit must be 0 or more"),
+    (["verify", "sin(x)", "--at", "x=1", "--time-limit", "nan"], "--time-limit must be 0 or more"),
     (["verify", "__import__('os').system('echo hi')", "--at", "x=1"], "not allowed"),
 ])
 def test_bad_input_exits_2_with_one_line_on_stderr(args, message):

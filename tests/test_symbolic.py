@@ -67,6 +67,35 @@ def test_sympy_evaluator_refuses_a_user_op_by_name():
         ad.to_sympy(ad.exp(user))
 
 
+def test_to_sympy_of_a_1000_deep_chain_says_it_is_too_deep_and_verify_works_there():
+    x0 = ad.Var(0.5, name="x")
+    chain = x0
+    for _ in range(1000):
+        chain = ad.sin(chain)
+    with pytest.raises(ad.DualadError, match=r"to_sympy: the expression is too deep for sympy "
+                                             r"\(1000 operations nested\); verify"):
+        ad.to_sympy(chain)
+    report = ad.verify(chain, time_limit=20.0)
+    assert report.ok and not report.proved
+    # d/dx sin(sin(...sin(x))) = product of cos over the chain's inputs
+    value, slope = 0.5, 1.0
+    for _ in range(1000):
+        slope *= math.cos(value)
+        value = math.sin(value)
+    assert report.derivatives[0].reverse == pytest.approx(slope, rel=1e-12)
+    assert report.derivatives[0].sympy == pytest.approx(slope, rel=1e-12)
+    assert "too deep for sympy" in [c for c in report.checks if "proof" in c.method][0].detail
+
+
+def test_to_sympy_of_a_shallow_chain_works():
+    x0 = ad.Var(0.5, name="x")
+    chain = x0
+    for _ in range(50):
+        chain = ad.sin(chain)
+    expr = ad.to_sympy(chain)
+    assert expr.func == sp.sin and sp.count_ops(expr) == 50
+
+
 def test_sympy_evaluator_takes_any_sympy_values():
     graph = ad.parse("x * y + sin(x)")
     t = sp.Symbol("t")
@@ -203,8 +232,9 @@ def test_from_sympy_refuses_text_and_non_real_numbers():
 def test_no_raw_text_reaches_sympify_in_the_bridge():
     import dualad.evaluators.symbolic
     import importlib
-    verify_module = importlib.import_module("dualad.verify")
-    for module in (verify_module, dualad.evaluators.symbolic):
+    modules = [importlib.import_module(f"dualad.{name}")
+               for name in ("sympy_bridge", "referee", "verify", "registry_proof")]
+    for module in modules + [dualad.evaluators.symbolic]:
         source = inspect.getsource(module)
         for forbidden in ("sympify(", "eval(", "exec(", "parse_expr"):
             assert forbidden not in source, (module.__name__, forbidden)
