@@ -22,8 +22,9 @@ from .compile import CompiledFunction, compile  # noqa: A004 (the contract's nam
 from .parse import parse
 from .ops import dot, stack
 from .primitives import REGISTRY, Primitive, register
-from .printing import render, to_dot
-from .compare import ModeComparison, TraceTable, compare, trace_table
+from .graphviz import render, to_dot
+from .compare import ModeComparison, compare
+from .traces import TraceTable, trace_table
 from .plotting import plot_mode_costs, sweep_mode_costs
 from .registry_proof import prove_registry
 from .sympy_bridge import from_sympy, to_sympy

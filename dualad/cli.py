@@ -29,14 +29,15 @@ import warnings
 import numpy as np
 
 from . import __version__
-from .compare import compare, trace_table
+from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
 from .evaluators import ReverseEvaluator, ValueEvaluator
 from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
-from .printing import FORMATS, render, to_dot
+from .graphviz import FORMATS, render, to_dot
+from .traces import trace_table
 from .registry_proof import prove_registry
 from .verify import verify
 

@@ -175,7 +175,7 @@ class Var(Overloaded):
 
     def _repr_svg_(self):
         """The graph below this node as SVG in Jupyter, when Graphviz is installed."""
-        from .printing import svg_for_notebook
+        from .graphviz import svg_for_notebook
         return svg_for_notebook(self)
 
     def __repr__(self):
@@ -515,7 +515,7 @@ class Graph:
 
     def _repr_svg_(self):
         """The graph as SVG in Jupyter, when Graphviz is installed."""
-        from .printing import svg_for_notebook
+        from .graphviz import svg_for_notebook
         return svg_for_notebook(self)
 
     def __repr__(self):

@@ -7,7 +7,8 @@ import pytest
 
 import dualad as ad
 from dualad.evaluators import ForwardEvaluator
-from dualad.printing import TraceNames, format_number, svg_for_notebook, text_table
+from dualad.graphviz import svg_for_notebook
+from dualad.printing import TraceNames, format_number, text_table
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="the Graphviz 'dot' program is not installed")
