@@ -64,13 +64,16 @@ def local_partials(prim, inputs, out, wanted):
             for j in range(len(inputs))]
 
 
-def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS):
+def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS, on_term=None):
     """Forward mode's step for one op: the output tangent from the input tangents (a JVP).
 
     For elementwise ops out_dot = sum_j pd_j * x_dot_j over the inputs that have a tangent
     (``None`` means zero and is skipped); structural ops use their ``jvp`` rule. Returns
     ``None`` when no input has a tangent. This is the one place the chain rule runs forward:
-    ``ForwardEvaluator`` and ``Dual`` both call it.
+    ``ForwardEvaluator`` and ``Dual`` both call it. ``on_term(j, pd_j, term_j)``, if given, sees
+    each term as it is added (``pd_j`` is ``None`` for a structural op's single term, ``j``
+    then ``None`` too): how the traces and the walkthrough show the sum without computing it
+    again.
 
     Examples
     --------
@@ -84,12 +87,17 @@ def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS):
         return None
     if not prim.elementwise:
         m = namespace_for(*inputs, *(tangents[j] for j in wanted))
-        return prim.jvp(m, tangents, inputs, out, batch, **params)
+        out_dot = prim.jvp(m, tangents, inputs, out, batch, **params)
+        if on_term is not None:
+            on_term(None, None, out_dot)
+        return out_dot
     pds = local_partials(prim, inputs, out, wanted)
     ndim = len(shape_of(out))
     out_dot = None
     for j in wanted:
         term = pds[j] * align_tangent(tangents[j], ndim, batch)
+        if on_term is not None:
+            on_term(j, pds[j], term)
         out_dot = term if out_dot is None else out_dot + term
     target = shape_of(tangents[wanted[0]])[:batch] + shape_of(out)
     if shape_of(out_dot) != target:
@@ -97,12 +105,14 @@ def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS):
     return out_dot
 
 
-def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS):
+def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS,
+                  on_term=None):
     """Reverse mode's step for one op: each wanted input's share of the adjoint (a VJP).
 
     For elementwise ops x_bar_j = unbroadcast(pd_j * out_bar) to input j's shape; structural
     ops use their ``vjp`` rule. Returns a list with ``None`` for inputs not in ``wanted``.
-    This is the one place the chain rule runs backward.
+    This is the one place the chain rule runs backward. ``on_term(j, pd_j, share_j)``, if
+    given, sees each input's share (``pd_j`` is ``None`` for a structural op).
 
     Examples
     --------
@@ -117,7 +127,15 @@ def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS)
         m = namespace_for(out_bar, *inputs)
         needs = [j in wanted for j in range(len(inputs))]
         bars = prim.vjp(m, out_bar, inputs, out, batch, needs=needs, **params)
-        return [bars[j] if j in wanted else None for j in range(len(inputs))]
+        bars = [bars[j] if j in wanted else None for j in range(len(inputs))]
+        if on_term is not None:
+            for j in wanted:
+                on_term(j, None, bars[j])
+        return bars
     pds = local_partials(prim, inputs, out, wanted)
-    return [unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), batch) if j in wanted else None
+    bars = [unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), batch) if j in wanted else None
             for j in range(len(inputs))]
+    if on_term is not None:
+        for j in wanted:
+            on_term(j, pds[j], bars[j])
+    return bars

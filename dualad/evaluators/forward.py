@@ -46,6 +46,9 @@ class ForwardEvaluator(Evaluator):
     [[2.0, 0.0], [0.0, 4.0]]
     """
 
+    #: Called with each term of each tangent (see push_tangent); the step recorders set it.
+    on_term = None
+
     def __init__(self, graph, wrt=None, batch=0):
         super().__init__(graph)
         self.wrt = tuple(graph.input_positions if wrt is None else wrt)
@@ -83,4 +86,4 @@ class ForwardEvaluator(Evaluator):
         out = values[pos] if self.known else prim.evaluate(*inputs, **params)
         values[pos] = out
         tangents[pos] = push_tangent(prim, inputs, out, [tangents[a] for a in args],
-                                     self.batch, params)
+                                     self.batch, params, self.on_term)

@@ -74,6 +74,10 @@ class ReverseEvaluator(Evaluator):
     ((3, 1), (1, 4))
     """
 
+    #: Called with each input's share of each adjoint (see pull_adjoints); the step recorders
+    #: set it.
+    on_term = None
+
     def __init__(self, graph, wrt=None, batch=0):
         super().__init__(graph)
         self.wrt = wrt
@@ -112,7 +116,8 @@ class ReverseEvaluator(Evaluator):
         values, active = self.values, self.active
         inputs = [values[a] for a in args]
         wanted = [j for j, a in enumerate(args) if active[a]]
-        bars = pull_adjoints(prim, inputs, values[pos], out_bar, wanted, self.batch, params)
+        bars = pull_adjoints(prim, inputs, values[pos], out_bar, wanted, self.batch, params,
+                             self.on_term)
         for j in wanted:
             self.accumulate(args[j], bars[j])
 
