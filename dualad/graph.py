@@ -163,9 +163,15 @@ class Var(Overloaded):
         if seed is None:
             seed = default_seed(self.value, "backward")
         adjoints = DEFAULT["reverse"](graph).run(values, [seed])
-        for node, adjoint in zip(graph.nodes, adjoints):
-            node.deriv = (adjoint if adjoint is None or type(adjoint) is float
-                          else as_result(adjoint, node.value))
+        adjoints[graph.output_positions[0]] = seed    # d(self)/d(self), even through sign()
+        depends = graph.depends_on_inputs()
+        for node, adjoint, dependent in zip(graph.nodes, adjoints, depends):
+            if adjoint is None and not dependent:
+                node.deriv = None                      # a constant, or made of constants
+            elif adjoint is None or type(adjoint) is not float:
+                node.deriv = as_result(adjoint, node.value)
+            else:
+                node.deriv = adjoint
 
     def _facade_graph(self):
         # Nodes are immutable once built, so the sorted graph below a node can be kept.
@@ -581,6 +587,30 @@ class Graph:
             values[pos] = as_value(value, f"Graph: the value of input {k} "
                                           f"({self.inputs[k].name or k})")
         return values
+
+    def depends_on_inputs(self):
+        """Which nodes are computed from an input (through any op, even one whose derivative
+        is zero): the nodes that have a derivative, possibly 0.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> x = ad.Var(1.0)
+        >>> ad.Graph(ad.sign(x) + 2).depends_on_inputs()
+        [True, True, False, True]
+        """
+        depends = self._activity.get("depends")
+        if depends is None:
+            depends = [False] * len(self.nodes)
+            for pos in self.input_positions:
+                depends[pos] = True
+            for pos, args in zip(self.op_positions, self.op_args):
+                for a in args:
+                    if depends[a]:
+                        depends[pos] = True
+                        break
+            self._activity["depends"] = depends
+        return depends
 
     def activity(self, wrt=None):
         """Which nodes depend on the inputs at positions ``wrt`` (default: all inputs).

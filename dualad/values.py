@@ -23,6 +23,26 @@ from .mathns import is_symbolic
 #: The (shared, never modified) parameters of an op that takes none: one dict, not one per node.
 NO_PARAMS = {}
 
+#: Value types being recorded (:mod:`dualad.evaluators.record`), each with the function that
+#: writes a call its values cannot run through (``handler(function, args, kwargs)``).
+RECORDING_TYPES = {}
+
+
+def opaque_handler(*values):
+    """The recorder of the first recorded value among ``values``, or ``None``.
+
+    Examples
+    --------
+    >>> from dualad.values import opaque_handler
+    >>> opaque_handler(1.0, 2.0) is None
+    True
+    """
+    for value in values:
+        handler = RECORDING_TYPES.get(type(value))
+        if handler is not None:
+            return handler
+    return None
+
 
 def is_traced(value):
     """True for a ``Var`` or a ``Dual``: a value that carries a derivative along with it.

@@ -25,9 +25,9 @@ warnings.filterwarnings("error", category=RuntimeWarning, module="dualad")
 EVALUATOR_SETS = {
     "reference": {"value": evaluators.ValueEvaluator, "reverse": evaluators.ReverseEvaluator,
                   "forward": evaluators.ForwardEvaluator},
-    "scalar": {"value": evaluators.ScalarValueEvaluator,
-               "reverse": evaluators.ScalarReverseEvaluator,
-               "forward": evaluators.ScalarForwardEvaluator},
+    "fast": {"value": evaluators.FastValueEvaluator,
+             "reverse": evaluators.FastReverseEvaluator,
+             "forward": evaluators.FastForwardEvaluator},
 }
 
 

@@ -17,15 +17,16 @@ from .base import Evaluator
 from .cost import CostEvaluator
 from .forward import ForwardEvaluator
 from .reverse import ReverseEvaluator
-from .scalar import ScalarForwardEvaluator, ScalarReverseEvaluator, ScalarValueEvaluator
+from .fast import FastForwardEvaluator, FastReverseEvaluator, FastValueEvaluator
 from .symbolic import SympyEvaluator
 from .value import ValueEvaluator
 
-#: The evaluators the transforms and the ``Var`` facade run: the scalar fast path, which hands
-#: anything but graphs of floats to the reference evaluators it extends.
-DEFAULT = {"value": ScalarValueEvaluator, "reverse": ScalarReverseEvaluator,
-           "forward": ScalarForwardEvaluator}
+#: The evaluators the transforms and the ``Var`` facade run: the fast paths, which record the
+#: reference evaluators once per graph and kind of values and replay them (and hand any other
+#: kind of value to the reference evaluators they extend).
+DEFAULT = {"value": FastValueEvaluator, "reverse": FastReverseEvaluator,
+           "forward": FastForwardEvaluator}
 
 __all__ = ["Evaluator", "ValueEvaluator", "ForwardEvaluator", "ReverseEvaluator",
-           "ScalarValueEvaluator", "ScalarReverseEvaluator", "ScalarForwardEvaluator",
+           "FastValueEvaluator", "FastReverseEvaluator", "FastForwardEvaluator",
            "CostEvaluator", "SympyEvaluator", "DEFAULT"]

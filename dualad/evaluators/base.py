@@ -17,7 +17,9 @@ Examples
 2
 """
 
-from ..values import NO_PARAMS
+import functools
+
+from ..values import NO_PARAMS, opaque_handler
 from ..mathns import NUMPY, call_in_namespace, namespace_for
 from ..shapes import align_tangent, shape_of, unbroadcast
 
@@ -60,8 +62,40 @@ def local_partials(prim, inputs, out, wanted):
     >>> local_partials(REGISTRY["multiply"], (2.0, 5.0), 10.0, (0, 1))
     [5.0, 2.0]
     """
-    return [call_in_namespace(prim.pds[j], *inputs, out) if j in wanted else None
+    return [_partial(prim.pds[j], inputs, out) if j in wanted else None
             for j in range(len(inputs))]
+
+
+def _partial(rule, inputs, out):
+    try:
+        return call_in_namespace(rule, *inputs, out)
+    except Exception:
+        # a rule that cannot run on values being recorded (a user's numpy-only partial) is
+        # written as one call of the rule on the values
+        handler = opaque_handler(*inputs, out)
+        if handler is None:
+            raise
+        return handler(call_in_namespace, (rule, *inputs, out), {})
+
+
+def _structural(rule, m, *args, **kwargs):
+    """A structural op's jvp or vjp rule; written as one call where values are recorded and
+    the rule cannot run on them."""
+    try:
+        return rule(m, *args, **kwargs)
+    except Exception:
+        handler = opaque_handler(*_flat(args), *kwargs.values())
+        if handler is None:
+            raise
+        return handler(functools.partial(rule, NUMPY), args, kwargs)
+
+
+def _flat(args):
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            yield from a
+        else:
+            yield a
 
 
 def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS, on_term=None):
@@ -87,7 +121,7 @@ def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS, on_term
         return None
     if not prim.elementwise:
         m = namespace_for(*inputs, *(tangents[j] for j in wanted))
-        out_dot = prim.jvp(m, tangents, inputs, out, batch, **params)
+        out_dot = _structural(prim.jvp, m, tangents, inputs, out, batch, **params)
         if on_term is not None:
             on_term(None, None, out_dot)
         return out_dot
@@ -126,7 +160,7 @@ def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS,
     if not prim.elementwise:
         m = namespace_for(out_bar, *inputs)
         needs = [j in wanted for j in range(len(inputs))]
-        bars = prim.vjp(m, out_bar, inputs, out, batch, needs=needs, **params)
+        bars = _structural(prim.vjp, m, out_bar, inputs, out, batch, needs=needs, **params)
         bars = [bars[j] if j in wanted else None for j in range(len(inputs))]
         if on_term is not None:
             for j in wanted:

@@ -64,19 +64,27 @@ class ForwardEvaluator(Evaluator):
         if len(input_tangents) != len(self.wrt):
             raise ValueError(f"ForwardEvaluator: {len(self.wrt)} inputs to differentiate but "
                              f"{len(input_tangents)} tangents")
-        self.known = values is not None
-        self.values = list(values) if self.known else graph.leaf_values(input_values)
-        self.tangents = [None] * len(graph.nodes)
+        known = values is not None
+        buffer = list(values) if known else graph.leaf_values(input_values)
+        self._sweep(buffer, input_tangents, known)
+        if not known:
+            graph.check_guards(self.values)
+        return self.values, self.tangents
+
+    def _sweep(self, buffer, input_tangents, known):
+        """The sweep itself, from a buffer holding the leaves' values (and, if ``known``, every
+        node's)."""
+        self.known = known
+        self.values = buffer
+        self.tangents = [None] * len(self.graph.nodes)
         for pos, tangent in zip(self.wrt, input_tangents):
-            tangent = as_value(tangent)
+            tangent = as_value(tangent, "ForwardEvaluator: a tangent")
             if shape_of(tangent)[self.batch:] != shape_of(self.values[pos]):
                 raise ShapeMismatchError(
                     f"ForwardEvaluator: tangent of shape {shape_of(tangent)} for an input of "
                     f"shape {shape_of(self.values[pos])}")
             self.tangents[pos] = tangent
         self.walk()
-        if not self.known:
-            graph.check_guards(self.values)
         return self.values, self.tangents
 
     def visit(self, instruction):

@@ -1,0 +1,352 @@
+"""The fast paths: the reference evaluators, recorded once and replayed.
+
+This module owns ``FastValueEvaluator``, ``FastReverseEvaluator`` and ``FastForwardEvaluator``,
+the evaluators the transforms and the ``Var`` facade run (``dualad.evaluators.DEFAULT``). They
+compute exactly what ``ValueEvaluator``, ``ReverseEvaluator`` and ``ForwardEvaluator`` compute
+(the test suite runs the same checks on both sets), because they *are* those evaluators: the
+first run on a graph, for a given kind of values (Python floats, or arrays of given shapes), is
+the reference evaluator run on :class:`~dualad.evaluators.record.Slot` values, which records
+the sweep as a :class:`~dualad.evaluators.record.Program`; later runs replay the program, a
+flat list of calls with no per-node dispatch. No derivative is assembled here.
+
+The values sweep needs no recording: a graph's program of values is already a flat list
+(``Graph.op_positions``/``op_args``), replayed with each op's ``math`` function on floats and
+its numpy function on arrays.
+
+Values of any other kind (Duals for Hessians, Vars inside another transform, sympy values,
+complex numbers) go to the reference evaluators unchanged.
+
+Examples
+--------
+>>> import dualad as ad
+>>> from dualad.evaluators.fast import FastReverseEvaluator, FastValueEvaluator
+>>> g = ad.trace(lambda x, y: x * y + ad.sin(x), 0.0, 2.0)
+>>> values = FastValueEvaluator(g).run([0.0, 2.0])
+>>> adjoints = FastReverseEvaluator(g).run(values, [1.0])
+>>> [adjoints[p] for p in g.input_positions]            # y + cos x, x
+[3.0, 0.0]
+"""
+
+import functools
+from collections import OrderedDict
+
+import numpy as np
+
+from ..graph import _collector_paused
+from ..mathns import as_float
+from ..primitives import REGISTRY
+from .forward import ForwardEvaluator
+from .record import Slot, Tape
+from .reverse import ReverseEvaluator
+from .value import ValueEvaluator
+
+
+def _kind(value):
+    """What a program recorded on ``value`` is specific to: "f" for a Python float, the dtype
+    and shape for a float array; ``None`` for anything else (no program)."""
+    if type(value) is float:
+        return "f"
+    if type(value) is np.ndarray and value.dtype.kind in "fc":
+        return (value.dtype.str, value.shape)
+    return None
+
+
+def _kinds(values):
+    kinds = []
+    for value in values:
+        if value is None:
+            kinds.append(None)
+            continue
+        kind = _kind(value)
+        if kind is None:
+            return None
+        kinds.append(kind)
+    return tuple(kinds)
+
+
+#: Graphs of at most this many nodes share their programs with every graph of the same
+#: structure (the transforms trace a Python function again at each call: the same structure).
+SHARE_LIMIT = 100_000
+#: How many structures keep their programs (the least recently used are dropped).
+SHARED_STRUCTURES = 256
+_SHARED = OrderedDict()
+
+
+def _programs(graph):
+    """The programs recorded for ``graph``, by what they were recorded for: kept with the
+    graph, and shared by every graph of the same structure (same ops, params, arguments,
+    inputs, outputs and guards: a program reads all the leaves' values, constants included,
+    so it does not depend on them)."""
+    programs = graph.__dict__.get("_programs")
+    if programs is None:
+        signature = _signature(graph) if len(graph) <= SHARE_LIMIT else None
+        if signature is None:
+            programs = {}
+        else:
+            programs = _SHARED.get(signature)
+            if programs is None:
+                programs = _SHARED[signature] = {}
+                if len(_SHARED) > SHARED_STRUCTURES:
+                    _SHARED.popitem(last=False)
+            else:
+                _SHARED.move_to_end(signature)
+        graph._programs = programs
+    return programs
+
+
+def _signature(graph):
+    """A hashable description of ``graph``'s structure, or ``None`` when it has none (an op
+    that is not registered, parameters that cannot be compared)."""
+    nodes = graph.nodes
+    parts = []
+    for pos, args in zip(graph.op_positions, graph.op_args):
+        prim = nodes[pos].op
+        if REGISTRY.get(prim.name) is not prim:
+            return None
+        params = _frozen(nodes[pos].params)
+        if params is _UNHASHABLE:
+            return None
+        parts.append((prim, args, params))
+    signature = (len(nodes), tuple(parts), tuple(graph.leaf_positions), graph.input_positions,
+                 graph.output_positions, graph.guards)
+    try:
+        hash(signature)
+    except TypeError:
+        return None
+    return signature
+
+
+_UNHASHABLE = object()
+
+
+def _frozen(value):
+    """``value`` (an op's parameters) as something hashable and comparable by value."""
+    if isinstance(value, dict):
+        items = tuple((k, _frozen(v)) for k, v in sorted(value.items()))
+        return _UNHASHABLE if any(v is _UNHASHABLE for _, v in items) else items
+    if isinstance(value, (tuple, list)):
+        items = tuple(_frozen(v) for v in value)
+        return _UNHASHABLE if any(v is _UNHASHABLE for v in items) else (type(value), items)
+    if isinstance(value, slice):
+        return ("slice", value.start, value.stop, value.step)
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    try:
+        hash(value)
+    except TypeError:
+        return _UNHASHABLE
+    return (type(value), value)
+
+
+def _plain(value):
+    return value.value if isinstance(value, Slot) else value
+
+
+# ---- values ----
+
+class _ValuePlan:
+    """A graph's values sweep in columns: each op's function (``math`` on floats, numpy on
+    arrays) and its arguments' positions (``b`` is -1 for one argument, -2 for more, whose
+    positions are then in ``more``)."""
+
+    def __init__(self, graph, scalar):
+        nodes = graph.nodes
+        self.functions, self.a, self.b, self.more = [], [], [], []
+        for pos, args in zip(graph.op_positions, graph.op_args):
+            prim, params = nodes[pos].op, nodes[pos].params
+            if scalar and prim.math is not None and not params:
+                function = prim.math
+            else:
+                function = functools.partial(prim.numpy, **params) if params else prim.numpy
+                function = _floats(function) if scalar else function
+            self.functions.append(function)
+            self.a.append(args[0] if args else -1)
+            self.b.append(args[1] if len(args) == 2 else -1 if len(args) == 1 else -2)
+            if len(args) not in (1, 2):
+                self.more.append(args)
+        self.positions = graph.op_positions
+
+    def run(self, values):
+        more = iter(self.more)
+        for function, pos, a, b in zip(self.functions, self.positions, self.a, self.b):
+            if b >= 0:
+                values[pos] = function(values[a], values[b])
+            elif b == -1:
+                values[pos] = function(values[a])
+            else:
+                values[pos] = function(*[values[k] for k in next(more)])
+        return values
+
+
+def _value_plan(graph, scalar):
+    programs = _programs(graph)
+    plan = programs.get(("values", scalar))
+    if plan is None:
+        plan = programs[("values", scalar)] = _ValuePlan(graph, scalar)
+    return plan
+
+
+def _elementwise(graph):
+    """True when every op of ``graph`` is elementwise: floats then stay floats."""
+    programs = _programs(graph)
+    known = programs.get("elementwise")
+    if known is None:
+        nodes = graph.nodes
+        known = programs["elementwise"] = all(nodes[p].op.elementwise for p in graph.op_positions)
+    return known
+
+
+def _floats(function):
+    """``function`` with a numpy float64 result turned into a Python float."""
+    def run(*args):
+        return as_float(function(*args))
+    return run
+
+
+class FastValueEvaluator(ValueEvaluator):
+    """``ValueEvaluator``, replaying the graph's own flat program on floats and arrays.
+
+    A graph of floats and elementwise ops runs the fast way from the first call; arrays run
+    the reference evaluator once for each set of shapes (its checks and messages), then the
+    fast way.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.fast import FastValueEvaluator
+    >>> FastValueEvaluator(ad.trace(lambda x: x * x + 1, 2.0)).run([3.0])[-1]
+    10.0
+    """
+
+    def run(self, input_values):
+        graph = self.graph
+        values = graph.leaf_values(input_values)
+        kinds = _kinds([values[p] for p in graph.leaf_positions])
+        if kinds is None:
+            return super().run(input_values)
+        scalar = _elementwise(graph) and all(kind == "f" for kind in kinds)
+        programs = _programs(graph)
+        if not scalar and ("checked", kinds) not in programs:
+            values = super().run(input_values)    # the reference run, with its shape checks
+            programs[("checked", kinds)] = True
+            return values
+        try:
+            _value_plan(graph, scalar).run(values)
+        except (ArithmeticError, ValueError):
+            if not scalar:
+                raise
+            return super().run(input_values)   # a domain edge: numpy's nan/inf, as arrays
+        graph.check_guards(values)
+        self.values = values
+        return values
+
+
+# ---- derivatives: record once, replay ----
+
+def _first_time(programs, key):
+    """True the first time ``key`` is asked for: that run is the reference evaluator's own.
+    Recording costs a few reference runs, so it is done where a sweep is run again: the
+    second time (a graph evaluated twice, or a function traced again at the next call)."""
+    if ("seen", key) in programs:
+        return False
+    programs[("seen", key)] = True
+    return True
+
+
+class FastReverseEvaluator(ReverseEvaluator):
+    """``ReverseEvaluator``, recorded on the second run for each kind of values, then replayed.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.fast import FastReverseEvaluator
+    >>> g = ad.trace(lambda x: x * x, 3.0)
+    >>> FastReverseEvaluator(g).run([n.value for n in g.nodes], [1.0])[0]
+    6.0
+    """
+
+    def run(self, values, seeds):
+        graph = self.graph
+        if len(seeds) != len(graph.outputs):
+            return super().run(values, seeds)       # its error message
+        kinds = _kinds([values[p] for p in graph.leaf_positions] + list(seeds))
+        if kinds is None:
+            return super().run(values, seeds)
+        # a seed of exactly 1.0 (a gradient) is written as the number 1, so that the products
+        # by it are not written at all
+        ones = tuple(type(s) is float and s == 1.0 for s in seeds)
+        key = ("reverse", None if self.wrt is None else tuple(self.wrt), self.batch, kinds, ones)
+        programs = _programs(graph)
+        program = programs.get(key)
+        given = [s for s, one in zip(seeds, ones) if s is not None and not one]
+        if program is None and _first_time(programs, key):
+            return super().run(values, seeds)
+        if program is None:
+            with _collector_paused():        # recording makes many small objects
+                tape = Tape()
+                slots = [tape.input(v) for v in values]
+                slot_seeds = [None if s is None else 1.0 if one else tape.input(s)
+                              for s, one in zip(seeds, ones)]
+                adjoints = super().run(slots, slot_seeds)
+                programs[key] = tape.program(adjoints)
+                adjoints = [_plain(a) for a in adjoints]
+        else:
+            adjoints = program.run(list(values) + given,
+                                   scalar=program.scalar and all(k == "f" for k in kinds
+                                                                 if k is not None))
+        self.values, self.adjoints = values, adjoints
+        self.active = graph.activity(self.wrt)
+        return adjoints
+
+
+class FastForwardEvaluator(ForwardEvaluator):
+    """``ForwardEvaluator``, recorded on the second run for each kind of values, then replayed.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.fast import FastForwardEvaluator
+    >>> g = ad.trace(lambda x: x * x, 3.0)
+    >>> FastForwardEvaluator(g).run([3.0], [1.0])[1][-1]
+    6.0
+    """
+
+    def run(self, input_values, input_tangents, values=None):
+        graph = self.graph
+        known = values is not None
+        buffer = list(values) if known else graph.leaf_values(input_values)
+        if len(input_tangents) != len(self.wrt):
+            return super().run(input_values, input_tangents, values)   # its error message
+        kinds = _kinds([buffer[p] for p in graph.leaf_positions] + list(input_tangents))
+        if kinds is None:
+            return super().run(input_values, input_tangents, values)
+        key = ("forward", self.wrt, self.batch, known, kinds)
+        programs = _programs(graph)
+        program = programs.get(key)
+        if program is None and _first_time(programs, key):
+            return super().run(input_values, input_tangents, values)
+        if program is None:
+            with _collector_paused():        # recording makes many small objects
+                tape = Tape()
+                if known:
+                    slots = [tape.input(v) for v in buffer]
+                else:
+                    slots = [None] * len(buffer)
+                    for p in graph.leaf_positions:
+                        slots[p] = tape.input(buffer[p])
+                slot_tangents = [tape.input(t) for t in input_tangents]
+                _, tangents = self._sweep(slots, slot_tangents, known)
+                programs[key] = tape.program(([] if known else self.values) + tangents)
+                found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
+        else:
+            inputs = (buffer if known else [buffer[p] for p in graph.leaf_positions])
+            results = program.run(list(inputs) + list(input_tangents),
+                                  scalar=program.scalar and all(k == "f" for k in kinds))
+            if known:
+                found = buffer, results
+            else:
+                found = results[:len(buffer)], results[len(buffer):]
+        if not known:
+            graph.check_guards(found[0])
+        self.values, self.tangents = found
+        return found

@@ -1,0 +1,445 @@
+"""Recorded sweeps: a run of the evaluators written down as a straight-line program.
+
+This module owns :class:`Slot`, :class:`Tape` and :class:`Program`. A ``Slot`` is a value being
+recorded: it carries its real value (so every shape and every result is known, and the run
+that records is a real run) and its register in the program being written. Running the
+reference evaluators (the one assembly of the chain rule, :mod:`dualad.evaluators.base`) on
+Slots writes every primitive they apply onto a ``Tape``: the values, the local partials (the
+registry's rules run on Slots), the products and sums of the chain rule, the un-broadcasting.
+The tape becomes a ``Program``: registers, and one step per primitive application.
+
+A program is what the fast paths replay (:mod:`dualad.evaluators.fast`), what ``ad.compile``
+writes as Python source, and what ``compare`` counts: each consumer reads the same record of
+the one walk, and none of them knows a derivative rule.
+
+While recording, a step that is only a constant (all its arguments plain) is computed at once
+and not written; multiplying by a literal 1 or adding a literal 0 writes nothing; a step equal
+to one written just before (``x * g`` twice, for ``y = x * x``) is written once. A rule that
+cannot run on Slots (a user's partial that calls ``float(x)``, or branches on a value) is
+written as one opaque call of the rule on the values.
+
+Examples
+--------
+>>> import dualad as ad
+>>> from dualad.evaluators.record import Tape
+>>> tape = Tape()
+>>> x = tape.input(2.0)
+>>> y = ad.sin(x) * x
+>>> program = tape.program([y])
+>>> program.run([0.5])[0] == 0.5 * ad.sin(0.5)
+True
+>>> print(program)
+r1 = sin(r0)
+r2 = multiply(r1, r0)
+"""
+
+import functools
+import itertools
+from collections import OrderedDict
+
+import numpy as np
+
+from ..mathns import as_float
+from ..overload import Overloaded
+from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
+from ..shapes import shape_of
+from ..values import RECORDING_TYPES
+
+#: How many recent steps a new step is compared with, to write a repeated one once.
+CSE_WINDOW = 64
+
+
+class Unrecordable(TypeError):
+    """A rule asked a recorded value for something only a number has (``bool()``,
+    ``float()``); the recorder then writes the rule as one opaque call."""
+
+
+class Slot(Overloaded):
+    """A value being recorded: its real ``value`` and its ``register`` on a ``tape``.
+
+    Examples
+    --------
+    >>> from dualad.evaluators.record import Tape
+    >>> tape = Tape()
+    >>> x = tape.input(3.0)
+    >>> y = x * 2                  # the literal 2 is register 1, y register 2
+    >>> y.value, y.register, (x * 2).register      # the same step again is not written twice
+    (6.0, 2, 2)
+    """
+
+    __slots__ = ("value", "register", "tape")
+    _plain_attribute = "value"
+
+    def __init__(self, value, register, tape):
+        self.value = value
+        self.register = register
+        self.tape = tape
+
+    @staticmethod
+    def _apply(prim, args, params):
+        for a in args:
+            if type(a) is Slot:
+                return a.tape.apply(prim, args, params)
+        raise TypeError("no recorded value among the arguments")
+
+    @staticmethod
+    def _plain(x):
+        return x.value if isinstance(x, Slot) else x
+
+    def __bool__(self):
+        raise Unrecordable("a rule branches on a recorded value")
+
+    def _lost(self, conversion):
+        raise Unrecordable(f"a rule asks for {conversion}() of a recorded value")
+
+    def __repr__(self):
+        return f"Slot(r{self.register}, value={self.value!r})"
+
+
+OVERLOADED_TYPES[Slot] = Slot._apply
+
+
+def _opaque_call(function, args, kwargs):
+    """Record ``function(*args, **kwargs)`` (some arguments Slots) as one opaque step."""
+    tape = next(a.tape for a in itertools.chain(args, kwargs.values()) if isinstance(a, Slot))
+    return tape.opaque(function, args, kwargs)
+
+
+RECORDING_TYPES[Slot] = _opaque_call
+
+
+def _step_key(prim, refs, params):
+    """A hashable key of a step with parameters, or ``None`` when they are not hashable."""
+    try:
+        key = (prim, refs, tuple(sorted(params.items())))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+class Tape:
+    """The program being written while the evaluators run on Slots.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.evaluators.record import Tape
+    >>> tape = Tape()
+    >>> x = tape.input(np.array([1.0, 2.0]))
+    >>> y = x * 1.0 + 0.0          # writes nothing: multiplying by 1, adding 0
+    >>> y is x, len(tape.steps)
+    (True, 0)
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.inputs = []
+        self.literals = {}            # register -> value
+        self.steps = []               # (function, argument registers, params, register)
+        self._literal_registers = {}
+        self._recent = OrderedDict()  # step key -> Slot, the last CSE_WINDOW steps
+        #: every value written so far is a Python number (the program may use ``math``)
+        self.scalar = True
+
+    def _new_register(self):
+        register = self.count
+        self.count += 1
+        return register
+
+    def input(self, value):
+        """A new input of the program, with its value for this run."""
+        slot = Slot(value, self.count, self)
+        self.count += 1
+        self.inputs.append(slot.register)
+        return slot
+
+    def literal(self, value):
+        """The register holding the constant ``value`` (one register per distinct number)."""
+        if isinstance(value, (float, int, bool, np.floating, np.integer, np.bool_)):
+            key = (type(value), value)
+        else:
+            key = ("object", id(value))
+        register = self._literal_registers.get(key)
+        if register is None:
+            register = self._literal_registers[key] = self._new_register()
+            self.literals[register] = value
+        return register
+
+    def _reference(self, value):
+        return value.register if isinstance(value, Slot) else self.literal(value)
+
+    def apply(self, prim, args, params):
+        """Apply ``prim`` to ``args`` (some of them Slots): compute it, and write the step."""
+        values, refs, recorded = [], [], False
+        for a in args:
+            if type(a) is Slot:
+                values.append(a.value)
+                refs.append(a.register)
+                recorded = True
+            else:
+                values.append(a)
+                refs.append(None)
+        value = prim.evaluate(*values, **params)
+        if not recorded:
+            return value                      # a constant: computed now, not written
+        if prim.name in _NEUTRAL:
+            same = _identity(prim, args, value)
+            if same is not None:
+                return same
+        for k, ref in enumerate(refs):
+            if ref is None:
+                refs[k] = self.literal(args[k])
+        refs = tuple(refs)
+        step_key = (prim, refs) if not params else _step_key(prim, refs, params)
+        if step_key is not None:
+            known = self._recent.get(step_key)
+            if known is not None:
+                return known
+        slot = Slot(value, self.count, self)
+        self.count += 1
+        self.steps.append((prim, refs, params, slot.register))
+        if self.scalar and type(value) not in _NUMBERS:
+            self.scalar = False
+        if step_key is not None:
+            recent = self._recent
+            recent[step_key] = slot
+            if len(recent) > CSE_WINDOW:
+                recent.popitem(last=False)
+        return slot
+
+    def opaque(self, function, args, kwargs=None):
+        """Write ``function(*args, **kwargs)`` as one step run on the values at replay; its
+        result (one value, or a tuple of them) comes back as Slots."""
+        kwargs = kwargs or {}
+        plain = [a.value if isinstance(a, Slot) else a for a in args]
+        plain_kwargs = {k: (v.value if isinstance(v, Slot) else v) for k, v in kwargs.items()}
+        value = function(*plain, **plain_kwargs)
+        refs = tuple(self._reference(a) for a in args)
+        slot_kwargs = {k: v for k, v in kwargs.items() if isinstance(v, Slot)}
+        fixed = {k: v for k, v in plain_kwargs.items() if k not in slot_kwargs}
+        names = tuple(slot_kwargs)
+        refs = refs + tuple(v.register for v in slot_kwargs.values())
+        call = _Opaque(function, len(args), names, fixed)
+        self.scalar = False            # what it returns at replay is not known in advance
+        slot = Slot(value, self._new_register(), self)
+        self.steps.append((call, refs, None, slot.register))
+        if isinstance(value, tuple):
+            parts = []
+            for k, part in enumerate(value):
+                if part is None:
+                    parts.append(None)
+                    continue
+                picked = Slot(part, self._new_register(), self)
+                self.steps.append((_Pick(k), (slot.register,), None, picked.register))
+                parts.append(picked)
+            return tuple(parts)
+        return slot
+
+    def program(self, outputs):
+        """The program computing ``outputs`` (Slots, plain constants or ``None``) from the
+        inputs; steps nothing needs are left out."""
+        registers = [None if out is None else self._reference(out) for out in outputs]
+        return Program(self, registers)
+
+
+_NUMBERS = (float, int, bool)
+
+
+class _Opaque:
+    """A call written as one step: a function of the values (``n`` positional arguments,
+    then the keyword arguments ``names``, and fixed keyword arguments)."""
+
+    def __init__(self, function, n, names, fixed):
+        self.function, self.n, self.names, self.fixed = function, n, names, fixed
+        self.name = getattr(function, "__name__", type(function).__name__)
+
+    def __call__(self, *values):
+        kwargs = dict(zip(self.names, values[self.n:]), **self.fixed)
+        return self.function(*values[:self.n], **kwargs)
+
+
+class _Pick:
+    """One part of an opaque step's tuple."""
+
+    def __init__(self, k):
+        self.k = k
+        self.name = f"part {k}"
+
+    def __call__(self, value):
+        return value[self.k]
+
+
+def _is_literal(value, number):
+    """True for a plain ``number``, or a plain array holding only ``number``."""
+    if isinstance(value, Slot) or isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.number)):
+        return value == number
+    return (isinstance(value, np.ndarray) and value.dtype.kind in "fiu"
+            and bool(np.all(value == number)))
+
+
+#: The ops with a neutral element: multiplying by 1, adding or subtracting 0 copies.
+_NEUTRAL = frozenset(("multiply", "add", "subtract"))
+
+
+def _identity(prim, args, value):
+    """The argument a step would only copy (x * 1, 1 * x, x + 0, 0 + x, x - 0), or None."""
+    if prim is not REGISTRY.get(prim.name):
+        return None
+    neutral = 1 if prim.name == "multiply" else 0
+    candidates = ((0, 1), (1, 0)) if prim.name != "subtract" else ((0, 1),)
+    for keep, drop in candidates:
+        kept = args[keep]
+        if (isinstance(kept, Slot) and _is_literal(args[drop], neutral)
+                and shape_of(kept.value) == shape_of(value)
+                and getattr(kept.value, "dtype", float) == getattr(value, "dtype", float)):
+            return kept
+    return None
+
+
+# ---- the program ----
+
+class Program:
+    """A recorded sweep: inputs, literals and steps over registers, and the output registers.
+
+    ``run(values)`` computes the outputs at new input values (of the kinds recorded: floats, or
+    arrays of the same shapes). A program recorded on Python floats runs each step with the
+    op's ``math`` function, and where one raises at a domain edge (``math.log(-1.0)``) the whole
+    run is done again with numpy, which returns ``nan``/``inf`` as arrays would.
+
+    The steps are kept in columns (a few machine words per step, so the program of a
+    million-node graph stays small): ``functions`` (a
+    :class:`~dualad.primitives.Primitive`, or an opaque call), ``params``, and the argument and
+    result registers; :attr:`steps` gives them back one tuple per step.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.record import Tape
+    >>> tape = Tape()
+    >>> x = tape.input(1.0)
+    >>> program = tape.program([ad.log(x)])
+    >>> program.run([2.0])[0] == ad.log(2.0), len(program)
+    (True, 1)
+    """
+
+    def __init__(self, tape, outputs):
+        needed = {r for r in outputs if r is not None}
+        kept = []
+        for step in reversed(tape.steps):
+            if step[3] in needed:
+                kept.append(step)
+                needed.update(step[1])
+        kept.reverse()
+        self.inputs = list(tape.inputs)
+        self.literals = {r: v for r, v in tape.literals.items() if r in needed}
+        self.outputs = outputs
+        self.size = tape.count
+        #: recorded on Python numbers only: the ``math`` functions may run it
+        self.scalar = tape.scalar
+        self.functions = [step[0] for step in kept]
+        self.params = [step[2] or None for step in kept]
+        # arguments: one or two registers in first/second; other counts in `rest`, in order,
+        # marked by second == -2 (the lists share the register numbers' int objects)
+        self.first = [refs[0] if refs else -1 for _, refs, _, _ in kept]
+        self.second = [refs[1] if len(refs) == 2 else -1 if len(refs) == 1 else -2
+                       for _, refs, _, _ in kept]
+        self.rest = [refs for _, refs, _, _ in kept if len(refs) not in (1, 2)]
+        self.outs = [step[3] for step in kept]
+        # the inputs are registers 0, 1, ... in order (Tape.input numbers them first), so a run
+        # starts from a copy of its input values
+        self._inputs_first = self.inputs == list(range(len(self.inputs)))
+        self._runners = {}
+
+    def __len__(self):
+        return len(self.functions)
+
+    @property
+    def steps(self):
+        """Each step as ``(function, argument registers, params, register)``."""
+        rest = iter(self.rest)
+        for function, a, b, params, out in zip(self.functions, self.first, self.second,
+                                               self.params, self.outs):
+            refs = next(rest) if b == -2 else (a,) if b == -1 else (a, b)
+            yield function, refs, params, out
+
+    def __str__(self):
+        lines = []
+        for function, refs, params, register in self.steps:
+            name = getattr(function, "name", "?")
+            shown = [f"r{r}" if r not in self.literals else repr(self.literals[r]) for r in refs]
+            shown += [f"{k}={v!r}" for k, v in (params or {}).items()]
+            lines.append(f"r{register} = {name}({', '.join(shown)})")
+        return "\n".join(lines)
+
+    def runners(self, scalar):
+        """The callable of each step for this kind of run (built once per kind)."""
+        built = self._runners.get(scalar)
+        if built is None:
+            built = self._runners[scalar] = [_runner(f, p, scalar) for f, p in
+                                             zip(self.functions, self.params)]
+        return built
+
+    def run(self, input_values, scalar=None):
+        """The outputs at these input values (``None`` where an output is ``None``).
+
+        ``scalar`` (default: the program was recorded on Python numbers and every input is a
+        Python float) chooses the ``math`` functions; at a domain edge they give way to numpy.
+        """
+        if scalar is None:
+            scalar = self.scalar and all(type(v) is float for v in input_values)
+        if self._inputs_first and len(input_values) == len(self.inputs):
+            registers = list(input_values)
+            registers.extend([None] * (self.size - len(registers)))
+        else:
+            registers = [None] * self.size
+            for register, value in zip(self.inputs, input_values):
+                registers[register] = value
+        for register, value in self.literals.items():
+            registers[register] = value
+        rest = iter(self.rest)
+        try:
+            for function, a, b, out in zip(self.runners(scalar), self.first, self.second,
+                                           self.outs):
+                if b >= 0:
+                    registers[out] = function(registers[a], registers[b])
+                elif b == -1:
+                    registers[out] = function(registers[a])
+                else:
+                    registers[out] = function(*[registers[r] for r in next(rest)])
+        except (ArithmeticError, ValueError):
+            if not scalar:
+                raise
+            values = [np.float64(v) if type(v) is float else v for v in input_values]
+            return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
+        return [None if r is None else registers[r] for r in self.outputs]
+
+
+def _runner(function, params, scalar):
+    """The callable a step runs: the op's ``math`` function on floats, else its numpy one."""
+    if not isinstance(function, Primitive):
+        return function
+    if scalar and function.math is not None and not params:
+        return function.math
+    implementation = function.numpy
+    if params:
+        implementation = functools.partial(implementation, **params)
+    return implementation
+
+
+def record(run, values):
+    """Run ``run(*slots)`` on Slots made from ``values`` and return ``(tape, slots, result)``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.record import record
+    >>> tape, (x,), y = record(lambda x: ad.exp(x) * 2.0, [0.0])
+    >>> y.value, len(tape.steps)
+    (2.0, 2)
+    """
+    tape = Tape()
+    slots = [None if v is None else tape.input(v) for v in values]
+    return tape, slots, run(*slots)

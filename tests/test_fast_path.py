@@ -1,0 +1,111 @@
+"""The fast paths: the reference evaluators recorded once, then replayed without them."""
+
+import math
+
+import numpy as np
+import pytest
+
+import dualad as ad
+from dualad.evaluators import (FastForwardEvaluator, FastReverseEvaluator, FastValueEvaluator,
+                               ForwardEvaluator, ReverseEvaluator, ValueEvaluator)
+
+
+def seed_like(x, w):
+    v1 = x * w
+    v2 = ad.sin(v1)
+    return ad.exp(v1 + v2) + v2 ** 2 * w
+
+
+def seed_gradient(w):
+    # dv7/dw at x = 1, by hand: e^(w + sin w)(1 + cos w) + 2 sin w cos w w + sin^2 w
+    s, c = math.sin(w), math.cos(w)
+    return math.exp(w + s) * (1 + c) + 2 * s * c * w + s * s
+
+
+def test_after_the_first_run_the_reference_evaluators_do_not_run(monkeypatch):
+    graph = ad.trace(seed_like, 1.0, 4.0)
+    for _ in range(2):                                             # the reference, then record
+        values = FastValueEvaluator(graph).run([1.0, 4.0])
+        FastReverseEvaluator(graph).run(values, [1.0])
+        FastForwardEvaluator(graph).run([1.0, 4.0], [0.0, 1.0])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the reference evaluator ran")
+    for cls in (ValueEvaluator, ReverseEvaluator, ForwardEvaluator):
+        monkeypatch.setattr(cls, "visit", refuse)
+    for w in (4.0, 2.5):                                           # replay, at new points too
+        values = FastValueEvaluator(graph).run([1.0, w])
+        adjoints = FastReverseEvaluator(graph).run(values, [1.0])
+        _, tangents = FastForwardEvaluator(graph).run([1.0, w], [0.0, 1.0])
+        assert adjoints[graph.input_positions[1]] == pytest.approx(seed_gradient(w), rel=1e-14)
+        assert tangents[graph.output_positions[0]] == pytest.approx(seed_gradient(w), rel=1e-14)
+
+
+def test_the_recorded_sweep_is_the_one_assembly_with_constants_folded():
+    graph = ad.trace(lambda x: x * x, 3.0)
+    values = FastValueEvaluator(graph).run([3.0])
+    for _ in range(2):
+        FastReverseEvaluator(graph).run(values, [1.0])
+    (program,) = [p for k, p in graph._programs.items() if k[0] == "reverse"]
+    # d(x*x): the seed 1 times each partial writes nothing, so both shares are x itself;
+    # their sum is the one step
+    assert [f.name for f, *_ in program.steps] == ["add"]
+
+
+def test_domain_edges_give_numpys_nan_and_inf_as_the_reference_does():
+    graph = ad.trace(lambda x: ad.log(x) + 1 / x, 1.0)
+    for value_cls, reverse_cls in [(ValueEvaluator, ReverseEvaluator),
+                                   (FastValueEvaluator, FastReverseEvaluator)]:
+        for _ in range(3):                                  # reference, record, replay
+            with pytest.warns(RuntimeWarning):
+                values = value_cls(graph).run([-1.0])
+            assert math.isnan(values[-1])
+            with pytest.warns(RuntimeWarning):
+                values = value_cls(graph).run([0.0])
+                adjoints = reverse_cls(graph).run(values, [1.0])
+            assert values[-1] == -math.inf or math.isnan(values[-1])
+            assert not math.isfinite(adjoints[0])
+
+
+def test_arrays_and_batches_are_recorded_per_shape():
+    graph = ad.trace(lambda x: ad.sum(ad.sin(x) * x), np.array([0.5, 1.0]))
+    for x in (np.array([0.5, 1.0]), np.array([0.2, 0.3]), np.array([0.1, 0.2, 0.3])):
+        for _ in range(3):
+            values = FastValueEvaluator(graph).run([x])
+            adjoints = FastReverseEvaluator(graph).run(values, [1.0])
+            np.testing.assert_allclose(adjoints[0], np.cos(x) * x + np.sin(x), rtol=1e-14)
+    g2 = ad.trace(lambda x: ad.sin(x) * x, 0.5)
+    for _ in range(3):
+        _, tangents = FastForwardEvaluator(g2, batch=1).run([0.5], [np.array([1.0, 2.0])])
+        np.testing.assert_allclose(tangents[-1],
+                                   (np.cos(0.5) * 0.5 + np.sin(0.5)) * np.array([1, 2]))
+
+
+def test_duals_and_sympy_values_go_to_the_reference():
+    graph = ad.trace(lambda x: ad.sin(x) * x, 0.5)
+    values = FastValueEvaluator(graph).run([ad.Dual(0.5, 1.0)])
+    assert values[-1].tangent == pytest.approx(math.cos(0.5) * 0.5 + math.sin(0.5))
+    assert not getattr(graph, "_programs", {}).get(("reverse", None, 0, None))
+
+
+def test_seed_style_user_ops_are_recorded_as_calls_and_still_work():
+    x = ad.Var(0.3)
+    y = ad.Var(op=np.sin, children=[x], pds=[lambda x: float(np.cos(x))]) * 2.0
+    for point in (0.3, 0.7, 0.9):
+        x.value = point
+        y.forward()
+        y.backward()                       # the partial calls float(): written as one call
+        assert x.deriv == pytest.approx(2 * math.cos(point))
+
+
+def test_graphs_of_one_structure_share_their_programs():
+    def f(x, w):
+        return ad.sum(ad.tanh(x @ w))
+    x, w = np.ones((3, 2)), np.full((2, 4), 0.5)
+    grads = [ad.grad(f, argnums=1)(x, w * k) for k in (1.0, 2.0, 3.0)]   # traced at each call
+    graphs = [ad.trace(f, x, w * k) for k in (1.0, 2.0)]
+    FastValueEvaluator(graphs[0]).run([x, w])
+    assert graphs[0]._programs is graphs[1].__dict__.get("_programs", graphs[0]._programs)
+    for k, grad in zip((1.0, 2.0, 3.0), grads):
+        s = 1 - np.tanh(x @ (w * k)) ** 2              # d/dw sum tanh(x w) = x^T (1 - tanh^2)
+        np.testing.assert_allclose(grad, x.T @ s, rtol=1e-13)
