@@ -28,7 +28,7 @@ from .evaluators import DEFAULT
 from .evaluators.reverse import as_result, default_seed
 from .entry import check_argnums, prepare
 from .graph import Graph, Var, tracing_depth
-from .shapes import shape_of
+from .shapes import identity_blocks, shape_of
 from .shapes import size as size_of
 from .values import as_value
 
@@ -92,22 +92,6 @@ def _check_mode(mode, allowed, what):
     if mode not in allowed:
         raise DualadError(f"{what}: mode must be one of {', '.join(map(repr, allowed))}, "
                           f"got {mode!r}")
-
-
-def _identity_blocks(shapes):
-    """Unit directions for several arguments at once: one array per shape, of shape
-    ``(N,) + shape`` with N the total size, together forming the N x N identity."""
-    sizes = [size_of(shape) for shape in shapes]
-    total = sum(sizes)
-    blocks, offset = [], 0
-    for shape, size in zip(shapes, sizes):
-        block = np.zeros((total, size))
-        # only the ones are written: copying in a dense eye(size) would touch every page of
-        # the block, and for 1,000 inputs cost 20x the forward sweep it seeds
-        block[np.arange(offset, offset + size), np.arange(size)] = 1.0
-        blocks.append(block.reshape((total,) + tuple(shape)))
-        offset += size
-    return blocks, sizes
 
 
 def _as_columns(stacked, sizes, row_shape, column_shapes):
@@ -186,7 +170,7 @@ def _forward_gradient(run, wrt):
     if run.nested:
         return _forward_gradient_nested(run, wrt)
     shapes = [shape_of(run.values[p]) for p in wrt]
-    blocks, sizes = _identity_blocks(shapes)
+    blocks, sizes = identity_blocks(shapes)
     _, tangents = DEFAULT["forward"](run.graph, wrt=wrt, batch=1).run(
         None, blocks, values=run.values)
     out_dot = tangents[run.graph.output_positions[0]]
@@ -411,7 +395,7 @@ def jacobian(f, argnums=0, mode="auto"):
 def _forward_jacobian(run, wrt, in_shapes, out_shapes):
     """blocks[j][i]: d output_j / d input_i, all columns in one batched forward sweep."""
     graph = run.graph
-    directions, sizes = _identity_blocks(in_shapes)
+    directions, sizes = identity_blocks(in_shapes)
     _, tangents = DEFAULT["forward"](graph, wrt=wrt, batch=1).run(None, directions,
                                                                values=run.values)
     total = sum(sizes)
@@ -427,7 +411,7 @@ def _forward_jacobian(run, wrt, in_shapes, out_shapes):
 def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
     """blocks[j][i]: d output_j / d input_i, all rows in one batched reverse sweep."""
     graph = run.graph
-    seeds, sizes = _identity_blocks(out_shapes)
+    seeds, sizes = identity_blocks(out_shapes)
     adjoints = DEFAULT["reverse"](graph, wrt=wrt, batch=1).run(run.values, seeds)
     total = sum(sizes)
     blocks = [[None] * len(wrt) for _ in out_shapes]
@@ -503,7 +487,7 @@ def hessian(f, argnums=0):
                                      f"{len(graph.outputs)} outputs (differentiate one scalar, "
                                      "e.g. a sum, or take the jacobian of the gradient)")
         shapes = [shape_of(values_at[i]) for i in nums]
-        directions, sizes = _identity_blocks(shapes)
+        directions, sizes = identity_blocks(shapes)
         inputs = list(values_at)
         for i, direction in zip(nums, directions):
             inputs[i] = Dual(values_at[i], direction)

@@ -102,7 +102,8 @@ def family_from_expression(text):
 
 
 class SweepPoint(NamedTuple):
-    """Both modes' costs for one member f: R^n -> R^m of a family."""
+    """Both modes' costs for one member f: R^n -> R^m of a family: counted one sweep per
+    direction (the textbook count), and with every direction in one sweep (``batched``)."""
 
     n: int
     m: int
@@ -112,17 +113,28 @@ class SweepPoint(NamedTuple):
     reverse_seconds: float
     forward_peak_memory: int
     reverse_peak_memory: int
+    forward_batched_ops: int = None
+    reverse_batched_ops: int = None
 
     @property
     def cheaper(self):
-        """The mode with fewer operations (``None`` for a tie)."""
-        if self.forward_ops == self.reverse_ops:
-            return None
-        return "forward" if self.forward_ops < self.reverse_ops else "reverse"
+        """The mode with fewer operations, one sweep per direction (``None`` for a tie)."""
+        return _cheaper(self.forward_ops, self.reverse_ops)
+
+    @property
+    def cheaper_batched(self):
+        """The mode with fewer operations, every direction in one sweep."""
+        return _cheaper(self.forward_batched_ops, self.reverse_batched_ops)
+
+
+def _cheaper(forward, reverse):
+    if forward is None or forward == reverse:
+        return None
+    return "forward" if forward < reverse else "reverse"
 
 
 def sweep_mode_costs(sizes=DEFAULT_SIZES, fixed=DEFAULT_FIXED, family=None, repeats=3,
-                     progress=None):
+                     progress=None, batched=False):
     """Measure both modes over a family as n varies (m = ``fixed``), then as m varies.
 
     Parameters
@@ -138,6 +150,10 @@ def sweep_mode_costs(sizes=DEFAULT_SIZES, fixed=DEFAULT_FIXED, family=None, repe
         Timed runs per mode per point (their median is kept).
     progress : callable, optional
         Called as ``progress(done, total)`` after each point (the command line draws a bar).
+    batched : bool
+        Count and time every direction in one sweep (see :func:`dualad.compare`) as the main
+        figures, instead of one sweep per direction. Each point also carries the batched
+        operation counts (``forward_batched_ops``, ``reverse_batched_ops``) either way.
 
     Returns
     -------
@@ -161,14 +177,23 @@ def sweep_mode_costs(sizes=DEFAULT_SIZES, fixed=DEFAULT_FIXED, family=None, repe
         if (n, m) not in measured:
             f, x = family(n, m)
             graph = trace(f, x)
-            forward, reverse = (CostEvaluator(graph, mode).run([x], repeats)
+            forward, reverse = (CostEvaluator(graph, mode, batched).run([x], repeats)
                                 for mode in ("forward", "reverse"))
+            forward_batched, reverse_batched = (
+                CostEvaluator(graph, mode, True).count_ops(_values(graph, x))[0]
+                for mode in ("forward", "reverse"))
             measured[(n, m)] = SweepPoint(n, m, forward.ops, reverse.ops, forward.seconds,
                                           reverse.seconds, forward.peak_memory,
-                                          reverse.peak_memory)
+                                          reverse.peak_memory, forward_batched,
+                                          reverse_batched)
         if progress is not None:
             progress(done, len(shapes))
     return [measured[shape] for shape in shapes]
+
+
+def _values(graph, x):
+    from .evaluators.value import ValueEvaluator
+    return ValueEvaluator(graph).run([x])
 
 
 def format_sweep(points):
@@ -177,16 +202,20 @@ def format_sweep(points):
     Examples
     --------
     >>> from dualad.plotting import SweepPoint, format_sweep
-    >>> print(format_sweep([SweepPoint(2, 1, 30, 20, 2e-5, 1e-5, 64, 80)]))
-    n  m  forward ops  reverse ops  cheaper  forward s  reverse s
-    2  1           30           20  reverse    2.0e-05    1.0e-05
+    >>> print(format_sweep([SweepPoint(2, 1, 30, 20, 2e-5, 1e-5, 64, 80, 24, 20)]))
+    n  m  forward ops  reverse ops  cheaper  batched: forward  reverse  cheaper  forward s  reverse s
+    2  1           30           20  reverse                24       20  reverse    2.0e-05    1.0e-05
     """
-    rows = [["n", "m", "forward ops", "reverse ops", "cheaper", "forward s", "reverse s"]]
+    rows = [["n", "m", "forward ops", "reverse ops", "cheaper", "batched: forward", "reverse",
+             "cheaper", "forward s", "reverse s"]]
     for p in points:
         rows.append([str(p.n), str(p.m), f"{p.forward_ops:,}", f"{p.reverse_ops:,}",
-                     p.cheaper or "tie", f"{p.forward_seconds:.1e}",
+                     p.cheaper or "tie",
+                     "-" if p.forward_batched_ops is None else f"{p.forward_batched_ops:,}",
+                     "-" if p.reverse_batched_ops is None else f"{p.reverse_batched_ops:,}",
+                     p.cheaper_batched or "tie", f"{p.forward_seconds:.1e}",
                      f"{p.reverse_seconds:.1e}"])
-    return text_table(rows, align=">>>><>>")
+    return text_table(rows, align=">>>><>><>>")
 
 
 def _matplotlib():
@@ -204,7 +233,9 @@ def plot_mode_costs(path=None, points=None, family=None, **sweep_options):
 
     Four panels: operations and seconds against n (with m fixed), and against m (with n
     fixed), on log scales, with the line n = m marked. Forward mode's cost grows with n and
-    reverse mode's with m, so the curves cross near n = m.
+    reverse mode's with m. Counted one sweep per direction, forward mode also recomputes the
+    values in each sweep, so the operation counts cross below n = m (near n = m/2 for a dense
+    layer); counted with every direction in one sweep (dashed), they cross at n = m.
 
     Parameters
     ----------
@@ -260,6 +291,11 @@ def plot_mode_costs(path=None, points=None, family=None, **sweep_options):
                 label="forward (n sweeps)")
         ax.plot(x, [getattr(p, f"reverse_{what}") for p in rows], "s-", color="tab:red",
                 label="reverse (1 evaluation + m sweeps)")
+        if what == "ops" and rows[0].forward_batched_ops is not None:
+            ax.plot(x, [p.forward_batched_ops for p in rows], "o--", color="tab:blue",
+                    alpha=0.6, label="forward, all n directions in one sweep")
+            ax.plot(x, [p.reverse_batched_ops for p in rows], "s--", color="tab:red",
+                    alpha=0.6, label="reverse, all m directions in one sweep")
         ax.set_xscale("log", base=2)
         ax.set_xticks(x, [str(v) for v in x])
         ax.minorticks_off()

@@ -181,8 +181,9 @@ def test_sweep_json_and_a_family_from_an_expression(capsys):
     points = json.loads(capsys.readouterr().out)
     assert [(p["n"], p["m"]) for p in points] == [(1, 2), (3, 2), (2, 1), (2, 3)]
     # g(u) = u*u on W @ x: per forward sweep 2m(2n-1) for the matmuls, m for the value of
-    # u*u and 3m for its tangent (two products, one add): n (4mn + 2m) in all
-    assert [p["forward_ops"] for p in points] == [n * (4 * m * n + 2 * m)
+    # u*u and 2m for its tangent (the two terms u * u_dot are one product, then one add):
+    # n (4mn + m) in all
+    assert [p["forward_ops"] for p in points] == [n * (4 * m * n + m)
                                                   for n, m in [(1, 2), (3, 2), (2, 1), (2, 3)]]
 
 

@@ -62,11 +62,12 @@ def local_partials(prim, inputs, out, wanted):
     >>> local_partials(REGISTRY["multiply"], (2.0, 5.0), 10.0, (0, 1))
     [5.0, 2.0]
     """
-    return [_partial(prim.pds[j], inputs, out) if j in wanted else None
+    return [_partial(prim, j, inputs, out) if j in wanted else None
             for j in range(len(inputs))]
 
 
-def _partial(rule, inputs, out):
+def _partial(prim, j, inputs, out):
+    rule = prim.pds[j]
     try:
         return call_in_namespace(rule, *inputs, out)
     except Exception:
@@ -75,7 +76,8 @@ def _partial(rule, inputs, out):
         handler = opaque_handler(*inputs, out)
         if handler is None:
             raise
-        return handler(call_in_namespace, (rule, *inputs, out), {})
+        return handler(call_in_namespace, (rule, *inputs, out), {},
+                       name=f"partial {j} of {prim.name}")
 
 
 def _structural(rule, m, *args, **kwargs):
@@ -87,7 +89,8 @@ def _structural(rule, m, *args, **kwargs):
         handler = opaque_handler(*_flat(args), *kwargs.values())
         if handler is None:
             raise
-        return handler(functools.partial(rule, NUMPY), args, kwargs)
+        return handler(functools.partial(rule, NUMPY), args, kwargs,
+                       name=getattr(rule, "__name__", "rule"))
 
 
 def _flat(args):

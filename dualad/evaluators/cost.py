@@ -8,28 +8,33 @@ array elements), a mode is measured the way textbooks count it, one seed directi
 - **reverse** evaluates f once, keeping every value (the tape), then runs m reverse sweeps,
   one per output direction, over that tape.
 
+With ``batched=True`` every direction goes through one sweep instead (the evaluators'
+``batch=1``, what ``ad.jacobian`` runs): forward mode then computes the values and each local
+partial once and shares them between the n directions, as reverse mode shares its tape.
+
 For each mode it reports four numbers.
 
 ``passes``
-    The number of derivative sweeps: n for forward, m for reverse.
+    The number of derivative sweeps: n for forward, m for reverse (however they are batched).
 ``ops``
-    Arithmetic operations actually performed, counted by running the *real* evaluators on
-    :class:`Tally` values: abstract arrays that carry only a shape and count every numpy call
-    made on them. Nothing here knows a derivative rule; the registry's rules run exactly as
-    they do on numbers, so the count is the evaluators' own work. The price list:
+    Arithmetic operations performed. Each sweep is the real evaluator, recorded as the program
+    the fast paths run (:mod:`dualad.evaluators.record`), and each step of it is priced by
+    its primitive's ``cost`` in the registry. Nothing here knows a derivative rule: a local
+    partial costs what its rule computes (``exp`` reuses its output: 0; ``tanh``'s
+    ``1 - out*out``: 2 per element), applying it costs one multiply per use (none when the
+    partial is the number 1, as ``add``'s), and each accumulation one add. The prices:
 
     - an elementwise operation (``+ - * /``, ``sin``, ``exp``, ``sign``, ...): one per element
       of its result;
     - ``matmul``/``dot`` contracting q terms: q multiplies and q - 1 adds per result element;
     - ``sum`` folding N elements into M: N - M adds (``mean``: N, the adds and the divides);
-    - reshaping, broadcasting, transposing and taking shapes: free (they move no arithmetic).
+    - reshaping, broadcasting, transposing and indexing: free (they move no arithmetic).
 
-    So a local partial costs what its rule does (``exp`` reuses its output: 0; ``tanh``'s
-    ``1 - out*out``: 2 per element), applying it costs one multiply per use, and each
-    accumulation one add, because that is what :mod:`dualad.evaluators.forward` and
-    :mod:`dualad.evaluators.reverse` do. Inputs or nodes a sweep's seed does not reach carry no
-    tangent or adjoint and cost nothing, as in the evaluators. Operations whose inputs are all
-    constants are folded before counting.
+    Inputs or nodes a sweep's seed does not reach carry no tangent or adjoint and cost
+    nothing, as in the evaluators; operations on constants alone are done once and not
+    counted; a product computed twice in one step (the two shares of ``x * x``) is computed
+    once. A user's rule that cannot be recorded runs as a call of its own code and has no
+    price: its name is listed in ``unpriced``.
 ``peak_memory``
     Bytes of values alive at the worst moment of a sweep. Forward keeps a value (and its
     tangent) only until its last use in ``graph.program`` (outputs to the end), so a long chain
@@ -40,11 +45,7 @@ For each mode it reports four numbers.
 ``seconds``
     The median of ``repeats`` wall-clock runs of the real evaluators computing the Jacobian
     that way (forward: n runs of ``ForwardEvaluator``; reverse: one ``ValueEvaluator`` run and
-    m runs of ``ReverseEvaluator``).
-
-The evaluators can also push k directions through one sweep (``batch=1``); that shares the
-values and the partials between directions but does the same multiply-adds per direction.
-The textbook count above is the one that shows where the crossover between the modes lies.
+    m runs of ``ReverseEvaluator``; batched: one sweep of each).
 
 Examples
 --------
@@ -52,132 +53,50 @@ Examples
 >>> from dualad.evaluators import CostEvaluator
 >>> graph = ad.trace(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2.0, 5.0)
 >>> cost = CostEvaluator(graph, "reverse").run([2.0, 5.0])
->>> cost.passes, cost.ops, cost.jacobian.round(3).tolist()    # 5 for values, 12 for the sweep
-(1, 17, [[5.5, 1.716]])
+>>> cost.passes, cost.ops, cost.jacobian.round(3).tolist()    # 5 for values, 9 for the sweep
+(1, 14, [[5.5, 1.716]])
 """
 
 import math
-import numbers
 import statistics
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..errors import DualadError
-from ..shapes import shape_of, unit
+from ..shapes import identity_blocks, shape_of, unit
 from .base import Evaluator
 from .forward import ForwardEvaluator
+from .record import Tape
 from .reverse import ReverseEvaluator
 from .value import ValueEvaluator
 
 MODES = ("forward", "reverse")
 
 
-# ---- counting numbers ----
+# ---- counting: the sweeps recorded, each step priced by its primitive ----
 
-class Meter:
-    """The running count of arithmetic operations shared by the Tallies of one run."""
-
-    def __init__(self):
-        self.ops = 0
-
-
-#: numpy functions that only view, move or describe data: no arithmetic, no cost.
-FREE = {np.reshape, np.broadcast_to, np.transpose, np.swapaxes, np.expand_dims, np.squeeze}
-#: numpy functions that answer a question about the shape; they return plain Python values.
-SHAPE_QUERIES = {np.ndim, np.shape, np.size}
+def _recorded(graph, values, run):
+    """Record ``run(tape, slots)`` on a counting tape and return the tape. ``slots`` holds a
+    Slot for every node that depends on an input and the plain value of every other node (a
+    constant, or an op of constants: computed once, not counted)."""
+    tape = Tape(count_ops=True)
+    depends = graph.depends_on_inputs()
+    slots = [tape.input(v) if dependent else v for v, dependent in zip(values, depends)]
+    run(tape, slots)
+    return tape
 
 
-def _stand_in(x):
-    """A Tally as a real (zero-stride, allocation-free) array of its shape, to let numpy
-    itself work out result shapes."""
-    return np.broadcast_to(np.float64(1.0), x.shape) if isinstance(x, Tally) else x
-
-
-def _contracted(a):
-    """How many terms matmul/dot add up per result element: a's last axis."""
-    shape = shape_of(a)
-    return shape[-1] if shape else 1
-
-
-class Tally(NDArrayOperatorsMixin, numbers.Number):
-    """An abstract value of a given shape whose every numpy operation adds its cost to a meter.
-
-    Running an evaluator on Tallies computes no numbers, only the operation count of the
-    run (see the module docstring for the price of each numpy function). Python operators go
-    through numpy ufuncs (``NDArrayOperatorsMixin``), so ``1 - out * out`` in a rule counts as
-    two operations per element.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from dualad.evaluators.cost import Meter, Tally
-    >>> meter = Meter()
-    >>> x = Tally((3,), meter)
-    >>> y = np.sin(x) * 2 + x          # 3 sines, 3 multiplies, 3 adds
-    >>> y.shape, meter.ops
-    ((3,), 9)
-    """
-
-    __slots__ = ("shape", "meter")
-
-    def __init__(self, shape, meter):
-        self.shape = tuple(shape)
-        self.meter = meter
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        return math.prod(self.shape)
-
-    def __repr__(self):
-        return f"Tally(shape={self.shape})"
-
-    def __bool__(self):
-        raise DualadError("CostEvaluator: a rule branches on a value; operations can only be "
-                          "counted for rules without Python control flow on values")
-
-    __float__ = __bool__
-
-    def _meter(self, values):
-        return next(v.meter for v in values if isinstance(v, Tally))
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method != "__call__" or ufunc.nout != 1 or "out" in kwargs:
-            raise DualadError(f"CostEvaluator: no cost rule for numpy.{ufunc.__name__}"
-                              f"{'' if method == '__call__' else '.' + method}")
-        with np.errstate(all="ignore"):
-            shape = np.shape(ufunc(*(_stand_in(x) for x in inputs), **kwargs))
-        size = math.prod(shape)
-        if ufunc is np.matmul:
-            size *= 2 * _contracted(inputs[0]) - 1   # q multiplies, q - 1 adds
-        self._meter(inputs).ops += size
-        return Tally(shape, self._meter(inputs))
-
-    def __array_function__(self, func, types, args, kwargs):
-        stand_ins = [_stand_in(a) for a in args]
-        if func in SHAPE_QUERIES:
-            return func(*stand_ins, **kwargs)
-        meter = self._meter(args)
-        with np.errstate(all="ignore"):
-            shape = np.shape(func(*stand_ins, **kwargs))
-        size = math.prod(shape)
-        if func in FREE:
-            pass
-        elif func is np.sum:
-            meter.ops += np.size(stand_ins[0]) - size              # N - M adds
-        elif func is np.mean:
-            meter.ops += np.size(stand_ins[0])                     # adds and divides
-        elif func is np.dot or func is np.matmul:
-            meter.ops += size * (2 * _contracted(args[0]) - 1)
-        else:
-            raise DualadError(f"CostEvaluator: no cost rule for numpy.{func.__name__}")
-        return Tally(shape, meter)
+def _values_run(graph):
+    def run(tape, slots):
+        buffer = [None] * len(slots)
+        for pos in graph.leaf_positions:
+            buffer[pos] = slots[pos]
+        evaluator = ValueEvaluator(graph)
+        evaluator.values = buffer
+        evaluator.walk()
+    return run
 
 
 # ---- the Jacobian one seed direction per sweep (the real evaluators, timed) ----
@@ -250,6 +169,37 @@ def reverse_sweeps(graph, input_values, one=1.0, zero=0.0, values=None):
     return np.stack(rows, axis=0)
 
 
+def batched_sweep(graph, input_values, mode):
+    """The Jacobian (outputs x inputs, both flattened) from one sweep carrying every seed
+    direction at once (``batch=1``): all input directions forward, or all output directions
+    backward after one evaluation.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.cost import batched_sweep
+    >>> graph = ad.trace(lambda x, y: (x * y, x + y), 2.0, 5.0)
+    >>> batched_sweep(graph, [2.0, 5.0], "reverse").tolist()
+    [[5.0, 2.0], [1.0, 1.0]]
+    >>> batched_sweep(graph, [2.0, 5.0], "forward").tolist()
+    [[5.0, 2.0], [1.0, 1.0]]
+    """
+    values = ValueEvaluator(graph).run(input_values)
+    if mode == "forward":
+        shapes = [shape_of(values[p]) for p in graph.input_positions]
+        blocks, sizes = identity_blocks(shapes)
+        _, tangents = ForwardEvaluator(graph, batch=1).run(None, blocks, values=values)
+        rows = [np.zeros((sum(sizes), np.size(values[p]))) if tangents[p] is None else
+                np.reshape(tangents[p], (sum(sizes), -1)) for p in graph.output_positions]
+        return np.concatenate(rows, axis=1).T
+    shapes = [shape_of(values[p]) for p in graph.output_positions]
+    blocks, sizes = identity_blocks(shapes)
+    adjoints = ReverseEvaluator(graph, batch=1).run(values, blocks)
+    columns = [np.zeros((sum(sizes), np.size(values[p]))) if adjoints[p] is None else
+               np.reshape(adjoints[p], (sum(sizes), -1)) for p in graph.input_positions]
+    return np.concatenate(columns, axis=1)
+
+
 SWEEPS = {"forward": forward_sweeps, "reverse": reverse_sweeps}
 
 
@@ -260,8 +210,9 @@ class ModeCost:
     """What one mode cost to compute a graph's Jacobian (see the module docstring).
 
     ``primal_ops`` is the part of ``ops`` spent on values: n evaluations' worth in forward
-    mode (every sweep recomputes them), one in reverse mode. ``max_error`` is filled in by
-    :func:`dualad.compare` (the largest difference from sympy's Jacobian).
+    mode with one sweep per direction (every sweep recomputes them), one otherwise.
+    ``batched`` says whether every direction went through one sweep. ``max_error`` is filled
+    in by :func:`dualad.compare` (the largest difference from sympy's Jacobian).
 
     Examples
     --------
@@ -281,6 +232,8 @@ class ModeCost:
     jacobian: np.ndarray = field(repr=False)
     repeats: int = 1
     max_error: float = None
+    batched: bool = False
+    unpriced: list = field(default_factory=list)
 
     @property
     def derivative_ops(self):
@@ -299,6 +252,10 @@ class CostEvaluator(Evaluator):
     ----------
     graph : Graph
     mode : {"forward", "reverse"}
+    batched : bool
+        False (the textbook count): one sweep per seed direction, each forward sweep computing
+        the values again. True: every direction in one sweep (``batch=1``), the values and
+        the local partials computed once and shared by all directions.
 
     Examples
     --------
@@ -309,11 +266,13 @@ class CostEvaluator(Evaluator):
     [3, 1]
     """
 
-    def __init__(self, graph, mode):
+    def __init__(self, graph, mode, batched=False):
         if mode not in MODES:
             raise DualadError(f"CostEvaluator: mode must be 'forward' or 'reverse', got {mode!r}")
         super().__init__(graph)
         self.mode = mode
+        self.batched = bool(batched)
+        self.unpriced = []
 
     def run(self, input_values, repeats=5):
         """Measure the mode at these input values; returns a :class:`ModeCost`.
@@ -333,46 +292,73 @@ class CostEvaluator(Evaluator):
         seconds, jacobian = [], None
         for _ in range(repeats):
             start = time.perf_counter()
-            jacobian = SWEEPS[self.mode](graph, input_values)
+            if self.batched:
+                jacobian = batched_sweep(graph, input_values, self.mode)
+            else:
+                jacobian = SWEEPS[self.mode](graph, input_values)
             seconds.append(time.perf_counter() - start)
         return ModeCost(mode=self.mode, passes=int(passes), ops=ops, primal_ops=primal_ops,
                         peak_memory=self.peak_memory(values), seconds=statistics.median(seconds),
-                        jacobian=jacobian, repeats=repeats)
+                        jacobian=jacobian, repeats=repeats, batched=self.batched,
+                        unpriced=sorted(set(self.unpriced)))
 
-    # -- operation counts: the real evaluators, run on Tallies --
+    # -- operation counts: the recorded sweeps, priced by the registry --
 
     def count_ops(self, values):
-        """(all operations, operations on values) of this mode, from shapes of ``values``.
+        """(all operations, operations on values) of this mode at the shapes of ``values``.
 
-        Seeds of one input (or output) all cost the same, so each input (output) is counted
-        once and multiplied by its number of elements.
+        Each sweep is the real evaluator, recorded (:mod:`dualad.evaluators.record`) and
+        priced step by step by the registry (``Primitive.cost``). Seeds of one input (or
+        output) all cost the same, so each is recorded once and counted per element; with
+        ``batched``, all directions go through one sweep (values and partials computed once).
         """
-        graph, meter = self.graph, Meter()
-
-        def tallies(positions):
-            return [Tally(shape_of(values[p]), meter) for p in positions]
-
-        ValueEvaluator(graph).run(tallies(graph.input_positions))
-        primal = meter.ops
-        if self.mode == "forward":
+        graph = self.graph
+        primal = _recorded(graph, values, _values_run(graph))
+        self.unpriced = list(primal.unpriced)
+        if self.mode == "forward" and not self.batched:
             total = 0
             for pos in graph.input_positions:
-                meter.ops = 0
-                ForwardEvaluator(graph, wrt=(pos,)).run(tallies(graph.input_positions),
-                                                        tallies([pos]))
-                total += meter.ops * int(np.size(values[pos]))
+                def run(tape, slots, pos=pos):
+                    unit_tangent = tape.input(np.zeros(shape_of(values[pos])) if shape_of(
+                        values[pos]) else 0.0)
+                    buffer = [None] * len(slots)
+                    for p in graph.leaf_positions:
+                        buffer[p] = slots[p]
+                    ForwardEvaluator(graph, wrt=(pos,))._sweep(buffer, [unit_tangent], False)
+                sweep = _recorded(graph, values, run)
+                self.unpriced += sweep.unpriced
+                total += sweep.ops * int(np.size(values[pos]))
             passes = sum(int(np.size(values[p])) for p in graph.input_positions)
-            return total, primal * passes
-        meter.ops = 0
-        tape = ValueEvaluator(graph).run(tallies(graph.input_positions))
-        total = primal
-        for j, pos in enumerate(graph.output_positions):
-            meter.ops = 0
-            seeds = [None] * len(graph.outputs)
-            seeds[j] = Tally(shape_of(values[pos]), meter)
-            ReverseEvaluator(graph).run(tape, seeds)
-            total += meter.ops * int(np.size(values[pos]))
-        return total, primal
+            return total, primal.ops * passes
+        if self.mode == "forward":
+            shapes = [shape_of(values[p]) for p in graph.input_positions]
+
+            def run(tape, slots):
+                directions = [tape.input(d) for d in identity_blocks(shapes)[0]]
+                ForwardEvaluator(graph, batch=1)._sweep(list(slots), directions, True)
+            sweep = _recorded(graph, values, run)
+            self.unpriced += sweep.unpriced
+            return primal.ops + sweep.ops, primal.ops
+        total = primal.ops
+        if not self.batched:
+            for j, pos in enumerate(graph.output_positions):
+                def run(tape, slots, j=j, pos=pos):
+                    seeds = [None] * len(graph.outputs)
+                    seeds[j] = tape.input(np.zeros(shape_of(values[pos])) if shape_of(
+                        values[pos]) else 0.0)
+                    ReverseEvaluator(graph).run(slots, seeds)
+                sweep = _recorded(graph, values, run)
+                self.unpriced += sweep.unpriced
+                total += sweep.ops * int(np.size(values[pos]))
+            return total, primal.ops
+        shapes = [shape_of(values[p]) for p in graph.output_positions]
+
+        def run(tape, slots):
+            seeds = [tape.input(d) for d in identity_blocks(shapes)[0]]
+            ReverseEvaluator(graph, batch=1).run(slots, seeds)
+        sweep = _recorded(graph, values, run)
+        self.unpriced += sweep.unpriced
+        return total + sweep.ops, primal.ops
 
     # -- memory: value lifetimes over the program --
 

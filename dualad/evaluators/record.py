@@ -99,10 +99,10 @@ class Slot(Overloaded):
 OVERLOADED_TYPES[Slot] = Slot._apply
 
 
-def _opaque_call(function, args, kwargs):
+def _opaque_call(function, args, kwargs, name=None):
     """Record ``function(*args, **kwargs)`` (some arguments Slots) as one opaque step."""
     tape = next(a.tape for a in itertools.chain(args, kwargs.values()) if isinstance(a, Slot))
-    return tape.opaque(function, args, kwargs)
+    return tape.opaque(function, args, kwargs, name=name)
 
 
 RECORDING_TYPES[Slot] = _opaque_call
@@ -132,9 +132,15 @@ class Tape:
     (True, 0)
     """
 
-    def __init__(self):
+    def __init__(self, count_ops=False):
         self.count = 0
         self.inputs = []
+        #: with ``count_ops``: the operations of the steps written, each priced by its
+        #: primitive's ``cost`` (the price list of ``compare``), and the opaque calls, which
+        #: have no price
+        self.count_ops = count_ops
+        self.ops = 0
+        self.unpriced = []
         self.literals = {}            # register -> value
         self.steps = []               # (function, argument registers, params, register)
         self._literal_registers = {}
@@ -201,6 +207,8 @@ class Tape:
         self.steps.append((prim, refs, params, slot.register))
         if self.scalar and type(value) not in _NUMBERS:
             self.scalar = False
+        if self.count_ops:
+            self.ops += prim.cost([shape_of(v) for v in values], shape_of(value), **params)
         if step_key is not None:
             recent = self._recent
             recent[step_key] = slot
@@ -208,9 +216,10 @@ class Tape:
                 recent.popitem(last=False)
         return slot
 
-    def opaque(self, function, args, kwargs=None):
+    def opaque(self, function, args, kwargs=None, name=None):
         """Write ``function(*args, **kwargs)`` as one step run on the values at replay; its
-        result (one value, or a tuple of them) comes back as Slots."""
+        result (one value, or a tuple of them) comes back as Slots. ``name`` says what it is
+        (in programs, generated code and unpriced counts)."""
         kwargs = kwargs or {}
         plain = [a.value if isinstance(a, Slot) else a for a in args]
         plain_kwargs = {k: (v.value if isinstance(v, Slot) else v) for k, v in kwargs.items()}
@@ -220,8 +229,10 @@ class Tape:
         fixed = {k: v for k, v in plain_kwargs.items() if k not in slot_kwargs}
         names = tuple(slot_kwargs)
         refs = refs + tuple(v.register for v in slot_kwargs.values())
-        call = _Opaque(function, len(args), names, fixed)
+        call = _Opaque(function, len(args), names, fixed, name)
         self.scalar = False            # what it returns at replay is not known in advance
+        if self.count_ops:
+            self.unpriced.append(call.name)
         slot = Slot(value, self._new_register(), self)
         self.steps.append((call, refs, None, slot.register))
         if isinstance(value, tuple):
@@ -250,9 +261,9 @@ class _Opaque:
     """A call written as one step: a function of the values (``n`` positional arguments,
     then the keyword arguments ``names``, and fixed keyword arguments)."""
 
-    def __init__(self, function, n, names, fixed):
+    def __init__(self, function, n, names, fixed, name=None):
         self.function, self.n, self.names, self.fixed = function, n, names, fixed
-        self.name = getattr(function, "__name__", type(function).__name__)
+        self.name = name or getattr(function, "__name__", type(function).__name__)
 
     def __call__(self, *values):
         kwargs = dict(zip(self.names, values[self.n:]), **self.fixed)
