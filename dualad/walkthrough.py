@@ -1,0 +1,699 @@
+"""Every step of one sweep, in order: :func:`walkthrough`, and a page that steps through it.
+
+This module owns :func:`walkthrough`, :class:`Walkthrough` and :class:`WalkStep`, and the
+self-contained HTML page (:meth:`Walkthrough.to_html`, :func:`page`) a lecturer steps through
+with the arrow keys: the graph (dualad's own drawing, :mod:`dualad.layout`) with the current
+node and edge highlighted, the step's text, and the trace table with the tangents or adjoints
+filled in so far.
+
+Nothing here computes a derivative. The steps are the records of the step recorders
+(:class:`~dualad.evaluators.steps.ForwardSteps`, :class:`~dualad.evaluators.steps.ReverseSteps`,
+run by :mod:`dualad.partials`): every partial, contribution, running sum and result shown is
+one they noted, and the formulas are the same recorders run on sympy symbols. Names and
+numbering are those of :func:`~dualad.trace_table` (:class:`~dualad.printing.TraceNames`).
+
+Examples
+--------
+>>> import dualad as ad
+>>> steps = ad.walkthrough(lambda x: ad.sin(x) * x, 0.0)
+>>> len(steps), steps[-1].after
+(4, 0.0)
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import sympy as sp
+
+from .entry import prepare
+from .errors import DualadError
+from .graphviz import picture
+from .layout import layered_layout, xml_text
+from .partials import (direction_tangents, edge_partials, forward_sweep, formula_steps,
+                       reverse_sweep)
+from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name,
+                       expression_text, format_value, output_name, tangent_name, value_name)
+from .shapes import shape_of
+
+MODES = ("reverse", "forward")
+
+
+class WalkStep(NamedTuple):
+    """One step of a sweep, ready to show; ``str(step)`` prints it.
+
+    ``number`` counts from 1 of ``count``; ``node`` is the textbook name of the node updated
+    (``target``, a graph position); ``source`` the node whose tangent or adjoint flowed
+    (``None`` for a seed, or a structural op's forward term); ``edges`` the graph's edges
+    ``(argument position, op position)`` the step uses; ``title``, ``partial`` (``""`` for a
+    seed) and ``update`` its three lines of text; ``before``, ``after``, ``contribution``
+    and ``partial_value`` the numbers; ``record`` the recorder's
+    :class:`~dualad.evaluators.steps.Step` (``None`` for a forward seed, which is given, not
+    computed).
+    """
+
+    number: int
+    count: int
+    node: str
+    target: int
+    source: object
+    edges: tuple
+    title: str
+    partial: str
+    update: str
+    before: object
+    after: object
+    contribution: object
+    partial_value: object
+    record: object
+
+    def __str__(self):
+        lines = [f"step {self.number} of {self.count}: {self.title}"]
+        if self.partial:
+            lines.append(f"  local partial  {self.partial}")
+        lines.append(f"  update         {self.update}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Walkthrough:
+    """The steps of one sweep of one mode, in the order the sweep makes them.
+
+    Made by :func:`walkthrough`. A sequence: ``len()``, indexing and iteration give
+    :class:`WalkStep` records; ``str()`` prints them all. :meth:`to_html` and :meth:`save`
+    make the page that steps through them.
+
+    Attributes
+    ----------
+    mode : str
+        ``"forward"`` or ``"reverse"``.
+    function : str
+        ``f(x1, x2)``; ``formula`` is its expression (``log(x1) + x1 * x2 - sin(x2)``).
+    point, seed : str
+        ``x1 = 2, x2 = 5`` and the seed (``ȳ = 1``, or the direction ``ẋ1 = 1, ẋ2 = 0``).
+    steps : list of WalkStep
+    results : list of str
+        What the sweep gives (``x̄1 = v̄₋₁ = 5.5``, or ``ẏ = v̇₅ = 5.5``).
+    """
+
+    mode: str
+    function: str
+    formula: str
+    point: str
+    seed: str
+    steps: list
+    results: list
+    graph: object = field(repr=False, default=None)
+    names: object = field(repr=False, default=None)
+    values: list = field(repr=False, default=None)
+    initial: dict = field(repr=False, default_factory=dict)
+    edge_labels: dict = field(repr=False, default_factory=dict)
+    decimals: int = 3
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __getitem__(self, k):
+        return self.steps[k]
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    @property
+    def heading(self):
+        """One line: which sweep, of what, where, from which seed, how many steps."""
+        return (f"{self.mode.capitalize()} sweep of {self.function} at {self.point}, "
+                f"from {self.seed}: {len(self.steps)} steps")
+
+    def __str__(self):
+        parts = [self.heading, ""] + [str(step) for step in self.steps]
+        return "\n".join(parts + ["", "result: " + ", ".join(self.results)])
+
+    def to_html(self):
+        """One self-contained HTML page that steps through the sweep (see :func:`page`).
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> html = ad.walkthrough(lambda x: ad.exp(x), 0.0).to_html()
+        >>> html.startswith("<!DOCTYPE html>") and "<svg" in html
+        True
+        """
+        return page([self])
+
+    def save(self, path):
+        """Write :meth:`to_html` to ``path``; returns the path.
+
+        Examples
+        --------
+        >>> import dualad as ad, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "sweep.html")
+        >>> ad.walkthrough(lambda x: x * x, 3.0).save(path).name
+        'sweep.html'
+        """
+        return save_page(path, [self])
+
+
+def _check_mode(mode, direction, output):
+    if mode not in MODES:
+        raise DualadError(f"walkthrough: mode must be 'reverse' or 'forward', got {mode!r}")
+    if mode == "reverse" and direction is not None:
+        raise DualadError("walkthrough: direction is the seed of a forward sweep; a reverse "
+                          "sweep is seeded by its output (output=...)")
+    if mode == "forward" and output != 0:
+        raise DualadError("walkthrough: output picks the seed of a reverse sweep; a forward "
+                          "sweep gives the tangents of every output (its seed is direction=...)")
+
+
+def walkthrough(f, *args, mode="reverse", direction=None, output=0, decimals=3):
+    """The steps of one sweep of ``f`` at ``args``, in order, each with its numbers.
+
+    A step names the node it updates, gives the local partial it uses (its formula in the
+    textbook names, and its number) and the update with its numbers. In reverse mode each
+    share added to an adjoint is a step of its own, so the fan-out sum is visible: in the
+    survey's example x1 feeds ``log`` and ``*``, and its adjoint is 5 + 0.5 = 5.5. In
+    forward mode each term of a tangent is a step, after one step per input for the seed.
+
+    Parameters
+    ----------
+    f : callable, Graph or Var
+        As every entry point takes it (a function with its point, a ``Graph``, an output
+        ``Var``).
+    *args : float or array
+        The point.
+    mode : {"reverse", "forward"}
+    direction : str, int, sequence or dict, optional
+        Forward mode's seed, as :func:`trace_table` takes it (by default the first input).
+    output : int
+        Reverse mode's seed: the output whose adjoint is 1 (1s for an array).
+    decimals : int
+        Decimal places shown.
+
+    Returns
+    -------
+    Walkthrough
+
+    Examples
+    --------
+    The survey's example (Baydin et al. 2018, Table 3):
+
+    >>> import dualad as ad
+    >>> def f(x1, x2):
+    ...     return ad.log(x1) + x1 * x2 - ad.sin(x2)
+    >>> steps = ad.walkthrough(f, 2, 5)
+    >>> len(steps)
+    9
+    >>> print(steps[0])
+    step 1 of 9: v₅ (the output y), the seed
+      update         v̄₅ = ȳ = 1
+    >>> print(steps[-1])
+    step 9 of 9: v₋₁ (x1), from v₁ = log(v₋₁)
+      local partial  ∂v₁/∂v₋₁ = 1/v₋₁ = 0.5
+      update         v̄₋₁ = v̄₋₁ + v̄₁ ∂v₁/∂v₋₁ = v̄₋₁ + v̄₁/v₋₁ = 5 + 1 × 0.5 = 5.5
+    >>> steps.results
+    ['x̄1 = v̄₋₁ = 5.5', 'x̄2 = v̄₀ = 1.716']
+    """
+    _check_mode(mode, direction, output)
+    graph, point, f_name = prepare(f, args, "walkthrough")
+    count = len(graph.outputs)
+    if not -count <= output < count:
+        raise DualadError(f"walkthrough: output {output} does not exist (f has {count})")
+    output %= count
+    input_names = graph.input_names
+    names = TraceNames(graph, graph.leaf_values(point))
+    index = names.index
+
+    def num(x):
+        return format_value(x, decimals)
+
+    # the formulas: the forward recorder on symbols named as the book names the nodes
+    dots = [sp.Symbol(tangent_name(index[p])) if p in index else sp.Integer(0)
+            for p in range(len(graph.nodes))]
+    formulas = {(s.instruction.pos, s.argument): s.partial
+                for s in formula_steps(graph, names, dots) if s.partial is not None}
+    bars = {p: sp.Symbol(adjoint_name(i)) for p, i in index.items()}
+
+    outputs = [output_name(k, count, input_names) for k in range(count)]
+    out_of = {p: outputs[k] for k, p in reversed(list(enumerate(graph.output_positions)))}
+    in_of = dict(zip(graph.input_positions, input_names))
+
+    def who(pos):
+        """v₋₁ (x1), v₅ (the output y)"""
+        if pos in in_of:
+            return f"{names.name(pos)} ({in_of[pos]})"
+        if pos in out_of:
+            return f"{names.name(pos)} (the output {out_of[pos]})"
+        return names.name(pos)
+
+    def operation(instruction):
+        return f"{names.name(instruction.pos)} = {names.expression(instruction)}"
+
+    def factors(a, b):
+        """'1 × 0.5' for scalars (a negative second factor in parentheses), else None."""
+        if shape_of(a) or shape_of(b):
+            return None
+        second = num(b)
+        return f"{num(a)} × {'(' + second + ')' if second.startswith('-') else second}"
+
+    if mode == "forward":
+        tangents_in = direction_tangents(input_names, point, direction, "walkthrough")
+        sweep = forward_sweep(graph, point, tangents_in, order=names.order)
+        word, mark, name_of = "tangent", DOT_ABOVE, tangent_name
+        seed = ", ".join(f"{accented(n, DOT_ABOVE)} = {num(t)}"
+                         for n, t in zip(input_names, tangents_in))
+    else:
+        sweep = reverse_sweep(graph, point, output, order=names.order)
+        word, mark, name_of = "adjoint", BAR_ABOVE, adjoint_name
+        seed = f"{accented(outputs[output], BAR_ABOVE)} = 1"
+    values, derivatives = sweep.values, sweep.derivatives
+
+    drafts = []         # (target, source, edges, title, partial, update, record, partial value)
+    if mode == "forward":
+        for pos, name, tangent in zip(graph.input_positions, input_names, tangents_in):
+            drafts.append((pos, None, (), f"{who(pos)}, the seed", "",
+                           f"{tangent_name(index[pos])} = {accented(name, DOT_ABOVE)} = "
+                           f"{num(tangent)}", None, None, tangent))
+    for record in sweep.steps:
+        target = record.target
+        if target not in index:
+            continue    # an output that is a constant: nothing flows
+        instruction = record.instruction
+        target_name = name_of(index[target])
+        if instruction is None:                          # reverse mode's seed
+            drafts.append((target, None, (), f"{who(target)}, the seed", "",
+                           f"{target_name} = {accented(out_of[target], BAR_ABOVE)} = "
+                           f"{num(record.after)}", record, None, record.after))
+            continue
+        prim, args, j = instruction.prim, instruction.args, record.argument
+        op, arg = (target, args[j]) if mode == "forward" and j is not None else \
+            (record.source, target)
+        if mode == "forward" and j is None:              # a structural op's whole term
+            present = [a for a in dict.fromkeys(args) if derivatives[a] is not None]
+            title = f"{operation(instruction)}, from {', '.join(who(a) for a in present)}"
+            rule = f"jvp[{prim.name}]({', '.join(tangent_name(index[a]) for a in present)})"
+            partial = ""
+            edges = tuple((a, target) for a in present)
+            flowing = None
+            chain = rule
+            source = None
+        else:
+            v_op, v_arg = value_name(index[op]), value_name(index[arg])
+            source = arg if mode == "forward" else op
+            title = (f"{operation(instruction)}, from {who(arg)}" if mode == "forward"
+                     else f"{who(arg)}, from {operation(instruction)}")
+            edges = ((arg, op),)
+            flowing = derivatives[source]
+            chain = f"{name_of(index[source])} ∂{v_op}/∂{v_arg}"
+            if record.partial is None:                   # a structural op's share
+                partial = (f"∂{v_op}/∂{v_arg} is a Jacobian: the rule of {prim.name} gives "
+                           f"its product with {name_of(index[source])}")
+                rule = f"vjp[{prim.name}]({adjoint_name(index[source])})[{j}]"
+            else:
+                formula = formulas.get((op, j))
+                number = num(record.partial)
+                if formula is None:
+                    partial = f"∂{v_op}/∂{v_arg} = {number}"
+                    rule = f"{name_of(index[source])} × (the rule of {prim.name})"
+                else:
+                    shown = str(formula)
+                    partial = (f"∂{v_op}/∂{v_arg} = {shown}" + ("" if shown == number
+                                                              else f" = {number}"))
+                    symbol = dots[source] if mode == "forward" else bars[source]
+                    rule = str(symbol * formula)
+        numbers = None
+        if record.partial is not None and flowing is not None:
+            numbers = factors(flowing, record.partial)
+        numbers = numbers or num(record.contribution)
+        if record.before is None:
+            update = f"{target_name} = {chain}" + (f" = {rule}" if rule != chain else "") + \
+                f" = {numbers} = {num(record.after)}"
+        else:
+            added = f"- {rule[1:]}" if rule.startswith("-") else f"+ {rule}"
+            update = (f"{target_name} = {target_name} + {chain} = {target_name} {added} = "
+                      f"{num(record.before)} + {numbers} = {num(record.after)}")
+        drafts.append((target, source, edges, title, partial, update, record, record.partial,
+                       record.contribution))
+
+    steps = []
+    for k, (target, source, edges, title, partial, update, record, partial_value,
+            contribution) in enumerate(drafts):
+        steps.append(WalkStep(
+            number=k + 1, count=len(drafts), node=names.name(target), target=target,
+            source=source, edges=edges, title=title, partial=partial, update=update,
+            before=None if record is None else record.before,
+            after=contribution if record is None else record.after,
+            contribution=contribution, partial_value=partial_value, record=record))
+
+    def final(pos):
+        value = derivatives[pos]
+        if value is None:
+            value = np.zeros(shape_of(values[pos])) if shape_of(values[pos]) else 0.0
+        return value
+
+    if mode == "forward":
+        results = [f"{accented(out_of[p], DOT_ABOVE)} = "
+                   f"{tangent_name(index[p]) if p in index else '0'} = {num(final(p))}"
+                   for p in graph.output_positions if out_of.get(p) is not None]
+        results = list(dict.fromkeys(results))
+    else:
+        results = [f"{accented(n, BAR_ABOVE)} = {adjoint_name(index[p])} = {num(final(p))}"
+                   for p, n in zip(graph.input_positions, input_names)]
+    updated = {s.target for s in steps}
+    initial = {p: ("?" if p in updated else "0") for p in index}
+    formula = ", ".join(expression_text(graph, p) for p in graph.output_positions)
+    return Walkthrough(
+        mode=mode, function=f"{f_name}({', '.join(input_names)})",
+        formula=formula if count == 1 else f"({formula})",
+        point=", ".join(f"{n} = {num(v)}" for n, v in zip(input_names, point)) or "no inputs",
+        seed=seed, steps=steps, results=results, graph=graph, names=names, values=values,
+        initial=initial, edge_labels=edge_partials(graph, sweep.partials, decimals),
+        decimals=decimals)
+
+
+# ---- the page ----
+
+def _script_json(data):
+    """JSON that cannot end the ``<script>`` element holding it (``</script>``, ``<!--``)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _sweep_data(walk, prefix, lines):
+    """What the page's script needs to show a walkthrough at any step; ``lines`` gives the
+    line of each node's picture that holds its tangent or adjoint."""
+    word = "tangent" if walk.mode == "forward" else "adjoint"
+    num = lambda x: format_value(x, walk.decimals)  # noqa: E731
+    return {
+        "prefix": prefix, "word": word, "count": len(walk.steps),
+        "initial": {str(p): text for p, text in walk.initial.items()},
+        "lines": {str(p): line for p, line in lines.items()},
+        "steps": [{"target": s.target, "source": s.source, "edges": [list(e) for e in s.edges],
+                   "after": num(s.after),
+                   "title": f"Step {s.number} of {s.count}: {s.title}",
+                   "partial": f"local partial: {s.partial}" if s.partial else "",
+                   "update": s.update} for s in walk.steps],
+        "start": {"title": "Before the sweep: the values are known (the primal trace). "
+                           "Press → or space for the first step.",
+                  "partial": f"Seed: {walk.seed}", "update": ""},
+        "results": "Result: " + ", ".join(walk.results),
+    }
+
+
+def _graph_svg(walk, prefix):
+    nodes, edges = picture(walk.graph, values=walk.values, names=walk.names,
+                           edge_labels=walk.edge_labels, decimals=walk.decimals)
+    word = "tangent" if walk.mode == "forward" else "adjoint"
+    num = lambda x: format_value(x, walk.decimals)  # noqa: E731
+    texts = {}
+    for step in walk.steps:
+        texts.setdefault(step.target, set()).add(f"{word} = {num(step.after)}")
+    drawn, lines = [], {}
+    for node in nodes:
+        if node.key in walk.initial:
+            lines[node.key] = len(node.lines)
+            node = node._replace(lines=node.lines + (f"{word} = {walk.initial[node.key]}",),
+                                 reserve=tuple(sorted(texts.get(node.key, ()))))
+        drawn.append(node)
+    drawing = layered_layout(drawn, edges)
+    svg = drawing.to_svg(id_prefix=prefix, css_class="dualad-graph",
+                         title=f"{walk.function} = {walk.formula}")
+    # as wide as the column allows, but not more than half again its own size
+    return (f'<div class="canvas" style="max-width: {drawing.width * 1.5:.0f}px">{svg}</div>',
+            lines)
+
+
+def _table_html(walk, prefix):
+    word = "tangent" if walk.mode == "forward" else "adjoint"
+    names, graph = walk.names, walk.graph
+    rows = [f'<tr><th></th><th></th><th>value</th><th>{word}</th></tr>']
+    inputs = dict(zip(graph.input_positions, graph.input_names))
+    ordered = list(graph.input_positions) + [i.pos for i in names.order]
+    for pos in ordered:
+        expression = inputs.get(pos) or names.expression(
+            next(i for i in names.order if i.pos == pos))
+        rows.append(f'<tr id="{prefix}row-{pos}"><td class="name">{xml_text(names.name(pos))}</td>'
+                    f'<td class="expr">= {xml_text(expression)}</td>'
+                    f'<td class="num">{xml_text(format_value(walk.values[pos], walk.decimals))}'
+                    f'</td><td class="num derivative" id="{prefix}cell-{pos}">'
+                    f'{xml_text(walk.initial.get(pos, ""))}</td></tr>')
+    return "<table class=\"trace\">" + "".join(rows) + "</table>"
+
+
+def page(walkthroughs, title=None):
+    """One self-contained HTML page stepping through one or more sweeps.
+
+    Everything is inline (CSS, script, SVG): the page needs no network and no other file.
+    Keys: → or space (next), ← (back), Home and End (first, last); the same as buttons. Each
+    sweep shows its graph, with the current step's node and edge highlighted and the local
+    partials on the edges used so far, the step's text (the node, the local partial, the
+    update with its numbers), and the trace table with the tangents or adjoints filled in so
+    far. With several sweeps (the forward and the reverse one), tabs switch between them.
+
+    Parameters
+    ----------
+    walkthroughs : list of Walkthrough
+    title : str, optional
+        The page's title (by default the first sweep's function and point).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.walkthrough import page
+    >>> f = lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2)
+    >>> html = page([ad.walkthrough(f, 2, 5, mode="forward"), ad.walkthrough(f, 2, 5)])
+    >>> html.count('<section class="sweep"'), "http" in html.replace("http://www.w3.org", "")
+    (2, False)
+    """
+    walkthroughs = list(walkthroughs)
+    if not walkthroughs:
+        raise DualadError("walkthrough page: no sweep to show")
+    first = walkthroughs[0]
+    title = title or f"{first.function} = {first.formula} at {first.point}"
+    sections, tabs, data = [], [], []
+    for k, walk in enumerate(walkthroughs):
+        prefix = f"s{k}-"
+        svg, lines = _graph_svg(walk, prefix)
+        data.append(_sweep_data(walk, prefix, lines))
+        label = f"{walk.mode.capitalize()} sweep ({walk.seed})"
+        tabs.append(f'<button type="button" class="tab" data-sweep="{k}">{xml_text(label)}'
+                    f'</button>')
+        sections.append(f"""<section class="sweep" id="{prefix}sweep" data-sweep="{k}">
+<h2>{xml_text(walk.heading)}</h2>
+<div class="controls">
+<button type="button" data-go="first" title="first (Home)">&#x21E4; first</button>
+<button type="button" data-go="back" title="back (&#x2190;)">&#x25C0; back</button>
+<span class="counter" id="{prefix}counter"></span>
+<button type="button" data-go="next" title="next (&#x2192; or space)">next &#x25B6;</button>
+<button type="button" data-go="last" title="last (End)">last &#x21E5;</button>
+</div>
+<p class="legend">{_LEGEND[walk.mode]}</p>
+<div class="panel" aria-live="polite">
+<div class="step-title" id="{prefix}title"></div>
+<div class="step-partial" id="{prefix}partial"></div>
+<div class="step-update" id="{prefix}update"></div>
+</div>
+<div class="main">
+<div class="graph">{svg}</div>
+<div class="side">{_table_html(walk, prefix)}
+<p class="results" id="{prefix}results"></p></div>
+</div>
+</section>""")
+    nav = f'<nav class="tabs">{"".join(tabs)}</nav>' if len(walkthroughs) > 1 else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{xml_text(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header><h1>{xml_text(title)}</h1>
+<p class="keys">Keys: &#x2192; or space: next step &#xB7; &#x2190;: back &#xB7; Home, End: first,
+last{" &#xB7; 1, 2: switch sweep" if len(walkthroughs) > 1 else ""}</p></header>
+{nav}
+{"".join(sections)}
+<script type="application/json" id="dualad-walkthrough-data">{_script_json(data)}</script>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def save_page(path, walkthroughs, title=None):
+    """Write :func:`page` to ``path`` (UTF-8); returns the path as a ``Path``.
+
+    Examples
+    --------
+    >>> import dualad as ad, tempfile, os
+    >>> from dualad.walkthrough import save_page
+    >>> path = os.path.join(tempfile.mkdtemp(), "sweeps.html")
+    >>> save_page(path, [ad.walkthrough(lambda x: x * x, 3.0)]).stat().st_size > 1000
+    True
+    """
+    path = Path(path)
+    path.write_text(page(walkthroughs, title), encoding="utf-8")
+    return path
+
+
+_LEGEND = {
+    "reverse": "Orange: the adjoint this step adds to. Dashed blue: the node whose adjoint "
+               "flows back along the orange edge. Red numbers on the edges: the local "
+               "partials used so far.",
+    "forward": "Orange: the tangent this step adds to. Dashed blue: the input whose tangent "
+               "flows along the orange edge. Red numbers on the edges: the local partials "
+               "used so far.",
+}
+
+_CSS = """
+body { font-family: "DejaVu Sans", Verdana, "Segoe UI", Helvetica, Arial, sans-serif;
+       margin: 0.6em 1.2em; color: #111; background: #fff; font-size: 18px; }
+header h1 { font-size: 1.5em; margin: 0.2em 0; font-weight: normal; }
+h2 { font-size: 1.15em; font-weight: normal; margin: 0.4em 0; color: #333; }
+.keys, .legend { color: #666; margin: 0.2em 0; font-size: 0.85em; }
+.tabs { margin: 0.5em 0; }
+.tab { font: inherit; padding: 0.3em 0.9em; border: 2px solid #888; background: #f4f4f4;
+       border-radius: 6px; cursor: pointer; margin-right: 0.4em; }
+.tab.active { background: #fff3d6; border-color: #e07b00; }
+.sweep[hidden] { display: none; }
+.controls { display: flex; align-items: center; gap: 0.5em; margin: 0.4em 0; }
+.controls button { font: inherit; padding: 0.25em 0.8em; border: 1px solid #888;
+                   border-radius: 6px; background: #f7f7f7; cursor: pointer; }
+.controls button:disabled { color: #aaa; cursor: default; }
+.counter { min-width: 9em; text-align: center; font-weight: bold; }
+.panel { border-left: 6px solid #e07b00; background: #fffaf0; padding: 0.5em 0.9em;
+         margin: 0.4em 0 0.8em 0; min-height: 4.6em; font-size: 1.1em; }
+.step-title { font-weight: bold; }
+.step-partial, .step-update { margin-top: 0.2em; }
+.main { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+.graph { flex: 3 1 560px; min-width: 0; overflow: auto; }
+.graph .canvas svg { width: 100%; height: auto; display: block; }
+.side { flex: 1 1 320px; }
+table.trace { border-collapse: collapse; font-size: 1em; }
+table.trace td, table.trace th { padding: 0.15em 0.6em; border-bottom: 1px solid #ddd;
+                                 text-align: left; white-space: pre; }
+table.trace th { color: #555; font-weight: normal; }
+table.trace td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.trace tr.current td { background: #ffe3a8; }
+table.trace tr.source td { background: #e3eefc; }
+td.derivative.filled { font-weight: bold; }
+.results { font-weight: bold; font-size: 1.1em; }
+.dualad-graph .edge .label { visibility: hidden; }
+.dualad-graph .edge.used .label, .dualad-graph .edge.current .label { visibility: visible; }
+.dualad-graph .edge.current .stroke { stroke: #e07b00; stroke-width: 4;
+                                      stroke-dasharray: 10 6; animation: flow 0.8s linear infinite; }
+.dualad-graph.reverse .edge.current .stroke { animation-direction: reverse; }
+.dualad-graph .edge.current .label { font-weight: bold; }
+.dualad-graph .node.current .shape { stroke: #e07b00; stroke-width: 4; fill: #fff3d6; }
+.dualad-graph .node.source .shape { stroke: #2a6cc4; stroke-width: 3; stroke-dasharray: 6 3; }
+.dualad-graph .node text.filled { font-weight: bold; }
+@keyframes flow { to { stroke-dashoffset: -32; } }
+@media (prefers-reduced-motion: reduce) { .dualad-graph .edge.current .stroke { animation: none; } }
+"""
+
+_SCRIPT = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("dualad-walkthrough-data").textContent);
+  var at = data.map(function () { return 0; });
+  var visible = 0;
+  function byId(id) { return document.getElementById(id); }
+  function setClass(el, name, on) { if (el) { el.classList.toggle(name, !!on); } }
+  function show(k, step) {
+    var sweep = data[k], p = sweep.prefix, n = sweep.count;
+    step = Math.max(0, Math.min(n, step));
+    at[k] = step;
+    var latest = {}, used = {};
+    for (var i = 0; i < step; i++) {
+      var s = sweep.steps[i];
+      latest[s.target] = s.after;
+      s.edges.forEach(function (e) { used[e[0] + "-" + e[1]] = true; });
+    }
+    var section = byId(p + "sweep");
+    section.querySelectorAll(".current, .source, .used").forEach(function (el) {
+      el.classList.remove("current", "source", "used");
+    });
+    section.querySelectorAll(".edge .stroke").forEach(function (stroke) {
+      stroke.setAttribute("marker-end", "url(#" + p + "arrow)");
+    });
+    Object.keys(sweep.initial).forEach(function (key) {
+      var filled = Object.prototype.hasOwnProperty.call(latest, key);
+      var text = filled ? latest[key] : sweep.initial[key];
+      var line = byId(p + "node-" + key + "-line-" + sweep.lines[key]);
+      if (line) { line.textContent = sweep.word + " = " + text; setClass(line, "filled", filled); }
+      var cell = byId(p + "cell-" + key);
+      if (cell) { cell.textContent = text; setClass(cell, "filled", filled); }
+    });
+    Object.keys(used).forEach(function (key) { setClass(byId(p + "edge-" + key), "used", true); });
+    var current = step > 0 ? sweep.steps[step - 1] : null;
+    var texts = current || sweep.start;
+    byId(p + "title").textContent = texts.title;
+    byId(p + "partial").textContent = texts.partial;
+    byId(p + "update").textContent = texts.update;
+    byId(p + "counter").textContent = "step " + step + " of " + n;
+    byId(p + "results").textContent = step === n ? sweep.results : "";
+    if (current) {
+      setClass(byId(p + "node-" + current.target), "current", true);
+      setClass(byId(p + "row-" + current.target), "current", true);
+      if (current.source !== null) {
+        setClass(byId(p + "node-" + current.source), "source", true);
+        setClass(byId(p + "row-" + current.source), "source", true);
+      }
+      current.edges.forEach(function (e) {
+        var edge = byId(p + "edge-" + e[0] + "-" + e[1]);
+        setClass(edge, "current", true);
+        setClass(edge, "used", false);
+        if (edge) {
+          edge.querySelector(".stroke").setAttribute("marker-end", "url(#" + p + "arrow-hot)");
+        }
+      });
+    }
+    section.querySelector('[data-go="first"]').disabled = step === 0;
+    section.querySelector('[data-go="back"]').disabled = step === 0;
+    section.querySelector('[data-go="next"]').disabled = step === n;
+    section.querySelector('[data-go="last"]').disabled = step === n;
+  }
+  function go(k, how) {
+    var n = data[k].count;
+    var target = {first: 0, back: at[k] - 1, next: at[k] + 1, last: n}[how];
+    show(k, target);
+  }
+  function select(k) {
+    visible = k;
+    document.querySelectorAll("section.sweep").forEach(function (section) {
+      section.hidden = Number(section.dataset.sweep) !== k;
+    });
+    document.querySelectorAll("button.tab").forEach(function (tab) {
+      setClass(tab, "active", Number(tab.dataset.sweep) === k);
+    });
+  }
+  document.querySelectorAll("section.sweep").forEach(function (section) {
+    var k = Number(section.dataset.sweep);
+    var svg = section.querySelector("svg.dualad-graph");
+    if (svg && data[k].word === "adjoint") { svg.classList.add("reverse"); }
+    section.querySelectorAll("[data-go]").forEach(function (button) {
+      button.addEventListener("click", function () { go(k, button.dataset.go); });
+    });
+    show(k, 0);
+  });
+  document.querySelectorAll("button.tab").forEach(function (tab) {
+    tab.addEventListener("click", function () { select(Number(tab.dataset.sweep)); });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var how = {ArrowRight: "next", " ": "next", PageDown: "next", ArrowLeft: "back",
+               PageUp: "back", Backspace: "back", Home: "first", End: "last"}[event.key];
+    if (how) { event.preventDefault(); go(visible, how); return; }
+    var k = Number(event.key) - 1;
+    if (k >= 0 && k < data.length) { select(k); }
+  });
+  select(0);
+}());
+"""
