@@ -32,7 +32,7 @@ from . import __version__
 from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
-from .evaluators import ReverseEvaluator, ValueEvaluator
+from .evaluators import ValueEvaluator
 from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)

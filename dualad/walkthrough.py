@@ -125,7 +125,7 @@ class Walkthrough:
     def heading(self):
         """One line: which sweep, of what, where, from which seed, how many steps."""
         return (f"{self.mode.capitalize()} sweep of {self.function} at {self.point}, "
-                f"from {self.seed}: {len(self.steps)} steps")
+                f"from {self.seed}: {len(self.steps)} step{'s' if len(self.steps) != 1 else ''}")
 
     def __str__(self):
         parts = [self.heading, ""] + [str(step) for step in self.steps]
@@ -223,153 +223,175 @@ def walkthrough(f, *args, mode="reverse", direction=None, output=0, decimals=3):
     output %= count
     input_names = graph.input_names
     names = TraceNames(graph, graph.leaf_values(point))
-    index = names.index
-
-    def num(x):
-        return format_value(x, decimals)
-
-    # the formulas: the forward recorder on symbols named as the book names the nodes
-    dots = [sp.Symbol(tangent_name(index[p])) if p in index else sp.Integer(0)
-            for p in range(len(graph.nodes))]
-    formulas = {(s.instruction.pos, s.argument): s.partial
-                for s in formula_steps(graph, names, dots) if s.partial is not None}
-    bars = {p: sp.Symbol(adjoint_name(i)) for p, i in index.items()}
-
-    outputs = [output_name(k, count, input_names) for k in range(count)]
-    out_of = {p: outputs[k] for k, p in reversed(list(enumerate(graph.output_positions)))}
-    in_of = dict(zip(graph.input_positions, input_names))
-
-    def who(pos):
-        """v₋₁ (x1), v₅ (the output y)"""
-        if pos in in_of:
-            return f"{names.name(pos)} ({in_of[pos]})"
-        if pos in out_of:
-            return f"{names.name(pos)} (the output {out_of[pos]})"
-        return names.name(pos)
-
-    def operation(instruction):
-        return f"{names.name(instruction.pos)} = {names.expression(instruction)}"
-
-    def factors(a, b):
-        """'1 × 0.5' for scalars (a negative second factor in parentheses), else None."""
-        if shape_of(a) or shape_of(b):
-            return None
-        second = num(b)
-        return f"{num(a)} × {'(' + second + ')' if second.startswith('-') else second}"
-
+    num = _numbers(decimals)
     if mode == "forward":
         tangents_in = direction_tangents(input_names, point, direction, "walkthrough")
         sweep = forward_sweep(graph, point, tangents_in, order=names.order)
-        word, mark, name_of = "tangent", DOT_ABOVE, tangent_name
         seed = ", ".join(f"{accented(n, DOT_ABOVE)} = {num(t)}"
                          for n, t in zip(input_names, tangents_in))
     else:
+        tangents_in = ()
         sweep = reverse_sweep(graph, point, output, order=names.order)
-        word, mark, name_of = "adjoint", BAR_ABOVE, adjoint_name
-        seed = f"{accented(outputs[output], BAR_ABOVE)} = 1"
-    values, derivatives = sweep.values, sweep.derivatives
-
-    drafts = []         # (target, source, edges, title, partial, update, record, partial value)
-    if mode == "forward":
-        for pos, name, tangent in zip(graph.input_positions, input_names, tangents_in):
-            drafts.append((pos, None, (), f"{who(pos)}, the seed", "",
-                           f"{tangent_name(index[pos])} = {accented(name, DOT_ABOVE)} = "
-                           f"{num(tangent)}", None, None, tangent))
-    for record in sweep.steps:
-        target = record.target
-        if target not in index:
-            continue    # an output that is a constant: nothing flows
-        instruction = record.instruction
-        target_name = name_of(index[target])
-        if instruction is None:                          # reverse mode's seed
-            drafts.append((target, None, (), f"{who(target)}, the seed", "",
-                           f"{target_name} = {accented(out_of[target], BAR_ABOVE)} = "
-                           f"{num(record.after)}", record, None, record.after))
-            continue
-        prim, args, j = instruction.prim, instruction.args, record.argument
-        op, arg = (target, args[j]) if mode == "forward" and j is not None else \
-            (record.source, target)
-        if mode == "forward" and j is None:              # a structural op's whole term
-            present = [a for a in dict.fromkeys(args) if derivatives[a] is not None]
-            title = f"{operation(instruction)}, from {', '.join(who(a) for a in present)}"
-            rule = f"jvp[{prim.name}]({', '.join(tangent_name(index[a]) for a in present)})"
-            partial = ""
-            edges = tuple((a, target) for a in present)
-            flowing = None
-            chain = rule
-            source = None
-        else:
-            v_op, v_arg = value_name(index[op]), value_name(index[arg])
-            source = arg if mode == "forward" else op
-            title = (f"{operation(instruction)}, from {who(arg)}" if mode == "forward"
-                     else f"{who(arg)}, from {operation(instruction)}")
-            edges = ((arg, op),)
-            flowing = derivatives[source]
-            chain = f"{name_of(index[source])} ∂{v_op}/∂{v_arg}"
-            if record.partial is None:                   # a structural op's share
-                partial = (f"∂{v_op}/∂{v_arg} is a Jacobian: the rule of {prim.name} gives "
-                           f"its product with {name_of(index[source])}")
-                rule = f"vjp[{prim.name}]({adjoint_name(index[source])})[{j}]"
-            else:
-                formula = formulas.get((op, j))
-                number = num(record.partial)
-                if formula is None:
-                    partial = f"∂{v_op}/∂{v_arg} = {number}"
-                    rule = f"{name_of(index[source])} × (the rule of {prim.name})"
-                else:
-                    shown = str(formula)
-                    partial = (f"∂{v_op}/∂{v_arg} = {shown}" + ("" if shown == number
-                                                              else f" = {number}"))
-                    symbol = dots[source] if mode == "forward" else bars[source]
-                    rule = str(symbol * formula)
-        numbers = None
-        if record.partial is not None and flowing is not None:
-            numbers = factors(flowing, record.partial)
-        numbers = numbers or num(record.contribution)
-        if record.before is None:
-            update = f"{target_name} = {chain}" + (f" = {rule}" if rule != chain else "") + \
-                f" = {numbers} = {num(record.after)}"
-        else:
-            added = f"- {rule[1:]}" if rule.startswith("-") else f"+ {rule}"
-            update = (f"{target_name} = {target_name} + {chain} = {target_name} {added} = "
-                      f"{num(record.before)} + {numbers} = {num(record.after)}")
-        drafts.append((target, source, edges, title, partial, update, record, record.partial,
-                       record.contribution))
-
-    steps = []
-    for k, (target, source, edges, title, partial, update, record, partial_value,
-            contribution) in enumerate(drafts):
-        steps.append(WalkStep(
-            number=k + 1, count=len(drafts), node=names.name(target), target=target,
-            source=source, edges=edges, title=title, partial=partial, update=update,
-            before=None if record is None else record.before,
-            after=contribution if record is None else record.after,
-            contribution=contribution, partial_value=partial_value, record=record))
-
-    def final(pos):
-        value = derivatives[pos]
-        if value is None:
-            value = np.zeros(shape_of(values[pos])) if shape_of(values[pos]) else 0.0
-        return value
-
-    if mode == "forward":
-        results = [f"{accented(out_of[p], DOT_ABOVE)} = "
-                   f"{tangent_name(index[p]) if p in index else '0'} = {num(final(p))}"
-                   for p in graph.output_positions if out_of.get(p) is not None]
-        results = list(dict.fromkeys(results))
-    else:
-        results = [f"{accented(n, BAR_ABOVE)} = {adjoint_name(index[p])} = {num(final(p))}"
-                   for p, n in zip(graph.input_positions, input_names)]
-    updated = {s.target for s in steps}
-    initial = {p: ("?" if p in updated else "0") for p in index}
+        seed = f"{accented(output_name(output, count, input_names), BAR_ABOVE)} = 1"
+    writer = _StepWriter(graph, names, mode, sweep, decimals)
+    drafts = [writer.input_seed(pos, tangent)
+              for pos, tangent in zip(graph.input_positions, tangents_in)]
+    drafts += [writer.step(record) for record in sweep.steps
+               if record.target in names.index]   # not a constant output: nothing flows
+    steps = [step._replace(number=k + 1, count=len(drafts)) for k, step in enumerate(drafts)]
+    updated = {step.target for step in steps}
     formula = ", ".join(expression_text(graph, p) for p in graph.output_positions)
     return Walkthrough(
         mode=mode, function=f"{f_name}({', '.join(input_names)})",
         formula=formula if count == 1 else f"({formula})",
         point=", ".join(f"{n} = {num(v)}" for n, v in zip(input_names, point)) or "no inputs",
-        seed=seed, steps=steps, results=results, graph=graph, names=names, values=values,
-        initial=initial, edge_labels=edge_partials(graph, sweep.partials, decimals),
-        decimals=decimals)
+        seed=seed, steps=steps, results=writer.results(), graph=graph, names=names,
+        values=sweep.values, initial={p: ("?" if p in updated else "0") for p in names.index},
+        edge_labels=edge_partials(graph, sweep.partials, decimals), decimals=decimals)
+
+
+def _numbers(decimals):
+    return lambda x: format_value(x, decimals)
+
+
+class _StepWriter:
+    """The text of each step, from the recorder's records and the textbook names.
+
+    Every number written is a record's (partial, running sum, contribution) or a value; the
+    formulas are the forward recorder's records on symbols (:func:`formula_steps`), multiplied
+    by the tangent or adjoint symbol as :func:`trace_table` writes them.
+    """
+
+    def __init__(self, graph, names, mode, sweep, decimals):
+        self.graph, self.names, self.mode, self.sweep = graph, names, mode, sweep
+        self.num = _numbers(decimals)
+        index = self.index = names.index
+        self.derivative_name = tangent_name if mode == "forward" else adjoint_name
+        self.dots = [sp.Symbol(tangent_name(index[p])) if p in index else sp.Integer(0)
+                     for p in range(len(graph.nodes))]
+        self.bars = {p: sp.Symbol(adjoint_name(i)) for p, i in index.items()}
+        self.formulas = {(s.instruction.pos, s.argument): s.partial
+                         for s in formula_steps(graph, names, self.dots)
+                         if s.partial is not None}
+        count, inputs = len(graph.outputs), graph.input_names
+        self.output_of = {p: output_name(k, count, inputs)
+                          for k, p in reversed(list(enumerate(graph.output_positions)))}
+        self.input_of = dict(zip(graph.input_positions, inputs))
+
+    def who(self, pos):
+        """v₋₁ (x1), v₅ (the output y), v₂"""
+        if pos in self.input_of:
+            return f"{self.names.name(pos)} ({self.input_of[pos]})"
+        if pos in self.output_of:
+            return f"{self.names.name(pos)} (the output {self.output_of[pos]})"
+        return self.names.name(pos)
+
+    def operation(self, instruction):
+        return f"{self.names.name(instruction.pos)} = {self.names.expression(instruction)}"
+
+    def factors(self, a, b):
+        """'1 × 0.5' for scalars (a negative second factor in parentheses), else None."""
+        if shape_of(a) or shape_of(b):
+            return None
+        second = self.num(b)
+        return f"{self.num(a)} × {'(' + second + ')' if second.startswith('-') else second}"
+
+    def _step(self, target, source, edges, title, partial, update, record, after):
+        return WalkStep(0, 0, self.names.name(target), target, source, edges, title, partial,
+                        update, None if record is None else record.before, after,
+                        after if record is None else record.contribution,
+                        None if record is None else record.partial, record)
+
+    def input_seed(self, pos, tangent):
+        """Forward mode's seed of one input: given, not computed (no record)."""
+        update = (f"{tangent_name(self.index[pos])} = "
+                  f"{accented(self.input_of[pos], DOT_ABOVE)} = {self.num(tangent)}")
+        return self._step(pos, None, (), f"{self.who(pos)}, the seed", "", update, None,
+                          tangent)
+
+    def step(self, record):
+        """The text of one record of the sweep."""
+        target, instruction = record.target, record.instruction
+        name = self.derivative_name(self.index[target])
+        if instruction is None:                          # reverse mode's seed
+            update = (f"{name} = {accented(self.output_of[target], BAR_ABOVE)} = "
+                      f"{self.num(record.after)}")
+            return self._step(target, None, (), f"{self.who(target)}, the seed", "", update,
+                              record, record.after)
+        if self.mode == "forward" and record.argument is None:
+            title, source, edges, partial, chain, rule = self._jvp_term(record)
+        else:
+            title, source, edges, partial, chain, rule = self._share(record)
+        numbers = None
+        if record.partial is not None and source is not None:
+            numbers = self.factors(self.sweep.derivatives[source], record.partial)
+        numbers = numbers or self.num(record.contribution)
+        after = self.num(record.after)
+        if record.before is None:
+            update = f"{name} = {chain}" + (f" = {rule}" if rule != chain else "") + \
+                (f" = {numbers}" if numbers != after else "") + f" = {after}"
+        else:
+            added = f"- {rule[1:]}" if rule.startswith("-") else f"+ {rule}"
+            update = (f"{name} = {name} + {chain} = {name} {added} = "
+                      f"{self.num(record.before)} + {numbers} = {after}")
+        return self._step(target, source, edges, title, partial, update, record, record.after)
+
+    def _jvp_term(self, record):
+        """A structural op's whole forward term: its rule is a Jacobian-vector product."""
+        instruction = record.instruction
+        present = [a for a in dict.fromkeys(instruction.args)
+                   if self.sweep.derivatives[a] is not None]
+        title = f"{self.operation(instruction)}, from {', '.join(map(self.who, present))}"
+        rule = (f"jvp[{instruction.prim.name}]"
+                f"({', '.join(tangent_name(self.index[a]) for a in present)})")
+        return title, None, tuple((a, record.target) for a in present), "", rule, rule
+
+    def _share(self, record):
+        """One term of a tangent (forward) or one share of an adjoint (reverse)."""
+        instruction, j = record.instruction, record.argument
+        prim = instruction.prim
+        if self.mode == "forward":
+            op, arg = record.target, instruction.args[j]
+            source = arg
+            title = f"{self.operation(instruction)}, from {self.who(arg)}"
+        else:
+            op, arg = record.source, record.target
+            source = op
+            title = f"{self.who(arg)}, from {self.operation(instruction)}"
+        v_op, v_arg = value_name(self.index[op]), value_name(self.index[arg])
+        flowing = self.derivative_name(self.index[source])
+        chain = f"{flowing} ∂{v_op}/∂{v_arg}"
+        if record.partial is None:                       # a structural op's share
+            partial = (f"∂{v_op}/∂{v_arg} is a Jacobian: the rule of {prim.name} gives its "
+                       f"product with {flowing}")
+            rule = f"vjp[{prim.name}]({flowing})[{j}]"
+            return title, source, ((arg, op),), partial, chain, rule
+        formula = self.formulas.get((op, j))
+        number = self.num(record.partial)
+        if formula is None:        # a rule written for numbers only: no formula to show
+            return (title, source, ((arg, op),), f"∂{v_op}/∂{v_arg} = {number}", chain,
+                    f"{flowing} × (the rule of {prim.name})")
+        shown = str(formula)
+        partial = f"∂{v_op}/∂{v_arg} = {shown}" + ("" if shown == number else f" = {number}")
+        symbol = self.dots[source] if self.mode == "forward" else self.bars[source]
+        return title, source, ((arg, op),), partial, chain, str(symbol * formula)
+
+    def results(self):
+        """What the sweep gives: the inputs' adjoints, or the outputs' tangents."""
+        graph, values, derivatives = self.graph, self.sweep.values, self.sweep.derivatives
+
+        def final(pos):
+            if derivatives[pos] is not None:
+                return self.num(derivatives[pos])
+            return self.num(np.zeros(shape_of(values[pos])) if shape_of(values[pos]) else 0.0)
+
+        if self.mode == "forward":
+            return list(dict.fromkeys(
+                f"{accented(self.output_of[p], DOT_ABOVE)} = "
+                f"{tangent_name(self.index[p]) if p in self.index else '0'} = {final(p)}"
+                for p in graph.output_positions))
+        return [f"{accented(n, BAR_ABOVE)} = {adjoint_name(self.index[p])} = {final(p)}"
+                for p, n in zip(graph.input_positions, graph.input_names)]
 
 
 # ---- the page ----
@@ -385,7 +407,7 @@ def _sweep_data(walk, prefix, lines):
     """What the page's script needs to show a walkthrough at any step; ``lines`` gives the
     line of each node's picture that holds its tangent or adjoint."""
     word = "tangent" if walk.mode == "forward" else "adjoint"
-    num = lambda x: format_value(x, walk.decimals)  # noqa: E731
+    num = _numbers(walk.decimals)
     return {
         "prefix": prefix, "word": word, "count": len(walk.steps),
         "initial": {str(p): text for p, text in walk.initial.items()},
@@ -398,7 +420,7 @@ def _sweep_data(walk, prefix, lines):
         "start": {"title": "Before the sweep: the values are known (the primal trace). "
                            "Press → or space for the first step.",
                   "partial": f"Seed: {walk.seed}", "update": ""},
-        "results": "Result: " + ", ".join(walk.results),
+        "results": "Result: " + "\n".join(walk.results),
     }
 
 
@@ -406,7 +428,7 @@ def _graph_svg(walk, prefix):
     nodes, edges = picture(walk.graph, values=walk.values, names=walk.names,
                            edge_labels=walk.edge_labels, decimals=walk.decimals)
     word = "tangent" if walk.mode == "forward" else "adjoint"
-    num = lambda x: format_value(x, walk.decimals)  # noqa: E731
+    num = _numbers(walk.decimals)
     texts = {}
     for step in walk.steps:
         texts.setdefault(step.target, set()).add(f"{word} = {num(step.after)}")
@@ -476,24 +498,24 @@ def page(walkthroughs, title=None):
         raise DualadError("walkthrough page: no sweep to show")
     first = walkthroughs[0]
     title = title or f"{first.function} = {first.formula} at {first.point}"
-    sections, tabs, data = [], [], []
+    several = len(walkthroughs) > 1
+    tabs = "".join(f'<button type="button" class="tab" data-sweep="{k}">'
+                   f'{xml_text(walk.mode.capitalize())} sweep ({xml_text(walk.seed)})</button>'
+                   for k, walk in enumerate(walkthroughs)) if several else ""
+    sections, data = [], []
     for k, walk in enumerate(walkthroughs):
         prefix = f"s{k}-"
         svg, lines = _graph_svg(walk, prefix)
         data.append(_sweep_data(walk, prefix, lines))
-        label = f"{walk.mode.capitalize()} sweep ({walk.seed})"
-        tabs.append(f'<button type="button" class="tab" data-sweep="{k}">{xml_text(label)}'
-                    f'</button>')
+        heading = "" if several else f"<h2>{xml_text(walk.heading)}</h2>"
         sections.append(f"""<section class="sweep" id="{prefix}sweep" data-sweep="{k}">
-<h2>{xml_text(walk.heading)}</h2>
-<div class="controls">
+{heading}<div class="controls">{tabs}<span class="gap"></span>
 <button type="button" data-go="first" title="first (Home)">&#x21E4; first</button>
 <button type="button" data-go="back" title="back (&#x2190;)">&#x25C0; back</button>
 <span class="counter" id="{prefix}counter"></span>
 <button type="button" data-go="next" title="next (&#x2192; or space)">next &#x25B6;</button>
 <button type="button" data-go="last" title="last (End)">last &#x21E5;</button>
 </div>
-<p class="legend">{_LEGEND[walk.mode]}</p>
 <div class="panel" aria-live="polite">
 <div class="step-title" id="{prefix}title"></div>
 <div class="step-partial" id="{prefix}partial"></div>
@@ -502,10 +524,12 @@ def page(walkthroughs, title=None):
 <div class="main">
 <div class="graph">{svg}</div>
 <div class="side">{_table_html(walk, prefix)}
-<p class="results" id="{prefix}results"></p></div>
+<p class="results" id="{prefix}results"></p>
+<p class="legend">{_LEGEND[walk.mode]}</p></div>
 </div>
 </section>""")
-    nav = f'<nav class="tabs">{"".join(tabs)}</nav>' if len(walkthroughs) > 1 else ""
+    keys = ("Keys: &#x2192; or space: next step &#xB7; &#x2190;: back &#xB7; Home, End: first, "
+            "last" + (" &#xB7; 1, 2: switch sweep" if several else ""))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -515,10 +539,7 @@ def page(walkthroughs, title=None):
 <style>{_CSS}</style>
 </head>
 <body>
-<header><h1>{xml_text(title)}</h1>
-<p class="keys">Keys: &#x2192; or space: next step &#xB7; &#x2190;: back &#xB7; Home, End: first,
-last{" &#xB7; 1, 2: switch sweep" if len(walkthroughs) > 1 else ""}</p></header>
-{nav}
+<header><h1>{xml_text(title)}</h1><p class="keys">{keys}</p></header>
 {"".join(sections)}
 <script type="application/json" id="dualad-walkthrough-data">{_script_json(data)}</script>
 <script>{_SCRIPT}</script>
@@ -554,22 +575,25 @@ _LEGEND = {
 
 _CSS = """
 body { font-family: "DejaVu Sans", Verdana, "Segoe UI", Helvetica, Arial, sans-serif;
-       margin: 0.6em 1.2em; color: #111; background: #fff; font-size: 18px; }
-header h1 { font-size: 1.5em; margin: 0.2em 0; font-weight: normal; }
-h2 { font-size: 1.15em; font-weight: normal; margin: 0.4em 0; color: #333; }
-.keys, .legend { color: #666; margin: 0.2em 0; font-size: 0.85em; }
-.tabs { margin: 0.5em 0; }
-.tab { font: inherit; padding: 0.3em 0.9em; border: 2px solid #888; background: #f4f4f4;
-       border-radius: 6px; cursor: pointer; margin-right: 0.4em; }
+       margin: 0.4em 1.2em; color: #111; background: #fff; font-size: 18px; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 1.5em; }
+header h1 { font-size: 1.4em; margin: 0.1em 0; font-weight: normal; }
+h2 { font-size: 1.1em; font-weight: normal; margin: 0.3em 0; color: #333; }
+.keys, .legend { color: #666; margin: 0.2em 0; font-size: 0.8em; }
+.legend { max-width: 32em; }
+.tab { font: inherit; padding: 0.2em 0.8em; border: 2px solid #888; background: #f4f4f4;
+       border-radius: 6px; cursor: pointer; }
 .tab.active { background: #fff3d6; border-color: #e07b00; }
 .sweep[hidden] { display: none; }
-.controls { display: flex; align-items: center; gap: 0.5em; margin: 0.4em 0; }
+.controls { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5em;
+             margin: 0.3em 0; }
+.controls .gap { flex: 1 1 0; }
 .controls button { font: inherit; padding: 0.25em 0.8em; border: 1px solid #888;
                    border-radius: 6px; background: #f7f7f7; cursor: pointer; }
 .controls button:disabled { color: #aaa; cursor: default; }
 .counter { min-width: 9em; text-align: center; font-weight: bold; }
-.panel { border-left: 6px solid #e07b00; background: #fffaf0; padding: 0.5em 0.9em;
-         margin: 0.4em 0 0.8em 0; min-height: 4.6em; font-size: 1.1em; }
+.panel { border-left: 6px solid #e07b00; background: #fffaf0; padding: 0.35em 0.9em;
+         margin: 0.3em 0 0.6em 0; min-height: 4.2em; font-size: 1.1em; }
 .step-title { font-weight: bold; }
 .step-partial, .step-update { margin-top: 0.2em; }
 .main { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
@@ -584,7 +608,7 @@ table.trace td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.trace tr.current td { background: #ffe3a8; }
 table.trace tr.source td { background: #e3eefc; }
 td.derivative.filled { font-weight: bold; }
-.results { font-weight: bold; font-size: 1.1em; }
+.results { font-weight: bold; font-size: 1.1em; white-space: pre-line; }
 .dualad-graph .edge .label { visibility: hidden; }
 .dualad-graph .edge.used .label, .dualad-graph .edge.current .label { visibility: visible; }
 .dualad-graph .edge.current .stroke { stroke: #e07b00; stroke-width: 4;

@@ -6,30 +6,18 @@ import math
 
 import numpy as np
 import pytest
-import sympy as sp
 from headless import start_browser
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import (NUMPY_OPS, build_program, exact_partial, random_point, random_programs,
-                        symbols_for)
+from strategies import (NUMPY_OPS, build_program, central_difference, exact_partial, random_point,
+                        random_programs, symbols_for)
 
 import dualad as ad
 from dualad.cli import main
-from dualad.walkthrough import page
 
 
 def survey(x1, x2):
     return ad.log(x1) + x1 * x2 - ad.sin(x2)
-
-
-def central_gradient(f, point, h=1e-6):
-    grads = []
-    for i in range(len(point)):
-        up, down = list(point), list(point)
-        up[i] += h
-        down[i] -= h
-        grads.append((f(*up) - f(*down)) / (2 * h))
-    return np.array(grads)
 
 
 def test_the_reverse_sweep_of_the_survey_shows_the_fan_out_sums():
@@ -94,7 +82,7 @@ def test_random_sweeps_match_sympy_step_by_step_and_finite_differences_in_sum(pr
     point = random_point(n_inputs, seed)
     f = lambda *xs: build_program(ad, n_inputs, steps, xs)              # noqa: E731
     reference = lambda *xs: build_program(NUMPY_OPS, n_inputs, steps, xs)  # noqa: E731
-    expected = central_gradient(reference, point)
+    expected = [central_difference(reference, point, i) for i in range(n_inputs)]
     reverse = ad.walkthrough(f, *point)
     for step in reverse:
         if step.record is not None and step.record.instruction is not None:
