@@ -22,7 +22,7 @@ from pathlib import Path
 from .entry import prepare
 from .errors import DualadError, MissingDependencyError
 from .graph import Graph, Var
-from .layout import Edge, Node, layered_layout
+from .layout import LABEL_COLOUR, Edge, Node, layered_layout
 from .partials import (direction_tangents, edge_partials, forward_sweep, partial_formulas,
                        reverse_sweep)
 from .printing import TraceNames, format_value, output_name
@@ -190,6 +190,7 @@ def to_dot(f, *args, values=None, tangents=None, adjoints=None, partials=False,
     digraph dualad {
       rankdir=LR;
       node [fontname="Helvetica", fontsize=11];
+      edge [fontname="Helvetica", fontsize=10, fontcolor="#9c2f1f"];
       n0 [shape=ellipse, label="v₀ = x\\nvalue = 0\\ntangent = 1"];
       n1 [shape=box, label="v₁ = sin(v₀)\\nvalue = 0\\ntangent = 1"];
       n2 [shape=plaintext, label="3"];
@@ -209,6 +210,8 @@ SHAPES = {"input": "ellipse", "op": "box", "constant": "plaintext"}
 
 def _dot_text(nodes, edges):
     lines = ["digraph dualad {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=11];']
+    if any(edge.label for edge in edges):
+        lines.append(f'  edge [fontname="Helvetica", fontsize=10, fontcolor="{LABEL_COLOUR}"];')
     for node in nodes:
         border = ", peripheries=2" if node.output else ""
         lines.append(f"  n{node.key} [shape={SHAPES[node.kind]}{border}, "
@@ -220,17 +223,18 @@ def _dot_text(nodes, edges):
     return "\n".join(lines)
 
 
-def _dot_program(what):
+def _dot_program(what, fmt):
     program = shutil.which("dot")
     if program is None:
+        needs = "" if fmt == "svg" else f", which {fmt.upper()} needs (SVG does not)"
         raise MissingDependencyError(f"{what}: the Graphviz 'dot' program was not found on "
-                                     f"PATH; {INSTALL_GRAPHVIZ}")
+                                     f"PATH{needs}; {INSTALL_GRAPHVIZ}")
     return program
 
 
 def _run_dot(dot_text, fmt, what):
     try:
-        result = subprocess.run([_dot_program(what), f"-T{fmt}"], input=dot_text.encode(),
+        result = subprocess.run([_dot_program(what, fmt), f"-T{fmt}"], input=dot_text.encode(),
                                 capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise DualadError(f"{what}: running Graphviz 'dot' failed: {err}") from None

@@ -336,14 +336,14 @@ def layered_layout(nodes, edges=(), font_size=FONT_SIZE):
     gap = [0.0] * depth                  # space before each column, for the labels there
     for edge, chain in zip(edges, chains):
         col = layer[edge.target]
-        gap[col] = max(gap[col], text_width(edge.label, label_size) + font_size * 2.5
+        gap[col] = max(gap[col], text_width(edge.label, label_size) + font_size * 3
                        if edge.label else 0.0)
     margin = font_size
     left = []
     x = margin
     for col in range(depth):
         if col:
-            x += max(gap[col], font_size * 4)
+            x += max(gap[col], font_size * 4.5)
         left.append(x)
         x += col_width[col]
     y = _place_vertically(columns, up, down, size, by_key, font_size)
@@ -353,8 +353,12 @@ def layered_layout(nodes, edges=(), font_size=FONT_SIZE):
     out_ports, in_ports = _ports(edges, chains, y, size, by_key, font_size)
     routes = []
     for e, (edge, chain) in enumerate(zip(edges, chains)):
-        routes.append(_route(edge, chain, e, left, col_width, slot_layer, centre_x, y,
-                             out_ports, in_ports, size, by_key))
+        route = _route(edge, chain, e, left, col_width, slot_layer, centre_x, y, out_ports,
+                       in_ports, size, by_key)
+        if edge.label:
+            route = route._replace(label_at=_label_at(route, text_width(edge.label, label_size),
+                                                      font_size))
+        routes.append(route)
     routes = _spread_labels(routes, label_size)
 
     # 5. everything inside the picture, with a margin
@@ -499,19 +503,32 @@ def _route(edge, chain, e, left, col_width, slot_layer, centre_x, y, out_ports, 
         points += [(left[col], y[waypoint]), (left[col] + col_width[col], y[waypoint])]
     col = slot_layer[target]
     points += [(left[col], end[1]), end]
-    gap_start, gap_end = points[-3], points[-2]      # the last crossing of a gap
-    label_at = None
-    if edge.label:      # the middle of the curve across that gap
-        label_at = ((gap_start[0] + gap_end[0]) / 2, (gap_start[1] + gap_end[1]) / 2)
-    return Route(edge, tuple(points), label_at)
+    return Route(edge, tuple(points), None)
+
+
+def _label_at(route, width, font_size):
+    """Where an edge's label goes: on the curve across the gap before its target, as near
+    the target as the label fits (there the edges entering a node have drawn apart), and
+    never before the middle of the gap."""
+    (x0, y0), (x1, y1) = route.points[-3], route.points[-2]
+    x = max((x0 + x1) / 2, x1 - font_size * 1.1 - width / 2)
+    # the curve's x(t) = x0 + (x1 - x0) (1.5 t (1 - t) + t^3) increases with t: bisect
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        t = (low + high) / 2
+        if x0 + (x1 - x0) * (1.5 * t * (1 - t) + t ** 3) < x:
+            low = t
+        else:
+            high = t
+    return (x, y0 + (y1 - y0) * (3 * t * t - 2 * t ** 3))
 
 
 def _spread_labels(routes, label_size):
     """Labels in the same gap moved apart vertically (as little as possible) to not overlap."""
     gaps = {}
     for i, route in enumerate(routes):
-        if route.label_at is not None:
-            gaps.setdefault(round(route.label_at[0]), []).append(i)
+        if route.label_at is not None:     # the gap before the target's column
+            gaps.setdefault(round(route.points[-2][0]), []).append(i)
     routes = list(routes)
     for members in gaps.values():
         members.sort(key=lambda i: routes[i].label_at[1])

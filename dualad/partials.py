@@ -18,8 +18,9 @@ Examples
 >>> sorted(str(f) for f in formulas.values())
 ['-1', '1', '1', '1', '1/v₋₁', 'cos(v₀)', 'v₀', 'v₋₁']
 >>> sweep = forward_sweep(graph, [2.0, 5.0], [1.0, 0.0])
->>> edge_partials(graph, sweep.partials)           # (argument, op) -> the partial
-{(0, 1): '0.5', (0, 3): '5', (2, 3): '2', (1, 4): '1', (3, 4): '1', (2, 5): '0.284', (4, 6): '1', (5, 6): '-1'}
+>>> labels = edge_partials(graph, sweep.partials)   # (argument, op) -> the partial
+>>> labels[(0, 1)], labels[(0, 3)], labels[(2, 5)]   # d log(x1)/dx1, d(x1 x2)/dx1, cos(x2)
+('0.5', '5', '0.284')
 """
 
 from typing import NamedTuple
@@ -252,5 +253,7 @@ def edge_partials(graph, partials, decimals=3):
             text = partial if isinstance(partial, str) else (
                 str(partial) if isinstance(partial, sp.Basic) else format_value(partial,
                                                                                  decimals))
-            labels[(a, pos)] = labels[(a, pos)] + " + " + text if (a, pos) in labels else text
+            if (a, pos) in labels:
+                text = labels[(a, pos)] + " + " + (f"({text})" if text.startswith("-") else text)
+            labels[(a, pos)] = text
     return labels

@@ -124,8 +124,12 @@ class Walkthrough:
     @property
     def heading(self):
         """One line: which sweep, of what, where, from which seed, how many steps."""
+        count = len(self.steps)
         return (f"{self.mode.capitalize()} sweep of {self.function} at {self.point}, "
-                f"from {self.seed}: {len(self.steps)} step{'s' if len(self.steps) != 1 else ''}")
+                f"from {self.seed}: {count} step{'s' if count != 1 else ''}")
+
+    def __repr__(self):
+        return f"<Walkthrough: {self.heading}>"
 
     def __str__(self):
         parts = [self.heading, ""] + [str(step) for step in self.steps]
@@ -611,8 +615,8 @@ td.derivative.filled { font-weight: bold; }
 .results { font-weight: bold; font-size: 1.1em; white-space: pre-line; }
 .dualad-graph .edge .label { visibility: hidden; }
 .dualad-graph .edge.used .label, .dualad-graph .edge.current .label { visibility: visible; }
-.dualad-graph .edge.current .stroke { stroke: #e07b00; stroke-width: 4;
-                                      stroke-dasharray: 10 6; animation: flow 0.8s linear infinite; }
+.dualad-graph .edge.current .stroke { stroke: #e07b00; stroke-width: 4; stroke-dasharray: 10 6;
+                                      animation: flow 0.8s linear infinite; }
 .dualad-graph.reverse .edge.current .stroke { animation-direction: reverse; }
 .dualad-graph .edge.current .label { font-weight: bold; }
 .dualad-graph .node.current .shape { stroke: #e07b00; stroke-width: 4; fill: #fff3d6; }
