@@ -39,6 +39,11 @@ from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name,
 from .shapes import shape_of
 
 MODES = ("reverse", "forward")
+#: Longest formula of f shown in a page's title (longer ones are left out).
+FORMULA_LIMIT = 90
+#: A drawing the column beside the table would shrink below this share of its size gets the
+#: page's whole width instead, the trace table going below it (readable on a projector).
+SHRINK_LIMIT = 0.85
 
 
 class WalkStep(NamedTuple):
@@ -90,7 +95,8 @@ class Walkthrough:
     mode : str
         ``"forward"`` or ``"reverse"``.
     function : str
-        ``f(x1, x2)``; ``formula`` is its expression (``log(x1) + x1 * x2 - sin(x2)``).
+        ``f(x1, x2)``; ``formula`` is its expression (``log(x1) + x1 * x2 - sin(x2)``), or
+        ``""`` when too long to show.
     point, seed : str
         ``x1 = 2, x2 = 5`` and the seed (``ȳ = 1``, or the direction ``ẋ1 = 1, ẋ2 = 0``).
     steps : list of WalkStep
@@ -244,10 +250,13 @@ def walkthrough(f, *args, mode="reverse", direction=None, output=0, decimals=3):
                if record.target in names.index]   # not a constant output: nothing flows
     steps = [step._replace(number=k + 1, count=len(drafts)) for k, step in enumerate(drafts)]
     updated = {step.target for step in steps}
-    formula = ", ".join(expression_text(graph, p) for p in graph.output_positions)
+    # the formula for a title, unless too long to read there
+    formulas = [expression_text(graph, p, limit=FORMULA_LIMIT) for p in graph.output_positions]
+    formula = "" if any("(an expression of" in f for f in formulas) else \
+        ", ".join(formulas) if count == 1 else f"({', '.join(formulas)})"
     return Walkthrough(
         mode=mode, function=f"{f_name}({', '.join(input_names)})",
-        formula=formula if count == 1 else f"({formula})",
+        formula=formula,
         point=", ".join(f"{n} = {num(v)}" for n, v in zip(input_names, point)) or "no inputs",
         seed=seed, steps=steps, results=writer.results(), graph=graph, names=names,
         values=sweep.values, initial={p: ("?" if p in updated else "0") for p in names.index},
@@ -444,8 +453,7 @@ def _graph_svg(walk, prefix):
                                  reserve=tuple(sorted(texts.get(node.key, ()))))
         drawn.append(node)
     drawing = layered_layout(drawn, edges)
-    svg = drawing.to_svg(id_prefix=prefix, css_class="dualad-graph",
-                         title=f"{walk.function} = {walk.formula}")
+    svg = drawing.to_svg(id_prefix=prefix, css_class="dualad-graph", title=walk.function)
     # as wide as the column allows, but not more than half again its own size
     return (f'<div class="canvas" style="max-width: {drawing.width * 1.5:.0f}px">{svg}</div>',
             lines)
@@ -501,7 +509,8 @@ def page(walkthroughs, title=None):
     if not walkthroughs:
         raise DualadError("walkthrough page: no sweep to show")
     first = walkthroughs[0]
-    title = title or f"{first.function} = {first.formula} at {first.point}"
+    title = title or (f"{first.function}{' = ' + first.formula if first.formula else ''} at "
+                      f"{first.point}")
     several = len(walkthroughs) > 1
     tabs = "".join(f'<button type="button" class="tab" data-sweep="{k}">'
                    f'{xml_text(walk.mode.capitalize())} sweep ({xml_text(walk.seed)})</button>'
@@ -526,10 +535,10 @@ def page(walkthroughs, title=None):
 <div class="step-update" id="{prefix}update"></div>
 </div>
 <div class="main">
-<div class="graph">{svg}</div>
-<div class="side">{_table_html(walk, prefix)}
-<p class="results" id="{prefix}results"></p>
+<div class="graph">{svg}
 <p class="legend">{_LEGEND[walk.mode]}</p></div>
+<div class="side">{_table_html(walk, prefix)}
+<p class="results" id="{prefix}results"></p></div>
 </div>
 </section>""")
     keys = ("Keys: &#x2192; or space: next step &#xB7; &#x2190;: back &#xB7; Home, End: first, "
@@ -546,7 +555,7 @@ def page(walkthroughs, title=None):
 <header><h1>{xml_text(title)}</h1><p class="keys">{keys}</p></header>
 {"".join(sections)}
 <script type="application/json" id="dualad-walkthrough-data">{_script_json(data)}</script>
-<script>{_SCRIPT}</script>
+<script>{_SCRIPT.replace("SHRINK_LIMIT", str(SHRINK_LIMIT))}</script>
 </body>
 </html>
 """
@@ -584,7 +593,6 @@ header { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 1.5e
 header h1 { font-size: 1.4em; margin: 0.1em 0; font-weight: normal; }
 h2 { font-size: 1.1em; font-weight: normal; margin: 0.3em 0; color: #333; }
 .keys, .legend { color: #666; margin: 0.2em 0; font-size: 0.8em; }
-.legend { max-width: 32em; }
 .tab { font: inherit; padding: 0.2em 0.8em; border: 2px solid #888; background: #f4f4f4;
        border-radius: 6px; cursor: pointer; }
 .tab.active { background: #fff3d6; border-color: #e07b00; }
@@ -603,7 +611,9 @@ h2 { font-size: 1.1em; font-weight: normal; margin: 0.3em 0; color: #333; }
 .main { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
 .graph { flex: 3 1 560px; min-width: 0; overflow: auto; }
 .graph .canvas svg { width: 100%; height: auto; display: block; }
-.side { flex: 1 1 320px; }
+.side { flex: 0 1 auto; }
+.main.wide { flex-direction: column; }
+.main.wide .graph { flex: 1 1 auto; width: 100%; }
 table.trace { border-collapse: collapse; font-size: 1em; }
 table.trace td, table.trace th { padding: 0.15em 0.6em; border-bottom: 1px solid #ddd;
                                  text-align: left; white-space: pre; }
@@ -693,11 +703,23 @@ _SCRIPT = r"""
     var target = {first: 0, back: at[k] - 1, next: at[k] + 1, last: n}[how];
     show(k, target);
   }
+  function fit() {
+    // beside the table if the drawing keeps most of its size there, else above the table
+    document.querySelectorAll("section.sweep:not([hidden]) .main").forEach(function (main) {
+      var svg = main.querySelector("svg.dualad-graph");
+      main.classList.remove("wide");
+      var room = main.querySelector(".graph").clientWidth;
+      if (svg && room < SHRINK_LIMIT * Number(svg.getAttribute("width"))) {
+        main.classList.add("wide");
+      }
+    });
+  }
   function select(k) {
     visible = k;
     document.querySelectorAll("section.sweep").forEach(function (section) {
       section.hidden = Number(section.dataset.sweep) !== k;
     });
+    fit();
     document.querySelectorAll("button.tab").forEach(function (tab) {
       setClass(tab, "active", Number(tab.dataset.sweep) === k);
     });
@@ -722,6 +744,7 @@ _SCRIPT = r"""
     var k = Number(event.key) - 1;
     if (k >= 0 && k < data.length) { select(k); }
   });
+  window.addEventListener("resize", fit);
   select(0);
 }());
 """
