@@ -44,6 +44,8 @@ FORMULA_LIMIT = 90
 #: A drawing the column beside the table would shrink below this share of its size gets the
 #: page's whole width instead, the trace table going below it (readable on a projector).
 SHRINK_LIMIT = 0.85
+#: Smallest share of its size a drawing is shrunk to; a wider one scrolls sideways.
+MIN_SCALE = 0.6
 
 
 class WalkStep(NamedTuple):
@@ -454,9 +456,10 @@ def _graph_svg(walk, prefix):
         drawn.append(node)
     drawing = layered_layout(drawn, edges)
     svg = drawing.to_svg(id_prefix=prefix, css_class="dualad-graph", title=walk.function)
-    # as wide as the column allows, but not more than half again its own size
-    return (f'<div class="canvas" style="max-width: {drawing.width * 1.5:.0f}px">{svg}</div>',
-            lines)
+    # as wide as the column allows, but not more than half again its own size, nor less
+    # than MIN_SCALE of it (then the graph scrolls, following the current step)
+    style = f"max-width: {drawing.width * 1.5:.0f}px; min-width: {drawing.width * MIN_SCALE:.0f}px"
+    return f'<div class="canvas" style="{style}">{svg}</div>', lines
 
 
 def _table_html(walk, prefix):
@@ -678,7 +681,11 @@ _SCRIPT = r"""
     byId(p + "counter").textContent = "step " + step + " of " + n;
     byId(p + "results").textContent = step === n ? sweep.results : "";
     if (current) {
-      setClass(byId(p + "node-" + current.target), "current", true);
+      var node = byId(p + "node-" + current.target);
+      setClass(node, "current", true);
+      if (node && node.scrollIntoView) {            // a graph wider than the page scrolls
+        node.scrollIntoView({block: "nearest", inline: "center"});
+      }
       setClass(byId(p + "row-" + current.target), "current", true);
       if (current.source !== null) {
         setClass(byId(p + "node-" + current.source), "source", true);

@@ -3,6 +3,8 @@ graphs against finite differences, the page (escaped, offline) and the page in a
 
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,6 +151,14 @@ def test_the_page_is_self_contained_and_escapes_names(tmp_path):
         f"{math.log(2) + 1:.3f}"
 
 
+def test_the_course_page_is_linked_from_the_index_and_its_picture_is_there():
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    assert "(walkthrough.md)" in (docs / "index.md").read_text(encoding="utf-8")
+    page = (docs / "walkthrough.md").read_text(encoding="utf-8")
+    for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page):
+        assert (docs / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_cli_trace_writes_the_page_of_both_sweeps(tmp_path, capsys):
     path = tmp_path / "sweeps.html"
     assert main(["trace", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--html",
@@ -242,6 +252,34 @@ def test_the_page_steps_through_both_sweeps_in_a_browser(browser, tmp_path):
     browser.screenshot(tmp_path / "reverse.png")
     assert browser.errors() == []
     assert browser.requests() == [path.as_uri()]      # nothing fetched: no network
+
+
+def test_a_wide_graph_takes_the_page_width_and_the_table_goes_below(browser, tmp_path):
+    def chain(x):
+        for _ in range(14):
+            x = ad.sin(x) * x
+        return x
+    wide = ad.walkthrough(chain, 0.5).save(tmp_path / "wide.html")
+    narrow = ad.walkthrough(survey, 2, 5).save(tmp_path / "narrow.html")
+    below = "document.querySelector('.main').classList.contains('wide')"
+    browser.open(narrow.as_uri())
+    assert browser.evaluate(below) is False
+    browser.open(wide.as_uri())
+    assert browser.evaluate(below) is True
+    # shrunk to no less than 0.6 of its size: it scrolls, and follows the current step
+    ratio = browser.evaluate("document.querySelector('svg.dualad-graph').getBoundingClientRect()"
+                             ".width / Number(document.querySelector('svg.dualad-graph')"
+                             ".getAttribute('width'))")
+    assert ratio == pytest.approx(0.6, abs=0.01)
+    shown = """(() => {
+      const area = document.querySelector('.graph').getBoundingClientRect();
+      const node = document.querySelector('.node.current').getBoundingClientRect();
+      return area.left <= node.left && node.right <= area.right; })()"""
+    browser.press("ArrowRight")
+    assert browser.evaluate(shown) is True         # the output, at the right end
+    browser.press("End")
+    assert browser.evaluate(shown) is True         # the input, at the left end
+    assert browser.errors() == []
 
 
 def test_a_hostile_name_shows_as_text_in_a_browser(browser, tmp_path):
