@@ -25,6 +25,7 @@ from .primitives import REGISTRY, Primitive, register
 from .graphviz import render, to_dot
 from .compare import ModeComparison, compare
 from .traces import TraceTable, trace_table
+from .walkthrough import Walkthrough, walkthrough
 from .plotting import plot_mode_costs, sweep_mode_costs
 from .registry_proof import prove_registry
 from .sympy_bridge import from_sympy, to_sympy
@@ -64,5 +65,6 @@ __all__ = [
     "verify", "VerificationReport", "to_sympy", "from_sympy", "prove_registry",
     # teaching the trade-off
     "compare", "ModeComparison", "trace_table", "TraceTable", "to_dot", "render",
+    "walkthrough", "Walkthrough",
     "sweep_mode_costs", "plot_mode_costs",
 ]

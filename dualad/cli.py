@@ -32,12 +32,13 @@ from . import __version__
 from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
-from .evaluators import ReverseEvaluator, ValueEvaluator
+from .evaluators import ValueEvaluator
 from .parse import parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
-from .graphviz import FORMATS, render, to_dot
+from .graphviz import ENGINES, FORMATS, render, to_dot
 from .traces import trace_table
+from .walkthrough import save_page, walkthrough
 from .registry_proof import prove_registry
 from .verify import verify
 
@@ -48,6 +49,8 @@ EPILOG = """examples:
   dualad compare --sweep --plot costs.png          the crossover at n = m, as a picture
   dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
                                                    the survey's evaluation traces
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --html sweeps.html
+                                                   every step of both sweeps, on one page
   dualad graph "sin(x*w) + w" --at x=1,w=4 --format svg -o graph.svg
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
                                                    check both modes against sympy, and prove
@@ -66,7 +69,12 @@ f(x) = g(W @ x); without EXPR it is tanh(W @ x)."""
 
 TRACE_EPILOG = """examples:
   dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
-  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --direction x2 --json"""
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --direction x2 --json
+  dualad trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --html sweeps.html
+
+With --html FILE, also write one self-contained page that steps through both sweeps (the
+forward one along --direction, the reverse one for --output): open it in a browser and
+press the arrow keys."""
 
 VERIFY_EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
@@ -80,7 +88,13 @@ Exit status: 0 passed, 1 failed or nothing confirmed the derivatives (or, with
 GRAPH_EPILOG = """examples:
   dualad graph "sin(x*w) + w"                           DOT text on stdout
   dualad graph "sin(x*w) + w" --at x=1,w=4 -o graph.dot  with values and adjoints
-  dualad graph "sin(x*w) + w" --format png -o graph.png  (needs Graphviz's dot)"""
+  dualad graph "sin(x*w) + w" --at x=1,w=4 --direction x --partials --format svg -o g.svg
+                                                        tangents along x, partials on edges
+  dualad graph "sin(x*w) + w" --partials --format svg   the partials' formulas
+  dualad graph "sin(x*w) + w" --format png -o graph.png  (needs Graphviz's dot)
+
+SVG is drawn by Graphviz where its dot program is installed, and by dualad's own layered
+drawing otherwise (or with --engine dualad); PNG needs Graphviz."""
 
 
 class UsageError(Exception):
@@ -255,6 +269,9 @@ def build_parser():
     trace_cmd.add_argument("--decimals", type=int, default=3, metavar="D",
                            help="decimal places shown (default 3)")
     trace_cmd.add_argument("--json", action="store_true", help="print JSON")
+    trace_cmd.add_argument("--html", metavar="FILE",
+                           help="also write a page stepping through both sweeps (one "
+                                "self-contained HTML file)")
 
     verify_cmd = add("verify", "check a gradient against sympy and prove it, or prove the "
                                "registry",
@@ -273,15 +290,26 @@ def build_parser():
                             help="fail (status 1) unless sympy proved the derivatives")
 
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
-                    "Write the graph of EXPR as Graphviz DOT text (default) or, with Graphviz's "
-                    "dot program installed, as SVG or PNG. With --at, labels show values and "
-                    "the adjoints of the (first) output.", GRAPH_EPILOG)
+                    "Write the graph of EXPR as Graphviz DOT text (default), as SVG (drawn "
+                    "with or without Graphviz) or as PNG (with Graphviz's dot program). With "
+                    "--at, labels show values and the adjoints of the (first) output, or with "
+                    "--direction the tangents along an input; --partials labels the edges "
+                    "with the local partials.", GRAPH_EPILOG)
     graph_cmd.add_argument("expression", metavar="EXPR")
     at(graph_cmd, required=False)
     graph_cmd.add_argument("--format", choices=("dot",) + FORMATS[:2], default="dot",
                            help="output format (default dot)")
     graph_cmd.add_argument("-o", "--output", metavar="FILE",
                            help="write to FILE (required for png)")
+    graph_cmd.add_argument("--direction", metavar="NAME",
+                           help="with --at: show the tangents along this input (1 for it, 0 "
+                                "for the others) instead of adjoints")
+    graph_cmd.add_argument("--partials", nargs="?", const=True, choices=("number", "formula"),
+                           help="label each edge with its local partial: numbers with --at, "
+                                "else formulas (or say which)")
+    graph_cmd.add_argument("--engine", choices=ENGINES,
+                           help="who draws SVG: graphviz, or dualad's own drawing (default: "
+                                "graphviz where installed)")
     return parser
 
 
@@ -383,33 +411,49 @@ def run_trace(args):
     table = trace_table(graph, *point, direction=args.direction, output=args.output,
                         decimals=args.decimals)
     _write(json.dumps(table.to_dict(), indent=2) if args.json else str(table))
+    if args.html:
+        sweeps = [walkthrough(graph, *point, mode="forward", direction=args.direction,
+                              decimals=args.decimals),
+                  walkthrough(graph, *point, mode="reverse", output=args.output,
+                              decimals=args.decimals)]
+        save_page(args.html, sweeps)
+        if not args.json:
+            _write(f"walkthrough of both sweeps written to {args.html}")
     return 0
 
 
 def run_graph(args):
     graph = parse(args.expression)
     names = [leaf.name for leaf in graph.inputs]
-    labels = {}
+    point = ()
     if args.at:
         point = parse_at(args.at, names)
-        values = _values_warning_at_edges(args, graph, names, point)
-        # adjoints of the first output (a scalar: parsed expressions have scalar values)
-        seeds = [1.0] + [None] * (len(graph.outputs) - 1)
-        labels = dict(values=values, adjoints=ReverseEvaluator(graph).run(values, seeds))
+        _values_warning_at_edges(args, graph, names, point)
+    if args.direction is not None:
+        if not args.at:
+            raise UsageError("--direction needs --at (tangents are numbers at a point)")
+        if args.direction not in names:
+            raise UsageError(f"--direction: {args.direction} is not a name in the expression "
+                             f"(its names: {', '.join(names) or 'none'})")
+    if args.partials == "number" and not args.at:
+        raise UsageError("--partials number needs --at (the partials' numbers at a point)")
     if args.format == "png" and not args.output:
         raise UsageError("--format png needs -o FILE")
+    if args.engine is not None and args.format == "dot":
+        raise UsageError("--engine is for --format svg or png (dot is Graphviz's own text)")
+    labels = dict(partials=args.partials or False, direction=args.direction)
     if args.format == "dot":
-        text = to_dot(graph, **labels)
+        text = to_dot(graph, *point, **labels)
         if args.output:
             with open(args.output, "w", encoding="utf-8") as file:
                 file.write(text + "\n")
         else:
             _write(text)
         return 0
-    if args.output:
-        render(graph, args.output, format=args.format, **labels)
-    else:
-        _write(render(graph, format=args.format, **labels).decode("utf-8"))
+    picture = render(graph, *point, path=args.output, format=args.format,
+                     engine=args.engine, **labels)
+    if not args.output:
+        _write(picture.decode("utf-8"))
     return 0
 
 

@@ -180,7 +180,8 @@ class Var(Overloaded):
         return self._graph
 
     def _repr_svg_(self):
-        """The graph below this node as SVG in Jupyter, when Graphviz is installed."""
+        """The graph below this node as SVG in Jupyter: Graphviz's drawing where ``dot`` is
+        installed, dualad's own otherwise (``None``, so text, past 300 nodes)."""
         from .graphviz import svg_for_notebook
         return svg_for_notebook(self)
 
@@ -520,7 +521,8 @@ class Graph:
         return list(names)
 
     def _repr_svg_(self):
-        """The graph as SVG in Jupyter, when Graphviz is installed."""
+        """The graph as SVG in Jupyter: Graphviz's drawing where ``dot`` is installed,
+        dualad's own otherwise (``None``, so text, past 300 nodes)."""
         from .graphviz import svg_for_notebook
         return svg_for_notebook(self)
 

@@ -144,10 +144,10 @@ def test_graph_writes_dot_text(tmp_path, capsys):
     assert 'label="v₀ = x\\nvalue = 0\\nadjoint = 2"' in dot      # d(2 sin x)/dx at 0
 
 
-def test_graph_without_graphviz_exits_1_saying_how_to_install_it(tmp_path, monkeypatch,
-                                                                 capsys):
+def test_graph_png_without_graphviz_exits_1_saying_how_to_install_it(tmp_path, monkeypatch,
+                                                                     capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["graph", "x*x", "--format", "svg"]) == 1
+    assert main(["graph", "x*x", "--format", "png", "-o", str(tmp_path / "g.png")]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "apt install graphviz" in err and "brew install graphviz" in err

@@ -69,23 +69,30 @@ def test_array_constants_are_named_and_shown():
 
 
 def test_to_dot_refuses_other_things():
-    with pytest.raises(ad.DualadError, match="to_dot: expected a Var or a Graph, got str"):
+    with pytest.raises(ad.DualadError, match="to_dot: expected a function, a Graph or a Var, "
+                                             "got a str"):
         ad.to_dot("x + 1")
 
 
-def test_render_without_graphviz_says_how_to_install_it(tmp_path, monkeypatch):
+def test_png_without_graphviz_says_how_to_install_it_and_svg_still_works(tmp_path,
+                                                                         monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))          # no 'dot' anywhere on PATH
     with pytest.raises(ad.MissingDependencyError) as caught:
-        ad.render(ad.sin(ad.Var(1.0)), tmp_path / "g.svg")
+        ad.render(ad.sin(ad.Var(1.0)), tmp_path / "g.png")
     message = str(caught.value)
     assert "Graphviz 'dot' program was not found" in message
     assert "apt install graphviz" in message and "brew install graphviz" in message
     assert "conda" in message
     assert isinstance(caught.value, ImportError)
-    assert not (tmp_path / "g.svg").exists()
-    # and Jupyter then shows text instead of a picture
-    assert svg_for_notebook(ad.sin(ad.Var(1.0))) is None
-    assert ad.Graph(ad.sin(ad.Var(1.0)))._repr_svg_() is None
+    assert not (tmp_path / "g.png").exists()
+    with pytest.raises(ad.MissingDependencyError):
+        ad.render(ad.sin(ad.Var(1.0)), tmp_path / "g.svg", engine="graphviz")
+    # SVG is dualad's own drawing, and Jupyter shows it
+    svg = ad.render(ad.sin(ad.Var(1.0, name="x")), tmp_path / "g.svg").read_text("utf-8")
+    assert svg.startswith("<?xml") and "v₁ = sin(v₀)" in svg
+    assert "v₁ = sin(v₀)" in svg_for_notebook(ad.sin(ad.Var(1.0, name="x")))
+    assert "<svg" in ad.Graph(ad.sin(ad.Var(1.0)))._repr_svg_()
+    assert "<svg" in ad.sin(ad.Var(1.0))._repr_svg_()
 
 
 def test_render_refuses_unknown_formats(tmp_path):
