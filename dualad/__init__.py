@@ -20,7 +20,7 @@ from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_g
                   vjp)
 from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
 from .parse import parse
-from .ops import dot, stack
+from .ops import COMPOSITES, concatenate, dot, einsum, stack
 from .primitives import REGISTRY, Primitive, register
 from .graphviz import render, to_dot
 from .compare import ModeComparison, compare
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 #: The user function of every public registry op (ad.sin, ad.sum, ad.where, ...), made by the
 #: registry itself: adding an op is one block in dualad/primitives.py or dualad/structural.py.
 OPERATIONS = sorted(name for name, prim in REGISTRY.items()
-                    if prim.public and prim.namespace is None) + ["dot", "stack"]
+                    if prim.public and prim.namespace is None) + list(COMPOSITES)
 globals().update({name: prim.function for name, prim in REGISTRY.items()
                   if prim.public and prim.namespace is None})
 
