@@ -13,7 +13,8 @@ Examples
 """
 
 from .errors import (BranchChangedError, DerivativeLostError, DualadError, ExpressionError,
-                     GradientMismatchError, MissingDependencyError, ShapeMismatchError)
+                     GradientMismatchError, MissingDependencyError, ShapeMismatchError,
+                     SingularMatrixError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
@@ -22,6 +23,7 @@ from .compile import CompiledFunction, compile  # noqa: A004 (the contract's nam
 from .parse import parse
 from .ops import COMPOSITES, concatenate, dot, einsum, stack
 from .primitives import REGISTRY, Primitive, register
+from . import linalg
 from .graphviz import render, to_dot
 from .compare import ModeComparison, compare
 from .traces import TraceTable, trace_table
@@ -58,8 +60,9 @@ __all__ = [
     # errors
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
     "MissingDependencyError", "DerivativeLostError", "BranchChangedError",
-    # operations (one per public registry op, see OPERATIONS)
-    *OPERATIONS,
+    "SingularMatrixError",
+    # operations (one per public registry op, see OPERATIONS); ad.linalg as numpy.linalg
+    *OPERATIONS, "linalg",
     # sympy as the referee
     "verify", "VerificationReport", "to_sympy", "from_sympy", "prove_registry",
     # teaching the trade-off
