@@ -242,7 +242,7 @@ def _norm_cost(in_shapes, out_shape, **params):
 
 # ---- det and the adjugate ----
 
-def adjugate(a):
+def _adj(a):
     """adj(A) (the ``adjugate`` primitive) on any kind of value: how the rules use it."""
     return apply_op("adjugate", a)
 
@@ -250,14 +250,14 @@ def adjugate(a):
 def _det_jvp(m, tangents, inputs, out, batch):
     # Jacobi's formula: d det(A) = tr(adj(A) dA) = sum_ij adj(A)^T_ij dA_ij
     (a,), (a_dot,) = inputs, tangents
-    return m.sum(_swap_last(m, adjugate(a)) * a_dot, axis=(-2, -1))
+    return m.sum(_swap_last(m, _adj(a)) * a_dot, axis=(-2, -1))
 
 
 def _det_vjp(m, g, inputs, out, batch, needs=None):
     # A_bar = g adj(A)^T, which is g det(A) A^-T where A is invertible and finite where not
     (a,) = inputs
     g = m.reshape(g, shape_of(g) + (1, 1))
-    return (g * _swap_last(m, adjugate(a)),)
+    return (g * _swap_last(m, _adj(a)),)
 
 
 def _minors(n, stack):

@@ -118,7 +118,7 @@ def _refuse_options(name, **options):
                               f"dualad values (got {value!r})")
 
 
-def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     """Join values along an existing axis (a composite: one ``concatenate`` node per pair).
 
     As ``np.concatenate``: the values must have the same number of dimensions and agree on
@@ -145,7 +145,8 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
       ...
     dualad.errors.ShapeMismatchError: concatenate: all values must have the same number of dimensions, got shapes (2,) and (2, 2)
     """
-    _refuse_options("concatenate", out=out, dtype=dtype, casting=casting)
+    _refuse_options("concatenate", out=out, dtype=dtype,
+                    casting=None if casting == "same_kind" else casting)
     values = [v if is_traced(v) else as_value(v, f"concatenate: value {i}")
               for i, v in enumerate(arrays)]
     if not values:

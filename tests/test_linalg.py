@@ -298,3 +298,15 @@ def test_prices_are_the_textbook_counts_of_gaussian_elimination():
     assert ad.REGISTRY["solve"].cost([(2, 2), (2,)], (2,)) == 3 + 6
     assert ad.REGISTRY["inv"].cost([(5, 2, 2)], (5, 2, 2)) == 5 * (3 + 2 * 6)
     assert ad.REGISTRY["norm"].cost([(4, 3)], (4,), axis=(1,), keepdims=False) == 24
+
+
+def test_the_command_line_reports_a_singular_matrix_in_one_line(monkeypatch, capsys):
+    # formulas on the command line are scalar, so no command reaches inv today; a command that
+    # did would print numpy's failure as one line of the op's own error, not a traceback
+    from dualad import cli
+    monkeypatch.setitem(cli.COMMANDS, "trace",
+                        lambda args: ad.linalg.inv(np.array([[1.0, 2.0], [2.0, 4.0]])))
+    assert cli.main(["trace", "x", "--at", "x=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("dualad trace: error: inv: the matrix of shape (2, 2) is singular")
