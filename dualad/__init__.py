@@ -13,15 +13,17 @@ Examples
 """
 
 from .errors import (BranchChangedError, DerivativeLostError, DualadError, ExpressionError,
-                     GradientMismatchError, MissingDependencyError, ShapeMismatchError)
+                     GradientMismatchError, MissingDependencyError, ShapeMismatchError,
+                     SingularMatrixError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
 from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
 from .parse import parse
-from .ops import dot, stack
+from .ops import COMPOSITES, concatenate, dot, einsum, stack
 from .primitives import REGISTRY, Primitive, register
+from . import linalg
 from .graphviz import render, to_dot
 from .compare import ModeComparison, compare
 from .traces import TraceTable, trace_table
@@ -36,7 +38,7 @@ __version__ = "0.1.0"
 #: The user function of every public registry op (ad.sin, ad.sum, ad.where, ...), made by the
 #: registry itself: adding an op is one block in dualad/primitives.py or dualad/structural.py.
 OPERATIONS = sorted(name for name, prim in REGISTRY.items()
-                    if prim.public and prim.namespace is None) + ["dot", "stack"]
+                    if prim.public and prim.namespace is None) + list(COMPOSITES)
 globals().update({name: prim.function for name, prim in REGISTRY.items()
                   if prim.public and prim.namespace is None})
 
@@ -59,8 +61,9 @@ __all__ = [
     # errors
     "DualadError", "ExpressionError", "GradientMismatchError", "ShapeMismatchError",
     "MissingDependencyError", "DerivativeLostError", "BranchChangedError",
-    # operations (one per public registry op, see OPERATIONS)
-    *OPERATIONS,
+    "SingularMatrixError",
+    # operations (one per public registry op, see OPERATIONS); ad.linalg as numpy.linalg
+    *OPERATIONS, "linalg",
     # sympy as the referee
     "verify", "VerificationReport", "to_sympy", "from_sympy", "prove_registry",
     # teaching the trade-off

@@ -6,6 +6,8 @@ the subclasses also derive from the built-in exception a Python user would expec
 (``ValueError`` for bad shapes or text, ``AssertionError`` for a failed gradient check).
 """
 
+import numpy as np
+
 
 class DualadError(Exception):
     """Base class of every error dualad raises on purpose.
@@ -108,4 +110,23 @@ class BranchChangedError(DualadError):
     ... except ad.BranchChangedError as err:
     ...     print(err)  # doctest: +ELLIPSIS
     the branch on x > 0 was taken as True when this graph was traced, but is False here; ...
+    """
+
+
+class SingularMatrixError(DualadError, np.linalg.LinAlgError):
+    """A matrix that must be invertible (for ``ad.linalg.inv`` or ``ad.linalg.solve``) is not.
+
+    It is singular, or so close to singular that no digit of the result could be trusted (its
+    condition number is beyond 1/eps, about 4.5e15). The message names the operation, the
+    shape, and for a stack of matrices which one. Like numpy's error, it is a
+    ``numpy.linalg.LinAlgError`` and so a ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> try:
+    ...     ad.linalg.inv(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    ... except ad.SingularMatrixError as err:
+    ...     print(err)  # doctest: +ELLIPSIS
+    inv: the matrix of shape (2, 2) is singular: it has no inverse ...
     """

@@ -3,7 +3,8 @@
 Every primitive's user function (``ad.sin``, ``ad.sum``, ...) is made by the registry itself
 (:attr:`dualad.primitives.Primitive.function`, returned by :func:`dualad.register`). This module
 owns the few user functions that are not one primitive: ``dot`` (a product when either side is
-a scalar) and ``stack`` (one scatter per value).
+a scalar), ``stack`` (one scatter per value), ``concatenate`` (one join per pair of values) and
+``einsum`` (diagonals, sums and one contraction per pair of operands).
 
 Examples
 --------
@@ -14,10 +15,16 @@ Examples
 
 import operator
 
+import numpy as np
+
 from .errors import DualadError, ShapeMismatchError
 from .primitives import REGISTRY
 from .shapes import shape_of
-from .values import is_traced
+from .structural import einsum_parts
+from .values import as_value, is_traced
+
+#: The user functions defined here, listed in ``ad.OPERATIONS`` with the registry's ops.
+COMPOSITES = ("concatenate", "dot", "einsum", "stack")
 
 
 def dot(a, b):
@@ -102,3 +109,187 @@ def __getattr__(name):
     if prim is not None and prim.public and prim.namespace is None:
         return prim.function
     raise AttributeError(f"module 'dualad.ops' has no attribute {name!r}")
+
+
+def _refuse_options(name, **options):
+    for option, value in options.items():
+        if value is not None:
+            raise DualadError(f"{name}: the numpy argument {option}= is not supported on "
+                              f"dualad values (got {value!r})")
+
+
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    """Join values along an existing axis (a composite: one ``concatenate`` node per pair).
+
+    As ``np.concatenate``: the values must have the same number of dimensions and agree on
+    every axis but ``axis``; ``axis=None`` joins the values flattened. ``np.concatenate`` on
+    Vars and Duals comes here.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If a value is a scalar, the values' shapes do not fit, or ``axis`` is out of range.
+    DualadError
+        If there are no values, or ``axis`` is not an integer or None.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> x = ad.Var(np.array([1.0, 2.0]))
+    >>> ad.concatenate([x, x * x, np.array([5.0])]).value.tolist()
+    [1.0, 2.0, 1.0, 4.0, 5.0]
+    >>> ad.jacobian(lambda x: ad.concatenate([x, 3 * x]))(np.array([1.0, 2.0])).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 3.0]]
+    >>> ad.concatenate([x, np.ones((2, 2))])
+    Traceback (most recent call last):
+      ...
+    dualad.errors.ShapeMismatchError: concatenate: all values must have the same number of dimensions, got shapes (2,) and (2, 2)
+    """
+    _refuse_options("concatenate", out=out, dtype=dtype,
+                    casting=None if casting == "same_kind" else casting)
+    values = [v if is_traced(v) else as_value(v, f"concatenate: value {i}")
+              for i, v in enumerate(arrays)]
+    if not values:
+        raise DualadError("concatenate: needs at least one value")
+    reshape = REGISTRY["reshape"].evaluate
+    if axis is None:                       # numpy's convention: join the values flattened
+        values = [reshape(v, shape=(-1,)) for v in values]
+        axis = 0
+    shapes = [np.shape(_plain(v)) for v in values]
+    listed = " and ".join(str(s) for s in dict.fromkeys(shapes))
+    if any(s == () for s in shapes):
+        raise ShapeMismatchError(f"concatenate: scalars cannot be joined along an axis (shapes "
+                                 f"{listed}); use stack, or reshape them to shape (1,)")
+    if len({len(s) for s in shapes}) != 1:
+        raise ShapeMismatchError(f"concatenate: all values must have the same number of "
+                                 f"dimensions, got shapes {listed}")
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise DualadError(f"concatenate: axis must be an integer or None, got {axis!r}") \
+            from None
+    ndim = len(shapes[0])
+    if not -ndim <= axis < ndim:
+        raise ShapeMismatchError(f"concatenate: axis {axis} is out of bounds for values of "
+                                 f"shapes {listed} (axes run from {-ndim} to {ndim - 1})")
+    axis %= ndim
+    if len({s[:axis] + s[axis + 1:] for s in shapes}) != 1:
+        raise ShapeMismatchError(f"concatenate: the values' shapes {listed} differ on an axis "
+                                 f"other than the joined axis {axis}")
+    join = REGISTRY["concatenate"].evaluate
+    total = values[0] if is_traced(values[0]) else np.array(values[0])   # numpy's copy
+    for value in values[1:]:
+        total = join(total, value, axis=axis)
+    return total
+
+
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
+           optimize=False):
+    """Einstein summation, as ``np.einsum`` with an explicit output (``"ij,jk->ik"``).
+
+    A composite: each operand's repeated letters become a diagonal (an indexing node) and its
+    letters needed nowhere else are summed out (a ``sum`` node); then the operands are
+    contracted two at a time, left to right, by the ``einsum`` primitive, and the result's
+    axes put in the order of the output (a ``transpose`` node). ``optimize`` is accepted and
+    changes nothing. ``np.einsum`` on Vars and Duals comes here.
+
+    Raises
+    ------
+    DualadError
+        For the implicit form (no ``->``), the ellipsis (``...``), numpy's interleaved form, a
+        character that is not a letter, or an output letter twice or in no operand.
+    ShapeMismatchError
+        If the number of operands, or an operand's number of axes, does not match the
+        subscripts, or one letter stands for axes of different lengths.
+
+    Examples
+    --------
+    >>> import numpy as np, dualad as ad
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> ad.einsum("ij,jk->ik", ad.Var(A), A).value.tolist()
+    [[7.0, 10.0], [15.0, 22.0]]
+    >>> ad.grad(lambda A: ad.einsum("ii->", A))(A).tolist()          # d trace(A)/dA = I
+    [[1.0, 0.0], [0.0, 1.0]]
+    >>> ad.einsum("ij,jk", A, A)
+    Traceback (most recent call last):
+      ...
+    dualad.errors.DualadError: einsum: write the output explicitly, as in 'ij,jk->ik' (the implicit form 'ij,jk' is not supported)
+    """
+    _refuse_options("einsum", out=out, dtype=dtype)
+    if order != "K" or casting != "safe":
+        raise DualadError(f"einsum: order={order!r} and casting={casting!r} are not supported "
+                          "on dualad values")
+    if not isinstance(subscripts, str):
+        raise DualadError(f"einsum: the subscripts must be a string such as 'ij,jk->ik', got "
+                          f"{type(subscripts).__name__} (numpy's interleaved form "
+                          "einsum(a, [0, 1], b, [1, 2]) is not supported)")
+    text = subscripts.replace(" ", "")
+    if "." in text:
+        raise DualadError(f"einsum: the ellipsis ('...') is not supported (in {subscripts!r}); "
+                          "give every axis a letter")
+    if text.count("->") != 1:
+        what = "the implicit form" if "->" not in text else "more than one '->' in"
+        raise DualadError(f"einsum: write the output explicitly, as in 'ij,jk->ik' ({what} "
+                          f"{subscripts!r} is not supported)")
+    terms, output = einsum_parts(text)
+    for character in text.replace("->", "").replace(",", ""):
+        if character not in _LETTERS:
+            raise DualadError(f"einsum: {character!r} in {subscripts!r} is not a letter "
+                              "(subscripts are letters a-z and A-Z)")
+    if len(terms) != len(operands):
+        raise ShapeMismatchError(f"einsum: {subscripts!r} names {len(terms)} operand"
+                                 f"{'s' * (len(terms) != 1)}, got {len(operands)}")
+    values = [v if is_traced(v) else as_value(v, f"einsum: operand {i}")
+              for i, v in enumerate(operands)]
+    lengths = {}
+    for i, (letters, value) in enumerate(zip(terms, values)):
+        shape = np.shape(_plain(value))
+        if len(letters) != len(shape):
+            raise ShapeMismatchError(f"einsum: operand {i} has shape {shape} ({len(shape)} "
+                                     f"axes), but its subscripts {letters!r} name {len(letters)}")
+        for letter, n in zip(letters, shape):
+            if lengths.setdefault(letter, n) != n:
+                raise ShapeMismatchError(f"einsum: the letter {letter!r} stands for axes of "
+                                         f"lengths {lengths[letter]} and {n} (operand {i}, "
+                                         f"shape {shape})")
+    for letter in output:
+        if output.count(letter) > 1:
+            raise DualadError(f"einsum: the output {output!r} names {letter!r} twice")
+        if letter not in lengths:
+            raise DualadError(f"einsum: the output letter {letter!r} is in no operand's "
+                              f"subscripts ({subscripts!r})")
+    # left to right: keep only the letters the remaining operands or the output still need
+    current, letters = _einsum_reduce(values[0], terms[0], set(output).union(*terms[1:]))
+    for k in range(1, len(values)):
+        later = set(output).union(*terms[k + 1:])
+        other, other_letters = _einsum_reduce(values[k], terms[k], set(letters) | later)
+        kept = "".join(c for c in dict.fromkeys(letters + other_letters) if c in later)
+        current = REGISTRY["einsum"].evaluate(current, other,
+                                              subscripts=f"{letters},{other_letters}->{kept}")
+        letters = kept
+    current, letters = _einsum_reduce(current, letters, set(output))
+    if letters != output:
+        current = REGISTRY["transpose"].evaluate(
+            current, axes=tuple(letters.index(c) for c in output))
+    return current
+
+
+def _einsum_reduce(value, letters, keep):
+    """``value`` (its axes named by ``letters``) with the diagonal of each repeated letter
+    taken and the letters not in ``keep`` summed out: ``(value, its letters)``, each once."""
+    unique = "".join(dict.fromkeys(letters))
+    if unique != letters:
+        # every axis indexed by an arange over its letter's position in `unique`: the result
+        # has one axis per distinct letter, value[i, i, j] at [i, j] for "iij"
+        lengths = dict(zip(letters, np.shape(_plain(value))))
+        index = tuple(np.arange(lengths[c]).reshape([lengths[c] if u == c else 1
+                                                     for u in unique]) for c in letters)
+        value = REGISTRY["getitem"].evaluate(value, index=index)
+    summed = tuple(i for i, c in enumerate(unique) if c not in keep)
+    if summed:
+        value = REGISTRY["sum"].evaluate(value, axis=summed, keepdims=False)
+        unique = "".join(c for c in unique if c in keep)
+    return value, unique

@@ -260,4 +260,5 @@ class Overloaded:
 def _composites():
     """numpy functions that dualad computes from several primitives (``dualad.ops``)."""
     from . import ops
-    return {np.dot: ops.dot, np.stack: ops.stack}
+    return {np.dot: ops.dot, np.stack: ops.stack, np.concatenate: ops.concatenate,
+            np.einsum: ops.einsum}

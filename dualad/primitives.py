@@ -218,6 +218,8 @@ class Primitive:
             broadcast_shapes(self.name, *(shape_of(a) for a in args))
         try:
             return as_float(self.numpy(*args, **params))
+        except DualadError:
+            raise       # the op's own implementation has said what is wrong
         except IndexError as err:
             raise ShapeMismatchError(f"{self.name}: {err} (value of shape "
                                      f"{shape_of(args[0])})") from None
@@ -637,5 +639,7 @@ register(Primitive(
 ))
 
 
-# The structural ops (sum, matmul, indexing, ...) register themselves from their own module.
+# The structural ops (sum, matmul, indexing, ...) register themselves from their own module,
+# and so do the linear-algebra ops (ad.linalg.det, ...).
 from . import structural  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401

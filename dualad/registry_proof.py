@@ -96,15 +96,21 @@ def _domain_symbol(name, domain):
         return sp.Symbol(name)          # a condition
     if domain.is_subset(POSITIVE):
         return sp.Symbol(name, positive=True)
+    if domain.contains(0) is sp.false:  # smooth away from 0 (a norm): nonzero reals
+        return sp.Symbol(name, real=True, nonzero=True)
     return sp.Symbol(name, real=True)
+
+
+def _assumption(symbol):
+    return (f"{symbol} > 0" if symbol.is_positive else f"{symbol} != 0" if symbol.is_nonzero
+            else f"{symbol} real" if symbol.is_real else f"{symbol} boolean")
 
 
 def _elementwise_rules(prim):
     names = ["x"] if prim.nin == 1 else list("abcdefgh"[:prim.nin])
     symbols = [_domain_symbol(n, d) for n, d in zip(names, prim.domain)]
     spec = prim.sympy(*symbols)
-    assumed = ", ".join(f"{s} > 0" if s.is_positive else f"{s} real" if s.is_real else
-                        f"{s} boolean" for s in symbols)
+    assumed = ", ".join(_assumption(s) for s in symbols)
     if prim.boolean:
         yield RuleProof(prim.name, "all", "-", "-", "proved", "a boolean value: no derivative "
                         "flows through it", assumed)
@@ -119,10 +125,10 @@ def _elementwise_rules(prim):
                         verdict, how, assumed)
 
 
-def _symbol_array(prefix, shape):
+def _symbol_array(prefix, shape, domain=sp.S.Reals):
     array = np.empty(shape, dtype=object)
     for n, index in enumerate(np.ndindex(shape)):
-        array[index] = sp.Symbol(f"{prefix}{n}", real=True)
+        array[index] = _domain_symbol(f"{prefix}{n}", domain)
     return array if shape else array[()]
 
 
@@ -137,9 +143,14 @@ def _worst_verdict(pairs):
 
 
 def _structural_rules(prim, shapes, params):
-    xs = [_symbol_array("ab"[j] if prim.nin <= 2 else f"x{j}_", s) for j, s in enumerate(shapes)]
+    # each input's entries with the assumptions of its domain (nonzero for a norm)
+    xs = [_symbol_array("ab"[j] if prim.nin <= 2 else f"x{j}_", s, prim.domain[j])
+          for j, s in enumerate(shapes)]
     where = f"shapes {', '.join(map(str, shapes))}" + "".join(f", {k}={v}"
                                                              for k, v in params.items())
+    where += "".join(f", entries of {'ab'[j] if prim.nin <= 2 else f'x{j}'} "
+                     f"{_assumption(_domain_symbol('x', d))[2:]}"
+                     for j, d in enumerate(prim.domain) if d != sp.S.Reals)
     out = prim.evaluate_symbolic(*xs, **params)
     out_flat = list(np.ravel(np.asarray(out, dtype=object)))
     g = _symbol_array("g", shape_of(out))

@@ -433,3 +433,187 @@ register(Primitive(
               ([(3,)], {"shape": (4,), "index": (np.array([0, 2, 2]),)})),
     sympy=lambda g, shape=(), index=(): _scatter_add(np.asarray(g, dtype=object), shape, index),
 ))
+
+
+# ---- shapes: squeeze, expand_dims, concatenate; einsum ----
+# squeeze and expand_dims only relabel axes: their rules are reshape's. concatenate and einsum
+# take any number of values; a primitive has a fixed number of inputs, so each is a primitive
+# of two (a pair joined, a pair contracted) that the user functions ad.concatenate and
+# ad.einsum (dualad.ops) apply as often as there are values.
+
+def _reshape_like_jvp(m, tangents, inputs, out, batch, **params):
+    # an op that only relabels axes is linear: its tangent is the tangent relabelled
+    return _reshape_jvp(m, tangents, inputs, out, batch)
+
+
+def _reshape_like_vjp(m, g, inputs, out, batch, needs=None, **params):
+    # x_bar = out_bar relabelled back to x's shape
+    return _reshape_vjp(m, g, inputs, out, batch)
+
+
+def _axis_list(name, axis):
+    """``axis`` (an int or a sequence of ints) as a list of ints, or a clear error."""
+    axes = axis_param(name, axis)
+    return [axes] if isinstance(axes, int) else list(axes)
+
+
+def _in_range(name, axis, ndim, shape, what="a value"):
+    if not -ndim <= axis < ndim:
+        raise ShapeMismatchError(f"{name}: axis {axis} is out of bounds for {what} of shape "
+                                 f"{shape} (axes run from {-ndim} to {ndim - 1})")
+    return axis % ndim
+
+
+def _bind_squeeze(x, axis=None):
+    shape = np.shape(x)
+    if axis is None:
+        return (x,), {"axis": tuple(i for i, n in enumerate(shape) if n == 1)}
+    axes = [_in_range("squeeze", a, len(shape), shape) for a in _axis_list("squeeze", axis)]
+    if len(set(axes)) != len(axes):
+        raise DualadError(f"squeeze: axis {axis!r} names an axis twice")
+    for a in axes:
+        if shape[a] != 1:
+            raise ShapeMismatchError(f"squeeze: axis {a} of a value of shape {shape} has "
+                                     f"length {shape[a]}; only axes of length 1 can be removed")
+    return (x,), {"axis": tuple(sorted(axes))}
+
+
+def _bind_expand_dims(x, axis):
+    shape = np.shape(x)
+    listed = _axis_list("expand_dims", axis)
+    ndim = len(shape) + len(listed)
+    axes = [_in_range("expand_dims", a, ndim, shape, f"the result ({ndim} axes) of a value")
+            for a in listed]
+    if len(set(axes)) != len(axes):
+        raise DualadError(f"expand_dims: axis {axis!r} names an axis twice")
+    return (x,), {"axis": tuple(sorted(axes))}
+
+
+def _symbolic_result(value):
+    """A 0-d object array (numpy's result on symbols, at times) as the sympy value it holds."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return value[()]
+    return value
+
+
+register(Primitive(
+    name="squeeze", numpy=np.squeeze, nin=1, jvp=_reshape_like_jvp, vjp=_reshape_like_vjp,
+    bind=_bind_squeeze, doc="x without its axes of length 1 (those in axis, or all).",
+    example=("squeeze(np.zeros((1, 3, 1))).shape", "(3,)"),
+    examples=(([(1, 3, 1)], {"axis": (0, 2)}), ([(2, 1)], {"axis": (1,)})),
+    sympy=lambda x, axis=None: _symbolic_result(np.squeeze(_object_array(x), axis)),
+))
+register(Primitive(
+    name="expand_dims", numpy=np.expand_dims, nin=1, jvp=_reshape_like_jvp,
+    vjp=_reshape_like_vjp, bind=_bind_expand_dims,
+    doc="x with new axes of length 1 inserted at axis (positions in the result).",
+    example=("expand_dims(np.zeros(3), 0).shape", "(1, 3)"),
+    examples=(([(3,)], {"axis": (0,)}), ([(2, 3)], {"axis": (1, 3)})),
+    sympy=lambda x, axis=(): np.expand_dims(_object_array(x), axis),
+))
+
+
+def _concatenate_pair(a, b, axis=0):
+    return np.concatenate([a, b], axis=axis)
+
+
+def _concatenate_jvp(m, tangents, inputs, out, batch, axis=0):
+    # joining is linear: the tangent is the tangents joined (zeros for an input without one)
+    lead = shape_of(next(t for t in tangents if t is not None))[:batch]
+    parts = [np.zeros(lead + shape_of(x)) if t is None else t for t, x in zip(tangents, inputs)]
+    return apply_op("concatenate", *parts, axis=axis + batch)
+
+
+def _concatenate_vjp(m, g, inputs, out, batch, axis=0, needs=None):
+    # each input gets the block of the adjoint where its values went
+    ndim = len(shape_of(out))
+    split = shape_of(inputs[0])[axis]
+    blocks = (slice(0, split), slice(split, None))
+    return tuple(_gather(m, g, (slice(None),) * axis + (block,), ndim, batch)
+                 if needs is None or needs[j] else None for j, block in enumerate(blocks))
+
+
+register(Primitive(
+    # Two values joined along an existing axis; ad.concatenate (dualad.ops) joins any number.
+    name="concatenate", numpy=_concatenate_pair, nin=2, jvp=_concatenate_jvp,
+    vjp=_concatenate_vjp, public=False,
+    examples=(([(2,), (3,)], {"axis": 0}), ([(2, 2), (2, 1)], {"axis": 1})),
+    sympy=lambda a, b, axis=0: np.concatenate([_object_array(a), _object_array(b)], axis=axis),
+))
+
+
+def einsum_parts(subscripts):
+    """``"ij,jk->ik"`` as ``(["ij", "jk"], "ik")``.
+
+    Examples
+    --------
+    >>> from dualad.structural import einsum_parts
+    >>> einsum_parts("ij,jk->ik")
+    (['ij', 'jk'], 'ik')
+    """
+    inputs, output = subscripts.split("->")
+    return inputs.split(","), output
+
+
+def _free_letter(subscripts):
+    """A letter ``subscripts`` does not use: the axis of several directions in a batch."""
+    return next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+                if c not in subscripts)
+
+
+def _einsum_pair(a, b, subscripts=""):
+    return np.einsum(subscripts, a, b, optimize=True)
+
+
+def _einsum_jvp(m, tangents, inputs, out, batch, subscripts=""):
+    # out is linear in each operand: d out = einsum(da, b) + einsum(a, db), the batch of
+    # directions (if any) carried by a letter of its own in front
+    (sa, sb), so = einsum_parts(subscripts)
+    z = _free_letter(subscripts)[:batch]
+    (a, b), (a_dot, b_dot) = inputs, tangents
+    out_dot = None
+    if a_dot is not None:
+        out_dot = apply_op("einsum", a_dot, b, subscripts=f"{z}{sa},{sb}->{z}{so}")
+    if b_dot is not None:
+        term = apply_op("einsum", a, b_dot, subscripts=f"{sa},{z}{sb}->{z}{so}")
+        out_dot = term if out_dot is None else out_dot + term
+    return out_dot
+
+
+def _einsum_vjp(m, g, inputs, out, batch, subscripts="", needs=None):
+    # a_bar = einsum(out_bar, b) with a's letters as the result, b_bar = einsum(a, out_bar):
+    # each element of a meets, in the sum, exactly the b's and out_bar's of its letters
+    (sa, sb), so = einsum_parts(subscripts)
+    z = _free_letter(subscripts)[:batch]
+    a, b = inputs
+    a_bar = b_bar = None
+    if needs is None or needs[0]:
+        a_bar = apply_op("einsum", g, b, subscripts=f"{z}{so},{sb}->{z}{sa}")
+    if needs is None or needs[1]:
+        b_bar = apply_op("einsum", a, g, subscripts=f"{sa},{z}{so}->{z}{sb}")
+    return a_bar, b_bar
+
+
+def _einsum_cost(in_shapes, out_shape, subscripts=""):
+    # one multiply per combination of all letters' values; the adds fold those products into
+    # the result's elements (matmul's (2q - 1) per element, an outer product's 1)
+    sizes = {}
+    for letters, shape in zip(einsum_parts(subscripts)[0], in_shapes):
+        sizes.update(zip(letters, shape))
+    products = size(tuple(sizes.values()))
+    return 2 * products - size(out_shape)
+
+
+register(Primitive(
+    # One contraction of two operands, each letter in two of (a, b, out) and no letter twice
+    # in one: a, b and out as in JAX's dot_general. ad.einsum (dualad.ops) brings any
+    # subscripts to a chain of these, after taking diagonals and sums of single operands.
+    name="einsum", numpy=_einsum_pair, nin=2, jvp=_einsum_jvp, vjp=_einsum_vjp, public=False,
+    cost=_einsum_cost,
+    examples=(([(2, 3), (3, 2)], {"subscripts": "ij,jk->ik"}),
+              ([(3,), (3,)], {"subscripts": "i,i->"}),
+              ([(2,), (3,)], {"subscripts": "i,j->ij"}),
+              ([(2, 2, 3), (2, 3)], {"subscripts": "bij,bj->ib"})),
+    sympy=lambda a, b, subscripts="": _symbolic_result(
+        np.einsum(subscripts, _object_array(a), _object_array(b))),
+))
