@@ -33,7 +33,7 @@ from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
 from .evaluators import ReverseEvaluator, ValueEvaluator
-from .parse import parse
+from .parse import CONSTANTS, parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .graphviz import FORMATS, render, to_dot
@@ -129,6 +129,10 @@ def parse_at(specs, names):
     Traceback (most recent call last):
       ...
     dualad.cli.UsageError: --at: no value for w (the expression uses w, x)
+    >>> parse_at(["x=1,e=2"], ["x"])
+    Traceback (most recent call last):
+      ...
+    dualad.cli.UsageError: --at: in expressions e is the number 2.71828 (pi and e are constants), not a variable; call the variable something else
     """
     given = {}
     for spec in specs or ():
@@ -142,6 +146,10 @@ def parse_at(specs, names):
     uses = f"(the expression uses {', '.join(names)})" if names else \
         "(the expression uses no names)"
     for name in given:
+        if name in CONSTANTS and name not in names:
+            raise UsageError(f"--at: in expressions {name} is the number "
+                             f"{CONSTANTS[name]:.6g} ({' and '.join(CONSTANTS)} are constants), "
+                             f"not a variable; call the variable something else")
         if name not in names:
             raise UsageError(f"--at: {name} is not used by the expression {uses}")
     for name in names:
