@@ -70,7 +70,8 @@ TRACE_EPILOG = """examples:
 
 VERIFY_EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
-  dualad verify "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "x^3 * e^x" --at x=1 --json
   dualad verify "x**2" --at x=0 --time-limit inf
   dualad verify --registry
 
@@ -279,6 +280,8 @@ def build_parser():
                                  "--registry; inf for no limit)")
     verify_cmd.add_argument("--require-proof", action="store_true",
                             help="fail (status 1) unless sympy proved the derivatives")
+    verify_cmd.add_argument("--json", action="store_true",
+                            help="print the report as JSON (the exit status is the same)")
 
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
                     "Write the graph of EXPR as Graphviz DOT text (default) or, with Graphviz's "
@@ -442,6 +445,8 @@ def run_verify(args, write=None):
     if args.registry:
         if args.expression is not None or args.at:
             raise UsageError("--registry takes no expression and no --at")
+        if args.json:
+            raise UsageError("--json is for the report on an expression, not --registry")
         proof = prove_registry(time_limit=time_limit)
         write(str(proof))
         return 0 if proof.ok else 1
@@ -449,8 +454,12 @@ def run_verify(args, write=None):
         raise UsageError("give an expression (and --at), or --registry")
     graph, names, point = _graph_and_point(args)
     report = verify(graph, *point, time_limit=time_limit)
-    write(f"f({', '.join(names)}) = {args.expression.strip()}")
-    write(str(report))
+    if args.json:
+        write(json.dumps({"expression": args.expression.strip(), **report.to_dict()},
+                         indent=2))
+    else:
+        write(f"f({', '.join(names)}) = {args.expression.strip()}")
+        write(str(report))
     return 0 if report.ok and (report.proved or not args.require_proof) else 1
 
 
