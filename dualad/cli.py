@@ -13,7 +13,7 @@ Examples
 --------
 >>> from dualad.cli import main
 >>> main(["demo"])  # doctest: +ELLIPSIS
-dualad demo: the seed program at x = 1, 30 steps of gradient descent on w (learning rate 0.1)
+dualad demo: v7 = exp(x * w + sin(x * w)) + square(sin(x * w)) * w at x = 1, from w = 4: 30 steps of gradient descent on w (learning rate 0.1), each line w, v7 and dv7/dw
 step  0  w = 4.000000000000  v7 = 27.906496678144  dv7/dw = 13.402273659200
 ...
 0
@@ -42,7 +42,7 @@ from .registry_proof import prove_registry
 from .verify import verify
 
 EPILOG = """examples:
-  dualad demo                                      the seed program: gradient descent on w
+  dualad demo                                      gradient descent on w, step by step
   dualad compare "x1*x2*x3*x4" --at x1=1,x2=2,x3=3,x4=4
                                                    forward vs reverse: sweeps, operations, ...
   dualad compare --sweep --plot costs.png          the crossover at n = m, as a picture
@@ -211,9 +211,11 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"dualad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    commands.add_parser("demo", help="run the seed program's gradient descent demo",
-                        description="Run the seed program (x = 1, w = 4) for 30 steps of "
-                                    "gradient descent on w, printing w, v7 and dv7/dw.")
+    commands.add_parser("demo", help="gradient descent on w with reverse mode, step by step",
+                        description="Gradient descent on w for the course's first program, "
+                                    "v7 = exp(x*w + sin(x*w)) + sin(x*w)^2 * w at x = 1, from "
+                                    "w = 4: 30 steps of learning rate 0.1, each printing w, "
+                                    "v7 and dv7/dw.")
 
     def add(name, help, description, epilog):  # noqa: A002 - argparse's word
         return commands.add_parser(name, help=help, description=description, epilog=epilog,
