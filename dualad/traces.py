@@ -83,7 +83,7 @@ class _Line(NamedTuple):
 
     latex_name: str
     formula: object
-    numbers: dict = None
+    values: dict = None
     chain: tuple = None
 
 
@@ -93,20 +93,21 @@ class _Notation(NamedTuple):
     latex: dict
 
     def text(self, formula):
-        return formula if isinstance(formula, str) else (
-            formula[0] if isinstance(formula, tuple) else formula_text(formula))
+        """A formula (a sympy expression, or (text, LaTeX)) as text."""
+        return formula[0] if isinstance(formula, tuple) else formula_text(formula)
 
     def tex(self, formula):
-        return formula if isinstance(formula, str) else (
-            formula[1] if isinstance(formula, tuple) else formula_latex(formula, self.latex))
+        """A formula (a sympy expression, or (text, LaTeX)) as LaTeX."""
+        return formula[1] if isinstance(formula, tuple) else formula_latex(formula, self.latex)
 
     def numbers(self, line, decimals, latex=False):
         """The line's formula with its numbers put in, or ``None``."""
-        if line.numbers is None or not isinstance(line.formula, sp.Basic) or line.formula.is_Atom:
+        formula = line.formula
+        if line.values is None or not isinstance(formula, sp.Basic) or formula.is_Atom:
             return None       # nothing to put numbers in, or only the value itself
         names = {}
-        for symbol in line.formula.free_symbols:
-            value = line.numbers.get(symbol)
+        for symbol in formula.free_symbols:
+            value = line.values.get(symbol)
             if value is None or shape_of(value) != ():
                 return None
             text = format_number(value, decimals)
@@ -116,8 +117,8 @@ class _Notation(NamedTuple):
             else:
                 names[symbol] = f"({text})" if text.startswith("-") else text
         if latex:
-            return formula_latex(line.formula, {**self.latex, **names})
-        return formula_text(line.formula, names)
+            return formula_latex(formula, {**self.latex, **names})
+        return formula_text(formula, names)
 
 
 def _check_options(show, decimals, mode=None):
@@ -733,7 +734,8 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
         prim = step.instruction.prim
         chain = (f"{adjoint_name(index[source])} "
                  f"∂{value_name(index[source])}/∂{value_name(i)}",
-                 rf"{latex[adjoint_symbol[source]]} \frac{{\partial {latex[value_symbol[source]]}}}"
+                 rf"{latex[adjoint_symbol[source]]} "
+                 rf"\frac{{\partial {latex[value_symbol[source]]}}}"
                  rf"{{\partial {latex[value_symbol[target]]}}}")
         share = shares.get((source, step.argument, target))
         if not prim.elementwise:
@@ -747,15 +749,15 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
                              evaluate=False)
         else:
             formula = share.contribution
-        line_numbers = number
+        line_values = number
         if step.before is not None:
             own = adjoint_symbol[target]
             chain = (f"{adjoint_name(i)} + {chain[0]}", f"{tex_name} + {chain[1]}")
             formula = (sp.Add(own, formula, evaluate=False) if isinstance(formula, sp.Basic)
                        else (f"{adjoint_name(i)} + {formula[0]}", f"{tex_name} + {formula[1]}"))
-            line_numbers = {**number, own: step.before}
+            line_values = {**number, own: step.before}
         adjoint.append(row(i, adjoint_name(i), prim.name,
-                           _Line(tex_name, formula, line_numbers, chain), step.after))
+                           _Line(tex_name, formula, line_values, chain), step.after))
     adjoint += [row(None, accented(n, BAR_ABOVE), "result",
                     _Line(latex_name(n, "bar"), adjoint_symbol[p], number),
                     _zero_if_none(adjoints[p], values[p])) for p, n in inputs]

@@ -350,7 +350,7 @@ def test_each_line_with_its_numbers_put_in_gives_its_value(program, seed):
         line = row.line
         if not isinstance(line.formula, sp.Basic) or not row.numbers:
             continue
-        exact = line.formula.subs({s: line.numbers[s] for s in line.formula.free_symbols})
+        exact = line.formula.subs({s: line.values[s] for s in line.formula.free_symbols})
         assert float(exact) == pytest.approx(row.value, rel=1e-9, abs=1e-12), row
     # and the last lines are the gradient, as central differences find it
     reference = lambda *xs: build_program(NUMPY_OPS, n_inputs, steps, xs)     # noqa: E731
