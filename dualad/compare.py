@@ -266,7 +266,18 @@ class ModeComparison:
 
     def jacobian_text(self):
         """The Jacobians in words and numbers: each entry by each mode (and sympy) side by side,
-        or, for a large Jacobian, its shape and how closely the modes agree."""
+        or, for a large Jacobian, its shape and how closely the modes agree.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> print(ad.compare(lambda x, y: x * y, 2.0, 3.0, repeats=1).jacobian_text())
+        The Jacobian, as each mode and sympy computed it:
+               forward  reverse  sympy
+        df/dx        3        3      3
+        df/dy        2        2      2
+        forward and reverse mode agree exactly, and with sympy.
+        """
         rows = self.jacobian_rows()
         if rows is None:
             return (f"Jacobian: {self.m} x {self.n} (rows: outputs, columns: inputs); "

@@ -175,17 +175,18 @@ class TraceTable:
     notation: _Notation = field(default=None, repr=False)
     latex_titles: dict = field(default_factory=dict, repr=False)
 
-    def sections(self):
+    def sections(self, decimals=None):
         """(title, rows) of the three traces."""
-        direction = ", ".join(f"{accented(n, DOT_ABOVE)} = {format_value(v, self.decimals)}"
+        decimals = self.decimals if decimals is None else decimals
+        direction = ", ".join(f"{accented(n, DOT_ABOVE)} = {format_value(v, decimals)}"
                               for n, v in self.direction.items())
         return [("Forward primal trace", self.primal),
                 (f"Forward tangent trace ({direction})", self.tangent),
                 (f"Reverse adjoint trace ({self.seed}), in the order computed", self.adjoint)]
 
-    def _title(self):
-        point = ", ".join(f"{n} = {format_value(v, self.decimals)}"
-                          for n, v in self.point.items())
+    def _title(self, decimals=None):
+        decimals = self.decimals if decimals is None else decimals
+        point = ", ".join(f"{n} = {format_value(v, decimals)}" for n, v in self.point.items())
         return f"Evaluation traces of {self.function} at {point}"
 
     # ---- the parts of a line ----
@@ -233,8 +234,8 @@ class TraceTable:
         """
         decimals = self.decimals if decimals is None else decimals
         _check_options(show, decimals)
-        lines = [self._title()]
-        for title, rows in self.sections():
+        lines = [self._title(decimals)]
+        for title, rows in self.sections(decimals):
             lines += ["", title]
             cells = []
             for row in rows:
@@ -258,7 +259,7 @@ class TraceTable:
             body = []
             for row in rows:
                 chain, formula, numbers, value = self._parts(row, "both", self.decimals)
-                body.append([row.name, " = ".join(p for p in (chain, formula) if p) ,
+                body.append([row.name, " = ".join(p for p in (chain, formula) if p),
                              numbers or "", value])
             parts.append(html_table(["", "", "", "value"], body, caption=title))
         return "\n".join(parts)
@@ -337,8 +338,9 @@ class TraceTable:
         $y$ & $= v_{5}$ &  & $= 11.652$ & $\dot{y}$ & $= \dot{v}_{5}$ &  & $= 5.5$ \\
         \end{tabular}
         """
-        lines = [f"% {self._title()}"]
-        for k, groups in enumerate(self._latex_blocks(show, decimals, mode)):
+        blocks = self._latex_blocks(show, decimals, mode)
+        lines = [f"% {self._title(decimals)}"]
+        for k, groups in enumerate(blocks):
             if k:
                 lines.append(r"\bigskip")
                 lines.append("")
@@ -396,8 +398,9 @@ class TraceTable:
         | $\bar{x}_{1} = \bar{v}_{-1} = 5.5$ |
         | $\bar{x}_{2} = \bar{v}_{0} = 1.716$ |
         """
-        lines = [self._title()]
-        for groups in self._latex_blocks(show, decimals, mode):
+        blocks = self._latex_blocks(show, decimals, mode)
+        lines = [self._title(decimals)]
+        for groups in blocks:
             lines += ["", "| " + " | ".join(title for title, _ in groups) + " |",
                       "| " + " | ".join(":--" for _ in groups) + " |"]
             for cells in zip(*(cells for _, cells in groups)):

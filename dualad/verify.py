@@ -312,7 +312,14 @@ class VerificationReport:
 
     def verdict(self):
         """``"ok"``, ``"FAILED"`` or ``"NOT CONFIRMED"``, then ``", proved"`` or
-        ``", not proved"``."""
+        ``", not proved"``.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> ad.verify(lambda x: x * x, 3.0).verdict()
+        'ok, proved'
+        """
         verdict = "ok" if self.ok else "FAILED" if self.failures() else "NOT CONFIRMED"
         return verdict + (", proved" if self.proved else ", not proved")
 
