@@ -13,7 +13,7 @@ Examples
 --------
 >>> from dualad.cli import main
 >>> main(["demo"])  # doctest: +ELLIPSIS
-dualad demo: the seed program at x = 1, 30 steps of gradient descent on w (learning rate 0.1)
+dualad demo: v7 = exp(x * w + sin(x * w)) + square(sin(x * w)) * w at x = 1, from w = 4: 30 steps of gradient descent on w (learning rate 0.1), each line w, v7 and dv7/dw
 step  0  w = 4.000000000000  v7 = 27.906496678144  dv7/dw = 13.402273659200
 ...
 0
@@ -33,7 +33,7 @@ from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
 from .evaluators import ValueEvaluator
-from .parse import parse
+from .parse import CONSTANTS, parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
 from .graphviz import ENGINES, FORMATS, render, to_dot
@@ -43,7 +43,7 @@ from .registry_proof import prove_registry
 from .verify import verify
 
 EPILOG = """examples:
-  dualad demo                                      the seed program: gradient descent on w
+  dualad demo                                      gradient descent on w, step by step
   dualad compare "x1*x2*x3*x4" --at x1=1,x2=2,x3=3,x4=4
                                                    forward vs reverse: sweeps, operations, ...
   dualad compare --sweep --plot costs.png          the crossover at n = m, as a picture
@@ -78,7 +78,8 @@ press the arrow keys."""
 
 VERIFY_EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
-  dualad verify "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "ln(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --require-proof
+  dualad verify "x^3 * e^x" --at x=1 --json
   dualad verify "x**2" --at x=0 --time-limit inf
   dualad verify --registry
 
@@ -143,6 +144,10 @@ def parse_at(specs, names):
     Traceback (most recent call last):
       ...
     dualad.cli.UsageError: --at: no value for w (the expression uses w, x)
+    >>> parse_at(["x=1,e=2"], ["x"])
+    Traceback (most recent call last):
+      ...
+    dualad.cli.UsageError: --at: in expressions e is the number 2.71828 (pi and e are constants), not a variable; call the variable something else
     """
     given = {}
     for spec in specs or ():
@@ -156,6 +161,10 @@ def parse_at(specs, names):
     uses = f"(the expression uses {', '.join(names)})" if names else \
         "(the expression uses no names)"
     for name in given:
+        if name in CONSTANTS and name not in names:
+            raise UsageError(f"--at: in expressions {name} is the number "
+                             f"{CONSTANTS[name]:.6g} ({' and '.join(CONSTANTS)} are constants), "
+                             f"not a variable; call the variable something else")
         if name not in names:
             raise UsageError(f"--at: {name} is not used by the expression {uses}")
     for name in names:
@@ -216,9 +225,11 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"dualad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    commands.add_parser("demo", help="run the seed program's gradient descent demo",
-                        description="Run the seed program (x = 1, w = 4) for 30 steps of "
-                                    "gradient descent on w, printing w, v7 and dv7/dw.")
+    commands.add_parser("demo", help="gradient descent on w with reverse mode, step by step",
+                        description="Gradient descent on w for the course's first program, "
+                                    "v7 = exp(x*w + sin(x*w)) + sin(x*w)^2 * w at x = 1, from "
+                                    "w = 4: 30 steps of learning rate 0.1, each printing w, "
+                                    "v7 and dv7/dw.")
 
     def add(name, help, description, epilog):  # noqa: A002 - argparse's word
         return commands.add_parser(name, help=help, description=description, epilog=epilog,
@@ -288,6 +299,8 @@ def build_parser():
                                  "--registry; inf for no limit)")
     verify_cmd.add_argument("--require-proof", action="store_true",
                             help="fail (status 1) unless sympy proved the derivatives")
+    verify_cmd.add_argument("--json", action="store_true",
+                            help="print the report as JSON (the exit status is the same)")
 
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
                     "Write the graph of EXPR as Graphviz DOT text (default), as SVG (drawn "
@@ -478,6 +491,8 @@ def run_verify(args, write=None):
     if args.registry:
         if args.expression is not None or args.at:
             raise UsageError("--registry takes no expression and no --at")
+        if args.json:
+            raise UsageError("--json is for the report on an expression, not --registry")
         proof = prove_registry(time_limit=time_limit)
         write(str(proof))
         return 0 if proof.ok else 1
@@ -485,8 +500,12 @@ def run_verify(args, write=None):
         raise UsageError("give an expression (and --at), or --registry")
     graph, names, point = _graph_and_point(args)
     report = verify(graph, *point, time_limit=time_limit)
-    write(f"f({', '.join(names)}) = {args.expression.strip()}")
-    write(str(report))
+    if args.json:
+        write(json.dumps({"expression": args.expression.strip(), **report.to_dict()},
+                         indent=2))
+    else:
+        write(f"f({', '.join(names)}) = {args.expression.strip()}")
+        write(str(report))
     return 0 if report.ok and (report.proved or not args.require_proof) else 1
 
 

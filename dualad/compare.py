@@ -16,6 +16,7 @@ Examples
 
 import html
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,14 +61,32 @@ def sympy_jacobian(graph, input_values):
 
 
 def _max_error(jacobian, reference):
+    """The largest |jacobian - reference|; entries equal in both (nan in both, or the same
+    infinity) count as 0, one nan against a number gives nan."""
     if jacobian.size == 0:
         return 0.0
-    both_nan = np.isnan(jacobian) & np.isnan(reference)
-    error = np.where(both_nan, 0.0, np.abs(jacobian - reference))
+    with np.errstate(invalid="ignore"):
+        same = (jacobian == reference) | (np.isnan(jacobian) & np.isnan(reference))
+        error = np.where(same, 0.0, np.abs(jacobian - reference))
     return float(np.max(error))
 
 
+def _agree(difference, scale, who):
+    """How closely two Jacobians agree, in words."""
+    if difference == 0:
+        return f"{who} agree exactly"
+    if not math.isfinite(difference):
+        return f"{who} cannot be compared: one is nan or infinite where the other is not"
+    if difference <= ROUND_OFF * max(1.0, scale):
+        return f"{who} agree to within round-off (largest difference {difference:.1e})"
+    return f"{who} DIFFER, by up to {difference:.3g}"
+
+
 # ---- compare ----
+
+#: Two Jacobians whose entries differ by at most this, relative to their largest entry,
+#: agree "to within round-off" in the report.
+ROUND_OFF = 1e-10
 
 def _plural(count, word):
     return f"{count} {word}{'' if count == 1 else 's'}"
@@ -79,6 +98,11 @@ def _seconds(seconds):
     if seconds < 1:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds:.2f} s"
+
+
+def _full(value):
+    """A Jacobian entry to 12 significant digits, as ``verify`` prints its derivatives."""
+    return f"{value:.12g}"
 
 
 def _error(error):
@@ -197,27 +221,74 @@ class ModeComparison:
         return (f"f: R^{self.n} -> R^{self.m} at "
                 f"{_point_text(self.graph.input_names, self.point)}")
 
-    JACOBIAN_SHOWN = 64   # entries; larger Jacobians are summarised by their shape
+    JACOBIAN_SHOWN = 24   # entries listed; a larger Jacobian is summed up in a sentence
+
+    @property
+    def difference(self):
+        """The largest |forward - reverse| over the Jacobian's entries."""
+        return _max_error(self.forward.jacobian, self.reverse.jacobian)
+
+    def agreement(self):
+        """One sentence: how closely the two modes' Jacobians agree, and sympy's.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> ad.compare(lambda x, y: x * y, 2.0, 3.0, repeats=1).agreement()
+        'forward and reverse mode agree exactly, and with sympy.'
+        """
+        jacobian = self.reverse.jacobian
+        finite = np.abs(jacobian[np.isfinite(jacobian)])
+        scale = float(finite.max()) if finite.size else 1.0
+        text = _agree(self.difference, scale, "forward and reverse mode")
+        if self.reference is None:
+            return text + "."
+        error = max(self.forward.max_error, self.reverse.max_error,
+                    key=lambda e: math.inf if math.isnan(e) else e)
+        if error == 0:
+            return text + ", and with sympy."
+        if math.isnan(error):
+            return text + "; sympy's derivative is undefined at some entries."
+        return text + "; " + _agree(error, scale, "they and sympy") + "."
 
     def jacobian_rows(self):
-        """The Jacobian (reverse mode's) as labelled rows of text, or ``None`` if large."""
-        jacobian = self.reverse.jacobian
-        if jacobian.size > self.JACOBIAN_SHOWN or jacobian.size == 0:
+        """Each entry of the Jacobian as forward mode, reverse mode and sympy computed it, as
+        rows of text (a header first), or ``None`` for a large Jacobian."""
+        forward, reverse, exact = self.forward.jacobian, self.reverse.jacobian, self.reference
+        if forward.size > self.JACOBIAN_SHOWN or forward.size == 0:
             return None
-        rows = [[""] + self.input_labels]
-        for label, row in zip(self.output_labels, jacobian):
-            rows.append([label] + [format_number(v, 4) for v in row])
+        rows = [["", "forward", "reverse"] + (["sympy"] if exact is not None else [])]
+        for i, out in enumerate(self.output_labels):
+            for j, name in enumerate(self.input_labels):
+                rows.append([f"d{out}/d{name}", _full(forward[i, j]), _full(reverse[i, j])]
+                            + ([_full(exact[i, j])] if exact is not None else []))
         return rows
 
+    def jacobian_text(self):
+        """The Jacobians in words and numbers: each entry by each mode (and sympy) side by side,
+        or, for a large Jacobian, its shape and how closely the modes agree.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> print(ad.compare(lambda x, y: x * y, 2.0, 3.0, repeats=1).jacobian_text())
+        The Jacobian, as each mode and sympy computed it:
+               forward  reverse  sympy
+        df/dx        3        3      3
+        df/dy        2        2      2
+        forward and reverse mode agree exactly, and with sympy.
+        """
+        rows = self.jacobian_rows()
+        if rows is None:
+            return (f"Jacobian: {self.m} x {self.n} (rows: outputs, columns: inputs); "
+                    f"{self.agreement()}")
+        return "\n".join(["The Jacobian, as each mode and sympy computed it:",
+                          text_table(rows, align="<" + ">" * (len(rows[0]) - 1)),
+                          self.agreement()])
+
     def __str__(self):
-        lines = [self.title(), text_table(self.rows(), align="<>>"), self.why]
-        jacobian = self.jacobian_rows()
-        if jacobian is None:
-            lines.append(f"Jacobian: {self.m} x {self.n} (rows: outputs, columns: inputs)")
-        else:
-            lines += ["Jacobian (rows: outputs, columns: inputs):",
-                      text_table(jacobian, align="<" + ">" * self.n)]
-        return "\n".join(lines)
+        return "\n".join([self.title(), text_table(self.rows(), align="<>>"), self.why,
+                          self.jacobian_text()])
 
     def _repr_html_(self):
         rows = self.rows()
@@ -225,7 +296,10 @@ class ModeComparison:
                  f"<p>{html.escape(self.why)}</p>"]
         jacobian = self.jacobian_rows()
         if jacobian is not None:
-            parts.append(html_table(jacobian[0], jacobian[1:], caption="Jacobian"))
+            parts.append(html_table(jacobian[0], jacobian[1:], caption="The Jacobian"))
+            parts.append(f"<p>{html.escape(self.agreement())}</p>")
+        else:
+            parts.append(f"<p>{html.escape(self.jacobian_text())}</p>")
         return "\n".join(parts)
 
     def to_dict(self):
@@ -240,7 +314,8 @@ class ModeComparison:
                                                               self.point)},
                 "input_labels": self.input_labels, "output_labels": self.output_labels,
                 "forward": mode(self.forward), "reverse": mode(self.reverse),
-                "reference": plain_json(self.reference), "cheaper": self.cheaper, "why": self.why}
+                "reference": plain_json(self.reference), "difference": plain_json(self.difference),
+                "agreement": self.agreement(), "cheaper": self.cheaper, "why": self.why}
 
     def to_json(self, **options):
         """:meth:`to_dict` as JSON text."""

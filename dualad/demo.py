@@ -1,4 +1,4 @@
-"""The seed program's demo, with its bugs fixed: gradient descent on ``w``.
+"""``dualad demo``: the course's first program, gradient descent on ``w``.
 
 At x = 1 and w = 4 it builds
 
@@ -6,8 +6,9 @@ At x = 1 and w = 4 it builds
     v5 = exp(v3); v6 = v4 * w;    v7 = v5 + v6
 
 and takes 30 steps of gradient descent on ``w`` with learning rate 0.1. Each step calls
-``v7.forward()`` and ``v7.backward()`` (the seed's loop never did) before printing
-``w``, ``v7`` and ``dv7/dw`` and updating ``w``.
+``v7.forward()`` (the values at the new ``w``) and ``v7.backward()`` (reverse mode) before
+printing ``w``, ``v7`` and ``dv7/dw`` and updating ``w``. The first line says all that, with
+v7 written out in x and w.
 
 Examples
 --------
@@ -18,7 +19,8 @@ Examples
 """
 
 from .ops import add, exp, multiply, sin, square
-from .graph import Var
+from .graph import Graph, Var
+from .printing import expression_text
 
 STEPS = 30
 LEARNING_RATE = 0.1
@@ -55,12 +57,17 @@ def run_demo(write=print, steps=STEPS, learning_rate=LEARNING_RATE):
     >>> from dualad.demo import run_demo
     >>> lines = []
     >>> w = run_demo(write=lines.append, steps=1)
+    >>> print(lines[0])
+    dualad demo: v7 = exp(x * w + sin(x * w)) + square(sin(x * w)) * w at x = 1, from w = 4: 1 step of gradient descent on w (learning rate 0.1), each line w, v7 and dv7/dw
     >>> lines[1]
     'step  0  w = 4.000000000000  v7 = 27.906496678144  dv7/dw = 13.402273659200'
     """
     x, w, v7 = seed_graph()
-    write(f"dualad demo: the seed program at x = {x.value:g}, "
-          f"{steps} steps of gradient descent on w (learning rate {learning_rate:g})")
+    graph = Graph(v7)
+    formula = expression_text(graph, graph.output_positions[0], limit=200)
+    write(f"dualad demo: v7 = {formula} at x = {x.value:g}, from w = {w.value:g}: {steps} "
+          f"step{'s' * (steps != 1)} of gradient descent on w (learning rate "
+          f"{learning_rate:g}), each line w, v7 and dv7/dw")
     for step in range(steps):
         v7.forward()
         v7.backward()

@@ -4,8 +4,10 @@ This module owns ``parse(text)``. The text is read by Python's ``ast`` parser (w
 builds a syntax tree and runs nothing); every node of the tree is then checked against a short
 whitelist and turned directly into graph nodes. The text never reaches ``eval``, ``exec`` or
 ``sympify``. Allowed: numbers, names, ``+ - * / **`` and unary ``-``/``+``, calls of registry
-functions by name (``sin(x)``, ``maximum(a, b)``, a few aliases such as ``asin``), the
-constant ``pi``, and a top-level tuple for several outputs. Everything else (attributes,
+functions by name (``sin(x)``, ``maximum(a, b)``, aliases such as ``asin`` and ``ln``), the
+constants ``pi`` and ``e``, and a top-level tuple for several outputs. Formulas may be written
+as papers write them: ``x^2`` is a power, as in sympy (in Python ``^`` is exclusive or), and
+``ln(x)`` is ``log(x)``. Everything else (attributes,
 subscripts, lambdas, comprehensions, keywords, strings, statements) is refused with an
 :class:`~dualad.errors.ExpressionError` that points at the offending part of the text.
 
@@ -17,10 +19,14 @@ Examples
 ['w', 'x']
 >>> round(g(4.0, 1.0), 6)
 -0.077232
+>>> round(ad.parse("ln(x) + x^2 + e")(2.0), 6)     # as the papers write it
+7.411429
 """
 
 import ast
+import io
 import math
+import tokenize
 
 from .errors import ExpressionError
 from .graph import Graph, Var, apply_primitive, as_node
@@ -51,8 +57,50 @@ def functions():
     table.update((k, v) for k, v in FORMULA_NAMES.items() if v in REGISTRY)
     return table
 
-#: Names that stand for numbers rather than inputs.
-CONSTANTS = {"pi": math.pi}
+#: Names that stand for numbers rather than inputs: pi, and e, Euler's number.
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+
+class _Source(str):
+    """Expression text as Python reads it, ``^`` (power) written ``**``, remembering the text
+    as typed so that messages point into it.
+
+    Examples
+    --------
+    >>> from dualad.parse import _Source
+    >>> source = _Source("x^2 + y^-1")
+    >>> str(source), source.original_column(1, 9)     # the 1 of x**2 + y**-1: column 7 typed
+    ('x**2 + y**-1', 7)
+    """
+
+    def __new__(cls, text):
+        lines = text.split("\n")
+        carets = {}
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type == tokenize.OP and token.string == "^":
+                    carets.setdefault(token.start[0], []).append(token.start[1])
+        except (tokenize.TokenError, SyntaxError):
+            carets = {}      # Python's parser will say what is wrong with the text
+        for row, columns in carets.items():
+            line = lines[row - 1]
+            for column in reversed(columns):
+                line = line[:column] + "**" + line[column + 1:]
+            lines[row - 1] = line
+        source = super().__new__(cls, "\n".join(lines))
+        source.typed = text
+        # where, in each converted line, a "**" stands for a typed "^"
+        source.carets = {row: [c + k for k, c in enumerate(columns)]
+                         for row, columns in carets.items()}
+        return source
+
+    def original_column(self, row, column):
+        """The column in the typed line ``row`` (from 1) of ``column`` in the converted one."""
+        return column - sum(c < column for c in self.carets.get(row, ()))
+
+    def typed_line(self, row):
+        lines = self.typed.split("\n")
+        return lines[min(row, len(lines)) - 1]
 
 _BINARY = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
            ast.Pow: "power"}
@@ -86,7 +134,7 @@ def _show(line, start, end, message):
 
 
 def _pointer(text, node, message):
-    """``message`` followed by the text with the offending node underlined."""
+    """``message`` followed by the text as typed, with the offending node underlined."""
     lines = text.splitlines() or [text]
     line_no = getattr(node, "lineno", 1) or 1
     line = lines[min(line_no, len(lines)) - 1]
@@ -94,6 +142,14 @@ def _pointer(text, node, message):
     end = getattr(node, "end_col_offset", None)
     if end is None or getattr(node, "end_lineno", line_no) != line_no:
         end = len(line)
+    return _show_typed(text, line_no, line, start, end, message)
+
+
+def _show_typed(text, row, line, start, end, message):
+    """:func:`_show` on the line as typed, where the text is a :class:`_Source`."""
+    if isinstance(text, _Source):
+        line = text.typed_line(row)
+        start, end = text.original_column(row, start), text.original_column(row, end)
     return _show(line, start, end, message)
 
 
@@ -102,6 +158,7 @@ def _refuse(text, node, what):
 
 
 def _syntax_tree(text):
+    """The syntax tree of ``text`` and the text it was read from (a :class:`_Source`)."""
     if not isinstance(text, str):
         raise ExpressionError(f"parse: expected expression text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -109,14 +166,16 @@ def _syntax_tree(text):
                               f"{MAX_LENGTH:,} allowed")
     if not text.strip():
         raise ExpressionError("parse: the expression is empty")
+    source = _Source(text.strip())
     try:
-        return ast.parse(text.strip(), mode="eval")
+        return ast.parse(source, mode="eval"), source
     except SyntaxError as err:
         column = (err.offset or 1) - 1
-        line = (err.text or text).splitlines()[0] if (err.text or text).strip() else text
+        row = err.lineno or 1
+        line = (err.text or source).splitlines()[0] if (err.text or source).strip() else source
         message = err.msg.split(";")[0]
-        raise ExpressionError(_show(line, column, column + 1,
-                                    f"parse: not a valid expression: {message}")) from None
+        raise ExpressionError(_show_typed(source, row, line, column, column + 1,
+                                          f"parse: not a valid expression: {message}")) from None
     except (RecursionError, MemoryError) as err:
         raise ExpressionError(f"parse: the expression is nested too deeply for Python's "
                               f"parser ({type(err).__name__})") from None
@@ -174,13 +233,16 @@ def parse(text):
     ----------
     text : str
         An expression such as ``"log(x1) + x1*x2 - sin(x2)"``; a top-level tuple
-        (``"x*y, x+y"``) gives several outputs.
+        (``"x*y, x+y"``) gives several outputs. The notation of the papers works too:
+        ``ln(x)``, and ``x^2`` for a power (sympy's convention; in Python ``^`` is exclusive
+        or, which has no derivative and is not allowed here).
 
     Returns
     -------
     Graph
         Its inputs are the free names in alphabetical order (leaves named after them, with no
-        value until the graph is evaluated); ``pi`` is the constant.
+        value until the graph is evaluated); ``pi`` and ``e`` (Euler's number) are constants,
+        not names.
 
     Raises
     ------
@@ -194,6 +256,9 @@ def parse(text):
     >>> g = ad.parse("log(x1) + x1*x2 - sin(x2)")
     >>> round(g(2.0, 5.0), 4)
     11.6521
+    >>> import math
+    >>> ad.parse("2*x^2 - e^x")(1.0) == 2 - math.e     # ^ is a power, e is Euler's number
+    True
     >>> ad.parse("x.__class__")
     Traceback (most recent call last):
       ...
@@ -201,7 +266,7 @@ def parse(text):
       x.__class__
       ^^^^^^^^^^^
     """
-    tree = _syntax_tree(text)
+    tree, text = _syntax_tree(text)
     for node in ast.walk(tree):
         _check(text, node)
     leaves = {}

@@ -4,7 +4,9 @@ This module owns presentation and nothing else: the textbook numbering of a grap
 (inputs v_{1-n} ... v_0, then operations v_1, v_2, ... level by level, as the standard survey of
 AD in machine learning prints its traces), number and table formatting shared by
 :func:`dualad.compare`, :func:`dualad.trace_table` and the pictures (:mod:`dualad.graphviz`),
-and short formulas of nodes for messages. It computes no value and no derivative.
+formulas in the survey's notation (``ln``, ``×``; as text or LaTeX, with symbols or with their
+numbers put in), and short formulas of nodes for messages. It computes no value and no
+derivative.
 
 Examples
 --------
@@ -20,6 +22,10 @@ import math
 import unicodedata
 
 import numpy as np
+import sympy as sp
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, latex
+from sympy.printing.str import StrPrinter
 
 from .shapes import shape_of
 
@@ -166,6 +172,146 @@ def plain_json(value):
     except (TypeError, ValueError):
         return str(value)
     return number if math.isfinite(number) else None
+
+
+# ---- formulas, in the survey's notation ----
+
+_PLAIN_DIGITS = str.maketrans("₋₀₁₂₃₄₅₆₇₈₉", "-0123456789")
+
+
+def plain_subscripts(text):
+    """``text`` with subscript digits made plain (y₂ -> y2, C₁ -> C1).
+
+    Examples
+    --------
+    >>> from dualad.printing import plain_subscripts
+    >>> plain_subscripts("y₂"), plain_subscripts("v₋₁")
+    ('y2', 'v-1')
+    """
+    return text.translate(_PLAIN_DIGITS)
+
+
+def latex_name(name, accent=None):
+    r"""A name in LaTeX, trailing digits as a subscript (x1 -> ``x_{1}``, theta -> ``\theta``);
+    ``accent`` ``"dot"`` or ``"bar"`` puts a dot or a bar over it (``\dot{x}_{1}``).
+
+    Subscript digits are read as digits (y₂ -> ``y_{2}``).
+
+    Examples
+    --------
+    >>> from dualad.printing import latex_name
+    >>> latex_name("x1"), latex_name("x1", "dot"), latex_name("y₂", "bar"), latex_name("w")
+    ('x_{1}', '\\dot{x}_{1}', '\\bar{y}_{2}', 'w')
+    """
+    name = plain_subscripts(name)
+    if not name.isidentifier():
+        return r"\mathrm{" + "".join(c if c.isalnum() else "\\" + c if c in "_{}%#&$"
+                                     else c for c in name) + "}"
+    if accent:
+        base = split_super_sub(name)[0]
+        name = base + accent + name[len(base):]
+    return latex(sp.Symbol(name))
+
+
+def trace_latex_name(index, accent=None):
+    r"""The textbook name of intermediate ``index`` in LaTeX: ``v_{-1}``, ``\dot{v}_{1}``,
+    ``\bar{v}_{0}``.
+
+    Examples
+    --------
+    >>> from dualad.printing import trace_latex_name
+    >>> trace_latex_name(-1), trace_latex_name(2, "bar")
+    ('v_{-1}', '\\bar{v}_{2}')
+    """
+    return (rf"\{accent}{{v}}" if accent else "v") + f"_{{{index}}}"
+
+
+def latex_number(text):
+    r"""A number as :func:`format_number` writes it, in LaTeX (``1.5e-07`` ->
+    ``1.5 \times 10^{-7}``, ``inf`` -> ``\infty``).
+
+    Examples
+    --------
+    >>> from dualad.printing import latex_number
+    >>> latex_number("0.693"), latex_number("-1.5e-07"), latex_number("-inf")
+    ('0.693', '-1.5 \\times 10^{-7}', '-\\infty')
+    """
+    if "e" in text and text not in ("nan", "inf", "-inf"):
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{nan}"}.get(text, text)
+
+
+class _SurveyText(StrPrinter):
+    """sympy's str printer with the survey's ``×`` and ``ln``, ``^`` for powers, terms in the
+    order given, and chosen symbols printed as given texts (numbers)."""
+
+    def __init__(self, names):
+        super().__init__({"order": "none"})
+        self.names = names
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr, expr.name)
+
+    def _print_Mul(self, expr):
+        # the factors are printed first (by these methods), so a "*" left here joins them
+        return super()._print_Mul(expr).replace("*", " × ")
+
+    def _print_Pow(self, expr, rational=False):
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_log(self, expr):
+        return f"ln({self._print(expr.args[0])})"
+
+
+class _SurveyLatex(LatexPrinter):
+    r"""sympy's LaTeX printer with the survey's ``\times``, ``\ln v`` and ``\sin v`` (no
+    brackets around a single symbol), ``a / b`` in a line, and terms in the order given."""
+
+    def __init__(self, names):
+        super().__init__({"order": "none", "mul_symbol": "times", "fold_short_frac": True,
+                          "fold_func_brackets": True, "inv_trig_style": "full",
+                          "symbol_names": names})
+
+    def _print_log(self, expr, exp=None):
+        argument = expr.args[0]
+        text = self._print(argument)
+        text = rf"\ln {text}" if argument.is_Atom else rf"\ln\left({text}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+def formula_text(expr, names=None):
+    """A sympy expression as text in the survey's notation; ``names`` maps symbols to the
+    text printed in their place (their numbers, say).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.printing import formula_text
+    >>> a, b = sp.symbols("v₋₁ v₀")
+    >>> formula_text(sp.log(a) * b), formula_text(a * b, {a: "2", b: "5"})
+    ('v₀ × ln(v₋₁)', '5 × 2')
+    """
+    return _SurveyText(names or {}).doprint(expr)
+
+
+def formula_latex(expr, names):
+    r"""A sympy expression as LaTeX in the survey's notation; ``names`` maps every symbol in it
+    to its LaTeX (a name or a number).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.printing import formula_latex
+    >>> a, t = sp.symbols("v₋₁ v̇₋₁")
+    >>> formula_latex(t / a, {a: "v_{-1}", t: r"\dot{v}_{-1}"})
+    '\\dot{v}_{-1} / v_{-1}'
+    >>> formula_latex(sp.log(a), {a: "2"})
+    '\\ln 2'
+    """
+    text = _SurveyLatex(names).doprint(expr)
+    # \vert rather than |: a "|" would end a Markdown table's cell
+    return text.replace(r"\left|", r"\left\vert ").replace(r"\right|", r"\right\vert ")
 
 
 # ---- text and HTML tables ----

@@ -30,6 +30,8 @@ Examples
 (True, True)
 """
 
+import html
+import json
 import math
 import numbers
 import operator
@@ -45,6 +47,7 @@ from .evaluators.symbolic import input_symbols, symbol_names, sympy_free_ops
 from .entry import prepare
 from .graph import Graph, element_label, trace
 from .primitives import POSITIVE
+from .printing import format_value, html_table, plain_json
 from .referee import (AGREEMENT, COMPLEX_STEP, Oracle, function_values, graph_values,
                       is_analytic, jacobians, nearby_points, numbers_work, proof_work)
 from .shapes import shape_of
@@ -304,40 +307,136 @@ class VerificationReport:
             f"verify: {d.label}, the derivative with respect to {d.input}, disagrees: "
             f"{check.mode} mode gives {got:.12g}, {check.detail}")
 
-    def __str__(self):
-        point = ", ".join(f"{name} = {_show_value(v)}" for name, v in self.point.items())
+    #: Jacobian entries listed in the text and HTML reports (all are in ``to_dict``).
+    SHOWN = 20
+
+    def verdict(self):
+        """``"ok"``, ``"FAILED"`` or ``"NOT CONFIRMED"``, then ``", proved"`` or
+        ``", not proved"``.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> ad.verify(lambda x: x * x, 3.0).verdict()
+        'ok, proved'
+        """
         verdict = "ok" if self.ok else "FAILED" if self.failures() else "NOT CONFIRMED"
-        verdict += ", proved" if self.proved else ", not proved"
-        lines = [f"verify {self.function}({', '.join(self.point)}) at {point}: {verdict}", ""]
-        methods = [("forward", "forward"), ("reverse", "reverse"), ("sympy", "sympy.diff")]
+        return verdict + (", proved" if self.proved else ", not proved")
+
+    def header(self):
+        """One line: the function, the point (arrays by their shape) and the verdict.
+
+        Examples
+        --------
+        >>> import numpy as np, dualad as ad
+        >>> ad.verify(lambda W, x: ad.sum(W * x), np.ones((3, 4)), 2.0).header()
+        'verify f(W, x) at W = a 3 x 4 array, x = 2: ok, proved'
+        """
+        point = ", ".join(f"{name} = {_short_value(v)}" for name, v in self.point.items())
+        return f"verify {self.function}({', '.join(self.point)}) at {point}: {self.verdict()}"
+
+    def _methods(self):
+        """(attribute of a Derivative, column title) of each way a derivative was found."""
         oracle = next(c.method[:-len(" at the point")] for c in self.checks
                       if c.method.endswith("at the point") and "sympy" not in c.method)
-        methods.append(("oracle", oracle))
-        width = max(len("derivative"), *(len(d.label) for d in self.derivatives[:20]))
+        return [("forward", "forward"), ("reverse", "reverse"), ("sympy", "sympy.diff"),
+                ("oracle", oracle)]
+
+    def __repr__(self):
+        return (f"<VerificationReport {self.function}({', '.join(self.point)}): "
+                f"{self.verdict()}; {len(self.derivatives)} derivative"
+                f"{'s' * (len(self.derivatives) != 1)}, {len(self.checks)} checks>")
+
+    def __str__(self):
+        lines = [self.header(), ""]
+        methods = self._methods()
+        shown = self.derivatives[:self.SHOWN]
+        width = max(len("derivative"), *(len(d.label) for d in shown))
         lines.append("  ".join([f"{'derivative':<{width}}"] + [f"{m[1]:<20}" for m in methods])
                      .rstrip())
-        for d in self.derivatives[:20]:
+        for d in shown:
             cells = [_show_number(getattr(d, attr)) for attr, _ in methods]
             lines.append("  ".join([f"{d.label:<{width}}"] + [f"{c:<20}" for c in cells])
                          .rstrip())
-        if len(self.derivatives) > 20:
-            lines.append(f"... ({len(self.derivatives) - 20} more entries)")
+        if len(self.derivatives) > self.SHOWN:
+            lines.append(f"... ({len(self.derivatives) - self.SHOWN} more entries)")
         lines.append("")
         lines.append(f"{'mode':<8} {'check against':<40} {'max abs error':<14} result")
         for c in self.checks:
-            error = "-" if c.max_abs_error is None else f"{c.max_abs_error:.1e}"
             detail = f" ({c.detail})" if c.detail else ""
-            lines.append(f"{c.mode:<8} {c.method:<40} {error:<14} {c.result}{detail}")
+            lines.append(f"{c.mode:<8} {c.method:<40} {_show_error(c):<14} {c.result}{detail}")
         lines.append("")
         lines.append(f"assumptions: {self.assumptions}")
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
 
+    def _repr_html_(self):
+        methods = self._methods()
+        derivatives = [[d.label] + [_show_number(getattr(d, attr)) for attr, _ in methods]
+                       for d in self.derivatives[:self.SHOWN]]
+        if len(self.derivatives) > self.SHOWN:
+            derivatives.append([f"... ({len(self.derivatives) - self.SHOWN} more entries)"]
+                               + [""] * len(methods))
+        checks = [[c.mode, c.method, _show_error(c), c.result, c.detail] for c in self.checks]
+        notes = "".join(f"<li>{html.escape(note)}</li>" for note in self.notes)
+        return "\n".join([
+            html_table(["derivative"] + [title for _, title in methods], derivatives,
+                       caption=self.header()),
+            html_table(["mode", "check against", "max abs error", "result", "detail"], checks),
+            f"<p>assumptions: {html.escape(self.assumptions)}</p>"
+            + (f"<ul>{notes}</ul>" if notes else "")])
+
+    def to_dict(self):
+        """The report as plain numbers, lists and strings (for JSON): the verdict, every
+        Jacobian entry as each method found it (with the proofs and the expressions), and
+        every check.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> data = ad.verify(lambda x: x * x, 3.0).to_dict()
+        >>> data["ok"], data["proved"], data["derivatives"][0]["reverse"]
+        (True, True, 6.0)
+        """
+        methods = [attr for attr, _ in self._methods()]
+        return {
+            "function": self.function,
+            "point": {name: plain_json(v) for name, v in self.point.items()},
+            "ok": self.ok, "proved": self.proved, "verdict": self.verdict(),
+            "max_abs_error": plain_json(self.max_abs_error),
+            "derivatives": [dict({"label": d.label, "input": d.input},
+                                 **{attr: plain_json(getattr(d, attr)) for attr in methods},
+                                 proof={mode: {"verdict": v, "how": how}
+                                        for mode, (v, how) in d.proof.items()},
+                                 expressions=dict(d.expressions))
+                            for d in self.derivatives],
+            "checks": [{"mode": c.mode, "method": c.method, "result": c.result,
+                        "ok": c.ok, "max_abs_error": plain_json(c.max_abs_error),
+                        "detail": c.detail} for c in self.checks],
+            "assumptions": self.assumptions, "notes": list(self.notes),
+            "seconds": self.seconds}
+
+    def to_json(self, **options):
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), **options)
+
 
 def _show_value(value):
+    """A value on one line (arrays summarised past a dozen elements)."""
     if shape_of(value) == ():
         return f"{value:g}"
-    return np.array2string(np.asarray(value), precision=6, separator=", ", threshold=8)
+    return format_value(np.asarray(value), 6)
+
+
+def _short_value(value):
+    """A value for a header: a number, a short vector, or an array's shape."""
+    if shape_of(value) == () or (np.ndim(value) == 1 and np.size(value) <= 6):
+        return _show_value(value)
+    return f"a {' x '.join(map(str, np.shape(value)))} array"
+
+
+def _show_error(check):
+    return "-" if check.max_abs_error is None else f"{check.max_abs_error:.1e}"
 
 
 def _show_number(value):

@@ -50,6 +50,9 @@ BAD_INPUT = [
     (["compare", "--sweep", "--sizes", "1,two"], "--sizes: expected whole numbers"),
     (["compare", "a*b", "--sweep"], "use exactly one name"),
     (["compare", "x", "--at", "x=1", "--repeats", "0"], "--repeats must be at least 1"),
+    (["compare", "e^x * y", "--at", "e=1,y=2"],
+     "--at: in expressions e is the number 2.71828 (pi and e are constants), not a variable"),
+    (["trace", "pi * r^2", "--at", "pi=3,r=1"], "--at: in expressions pi is the number 3.14159"),
     (["trace", SURVEY, "--at", "x1=2,x2=5", "--direction", "x3"],
      "--direction: x3 is not a name in the expression (its names: x1, x2)"),
     (["trace", SURVEY, "--at", "x1=2,x2=5", "--output", "1"], "--output: the expression has 1"),
@@ -97,7 +100,10 @@ def test_compare_prints_the_table_for_speelpenning():
     assert lines[0] == "f: R^4 -> R^1 at x1 = 1, x2 = 2, x3 = 3, x4 = 4"
     assert lines[2].split()[-2:] == ["4", "1"]                    # passes
     assert any(line.startswith("reverse mode is cheaper here") for line in lines)
-    assert lines[-1].split() == ["y", "24", "12", "8", "6"]      # d/dx_i = prod_{j != i} x_j
+    # d/dx_i = prod_{j != i} x_j, by each mode and by sympy
+    assert [line.split() for line in lines[-5:-1]] == [
+        [f"dy/dx{i}"] + [str(d)] * 3 for i, d in zip(range(1, 5), (24, 12, 8, 6))]
+    assert lines[-1] == "forward and reverse mode agree exactly, and with sympy."
 
 
 def test_compare_json(capsys):
@@ -234,7 +240,9 @@ def test_parse_at_in_the_order_of_the_names():
 def test_an_infinite_derivative_is_shown_without_warnings():
     result = run("compare", "sqrt(x)", "--at", "x=0", "--repeats", "1")
     assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout.splitlines()[-1].split() == ["y", "inf"]
+    assert result.stdout.splitlines()[-2].split() == ["dy/dx", "inf", "inf", "nan"]
+    assert result.stdout.splitlines()[-1] == ("forward and reverse mode agree exactly; sympy's "
+                                              "derivative is undefined at some entries.")
 
 
 def test_graph_adjoints_are_those_of_the_first_output(capsys):

@@ -1,5 +1,6 @@
 """`dualad verify`: the report on stdout, exit status 0/1/2, one line on stderr for bad input."""
 
+import json
 import math
 import subprocess
 import sys
@@ -86,3 +87,31 @@ def test_bad_input_exits_2_with_one_line_on_stderr(args, message):
 
 def test_parse_at_reads_names_and_numbers():
     assert parse_at([" a = -1.5e1 , b_2=3 "], ["a", "b_2"]) == [-15.0, 3.0]
+
+
+def test_verify_json_carries_the_report_and_keeps_the_exit_status(capsys):
+    assert main(["verify", "x^3 * y", "--at", "x=2,y=5", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["expression"] == "x^3 * y" and data["point"] == {"x": 2.0, "y": 5.0}
+    assert data["ok"] is True and data["proved"] is True and data["verdict"] == "ok, proved"
+    # d/dx x^3 y = 3 x^2 y = 60, d/dy = x^3 = 8: each mode, sympy and the oracle
+    for entry, exact in zip(data["derivatives"], (60.0, 8.0)):
+        for method in ("forward", "reverse", "sympy", "oracle"):
+            assert entry[method] == pytest.approx(exact, rel=1e-12)
+        assert entry["proof"]["reverse"]["verdict"] == "proved"
+    assert [c["mode"] for c in data["checks"]].count("forward") == 5
+    # a derivative that fails its checks: status 1, with --json as without it
+    with np.errstate(invalid="ignore"):
+        assert main(["verify", "log(x)", "--at", "x=-1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["verdict"].startswith("NOT CONFIRMED")
+    entry = data["derivatives"][0]
+    assert entry["reverse"] == -1.0 and entry["sympy"] is None and entry["oracle"] is None
+    assert main(["verify", "x*x", "--at", "x=2", "--json", "--require-proof",
+                 "--time-limit", "0"]) == 1
+    assert json.loads(capsys.readouterr().out)["proved"] is False
+
+
+def test_verify_json_with_registry_is_refused(capsys):
+    assert main(["verify", "--registry", "--json"]) == 2
+    assert "--json is for the report on an expression" in capsys.readouterr().err

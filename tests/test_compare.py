@@ -115,10 +115,42 @@ def test_the_report_prints_as_a_table_and_as_html():
     assert lines[2].split()[-2:] == ["2", "1"]
     assert "seconds (median of 3)" in text and "max |error| vs sympy" in text
     assert report.why in text
-    assert lines[-1].split() == ["y", "5.5", "1.7163"]
+    # each entry as forward mode, reverse mode and sympy computed it, side by side
+    assert lines[-4].split() == ["forward", "reverse", "sympy"]
+    assert lines[-3].split() == ["dy/dx1", "5.5", "5.5", "5.5"]
+    exact = f"{2 - math.cos(5):.12g}"
+    assert lines[-2].split() == ["dy/dx2", exact, exact, exact]
+    assert lines[-1] == "forward and reverse mode agree exactly, and with sympy."
     html = report._repr_html_()
     assert html.count("<table>") == 2 and "<th>reverse</th>" in html
+    assert "<th>sympy</th>" in html and "<td>dy/dx2</td>" in html
     assert "R^2 -&gt; R^1" in html
+
+
+def test_a_large_jacobian_is_summed_up_in_a_sentence():
+    def curve(t):
+        w = ad.exp(ad.tanh(t))
+        return tuple(ad.sin(k * w) for k in range(1, 31))
+    report = ad.compare(curve, 0.3, repeats=1)
+    last = str(report).splitlines()[-1]
+    assert last.startswith("Jacobian: 30 x 1 (rows: outputs, columns: inputs); forward and "
+                           "reverse mode agree ")
+    # the largest difference it names is the real one, between the modes and against sympy
+    assert report.difference == np.max(np.abs(report.forward.jacobian - report.reverse.jacobian))
+    assert report.difference < 1e-12 and "and sympy agree" in last
+    assert "<table>" in report._repr_html_() and "Jacobian: 30 x 1" in report._repr_html_()
+
+
+def test_modes_that_disagree_are_said_to_differ():
+    forward, reverse = fake("forward", 2, 1, 0), fake("reverse", 1, 1, 0)
+    forward.jacobian, reverse.jacobian = np.array([[1.0, 2.0]]), np.array([[1.0, 2.5]])
+    forward.max_error, reverse.max_error = 0.0, 0.5
+    report = ModeComparison(graph=None, point=[], forward=forward, reverse=reverse,
+                            reference=np.array([[1.0, 2.0]]), input_labels=["a", "b"],
+                            output_labels=["y"])
+    assert report.agreement() == ("forward and reverse mode DIFFER, by up to 0.5; they and "
+                                  "sympy DIFFER, by up to 0.5.")
+    assert report.jacobian_rows()[2] == ["dy/db", "2", "2.5", "2"]
 
 
 def test_json_report_round_trips():
@@ -127,6 +159,7 @@ def test_json_report_round_trips():
     assert data["forward"]["jacobian"] == [[1.0]] and data["reference"] == [[1.0]]
     assert data["inputs"] == {"x": 0.0} and data["n"] == data["m"] == 1
     assert data["cheaper"] == report.cheaper and data["why"] == report.why
+    assert data["difference"] == 0.0 and data["agreement"] == report.agreement()
 
 
 def test_without_a_reference_there_are_no_errors():

@@ -50,6 +50,19 @@ def test_demo_prints_every_step_as_sympy_computes_it(capsys):
     check_output(capsys.readouterr().out)
 
 
+def test_demo_says_first_what_it_computes(capsys):
+    assert main(["demo"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    # the function it names is the one whose steps are printed
+    formula = first.split("v7 = ", 1)[1].split(" at x = ")[0]
+    x, w = sp.symbols("x w", real=True)
+    named = sp.parse_expr(formula, local_dict={"x": x, "w": w, "square": lambda u: u**2})
+    v1 = x * w
+    assert sp.simplify(named - (sp.exp(v1 + sp.sin(v1)) + sp.sin(v1)**2 * w)) == 0
+    assert " at x = 1, from w = 4: 30 steps of gradient descent on w (learning rate 0.1)" in first
+    assert first.endswith("each line w, v7 and dv7/dw")
+
+
 def test_python_dash_m_dualad_demo_runs_the_same_demo():
     result = subprocess.run([sys.executable, "-m", "dualad", "demo"], capture_output=True,
                             text=True, check=True)

@@ -276,7 +276,7 @@ def test_the_registry_proves_every_linalg_rule():
 
 def test_trace_table_shows_det_and_its_adjoint():
     table = str(ad.trace_table(lambda A: ad.log(ad.linalg.det(A)), np.eye(2) * 2))
-    assert "det(" in table and "log(" in table
+    assert "det(" in table and "ln(" in table           # the survey writes log as ln
 
 
 def test_parse_does_not_take_matrix_functions():

@@ -149,3 +149,45 @@ def test_the_parser_never_hands_text_to_eval_exec_or_sympify():
     source = inspect.getsource(dualad.parse)
     for forbidden in ("eval(", "exec(", "sympify(", "compile("):
         assert forbidden not in source
+
+
+@pytest.mark.parametrize("text,point,expected", [
+    ("x^2", {"x": 3.0}, 9.0),
+    ("2*x^2 + 1", {"x": 3.0}, 19.0),              # a power binds before * and +
+    ("-x^2", {"x": 3.0}, -9.0),                   # -(x^2), as in sympy and on paper
+    ("2^3^2", {}, 512.0),                         # right to left: 2^(3^2)
+    ("x^-1 + y^0.5", {"x": 4.0, "y": 9.0}, 3.25),
+    ("ln(x) + log(x)", {"x": math.e}, 2.0),
+    ("e^x - exp(x) + e", {"x": 1.5}, math.e),
+    ("pi*e", {}, math.pi * math.e),
+])
+def test_the_notation_of_the_papers(text, point, expected):
+    graph = ad.parse(text)
+    assert [leaf.name for leaf in graph.inputs] == sorted(point)
+    assert graph(*(point[n] for n in sorted(point))) == pytest.approx(expected, rel=1e-14)
+
+
+def test_a_caret_power_has_the_derivative_of_a_power():
+    graph = ad.parse("x^3 * y")
+    x, y = sp.symbols("x y")
+    for args in [(2.0, 5.0), (-1.5, 0.5)]:
+        exact = [float(sp.diff(x**3 * y, s).subs({x: args[0], y: args[1]})) for s in (x, y)]
+        np.testing.assert_allclose(ad.grad(graph, argnums=(0, 1))(*args), exact, rtol=1e-14)
+    assert ad.verify(graph, 2.0, 5.0).proved
+
+
+def test_errors_point_into_the_text_as_typed_when_it_has_carets():
+    with pytest.raises(ad.ExpressionError) as info:
+        ad.parse("x^2 + y^2 + z.real")
+    text_line, caret_line = str(info.value).splitlines()[1:3]
+    assert text_line.strip() == "x^2 + y^2 + z.real"        # not x**2 + ...
+    assert caret_line.index("^") - text_line.index("x") == len("x^2 + y^2 + ")
+    assert caret_line.count("^") == len("z.real")
+    with pytest.raises(ad.ExpressionError) as info:
+        ad.parse("x^^2")
+    assert "x^^2" in str(info.value)
+
+
+def test_e_is_euler_s_number_not_a_name():
+    assert ad.parse("e").inputs == [] and ad.parse("e")() == math.e
+    assert [leaf.name for leaf in ad.parse("e1 * x + e").inputs] == ["e1", "x"]

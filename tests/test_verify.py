@@ -1,6 +1,8 @@
 """verify(): the verdict and its evidence, against hand-derived numbers and independent referees."""
 
+import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -550,3 +552,30 @@ def test_a_declared_analytic_op_is_checked_by_the_registry_proof():
     assert str(found["sin"]) == "complex step: declared analytic, confirmed"
     assert found["abs"].verdict == "refuted" and not proof.ok
     assert "declared analytic, refuted" in str(proof)
+
+
+def test_the_report_in_a_notebook_and_as_json():
+    W = np.arange(1.0, 401.0).reshape(20, 20)
+    report = ad.verify(lambda W, x: ad.sum(ad.sin(W) * x), W, 2.0, time_limit=2.0)
+    # the header names the arrays by their shape, not by 400 numbers
+    assert str(report).splitlines()[0].startswith("verify f(W, x) at W = a 20 x 20 array, x = 2:")
+    assert len(repr(report)) < 120 and repr(report).startswith("<VerificationReport f(W, x): ")
+    html = report._repr_html_()
+    assert html.count("<table>") == 2 and "<th>sympy.diff</th>" in html
+    assert "... (381 more entries)" in html        # 401 entries, 20 shown
+    data = json.loads(report.to_json())
+    assert len(data["derivatives"]) == 401
+    # d/dW[i, j] = x cos(W[i, j]), d/dx = sum(sin W): by each mode, against numpy's own values
+    assert data["derivatives"][21]["reverse"] == pytest.approx(2 * np.cos(W[1, 1]), rel=1e-14)
+    assert data["derivatives"][-1]["forward"] == pytest.approx(np.sin(W).sum(), rel=1e-12)
+    assert data["ok"] == report.ok and data["point"]["x"] == 2.0
+
+
+def test_the_html_report_escapes_what_it_shows():
+    x = ad.Var(1.0, name="a<b>")
+    report = ad.verify(ad.Var(op=np.exp, children=[x], pds=[np.cos]))   # a wrong rule
+    html = report._repr_html_()
+    assert "df/da&lt;b&gt;" in html and "a<b>" not in html
+    assert set(re.findall(r"</?([a-z]+)", html)) <= {"table", "caption", "tr", "th", "td", "p",
+                                                     "ul", "li"}
+    assert "<td>FAILED</td>" in html
