@@ -16,6 +16,7 @@ from .errors import (BranchChangedError, DerivativeLostError, DualadError, Expre
                      GradientMismatchError, MissingDependencyError, ShapeMismatchError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
+from .taylor import Taylor, taylor
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
 from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
@@ -49,10 +50,10 @@ def __getattr__(name):
 
 __all__ = [
     # graphs
-    "Var", "Graph", "trace", "parse", "topological_order", "Dual",
+    "Var", "Graph", "trace", "parse", "topological_order", "Dual", "Taylor",
     # transforms
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-    "compile", "CompiledFunction",
+    "compile", "CompiledFunction", "taylor",
     # the registry
     "REGISTRY", "Primitive", "register",
     # errors
