@@ -27,6 +27,7 @@ from .graphviz import render, to_dot
 from .compare import ModeComparison, compare
 from .traces import TraceTable, trace_table
 from .plotting import plot_mode_costs, sweep_mode_costs
+from .fdstudy import FDStudy, fd_study
 from .registry_proof import prove_registry
 from .sympy_bridge import from_sympy, to_sympy
 from .verify import VerificationReport, verify
@@ -66,4 +67,6 @@ __all__ = [
     # teaching the trade-off
     "compare", "ModeComparison", "trace_table", "TraceTable", "to_dot", "render",
     "sweep_mode_costs", "plot_mode_costs",
+    # finite differences against dualad: the step-size study
+    "fd_study", "FDStudy",
 ]
