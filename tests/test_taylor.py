@@ -2,6 +2,7 @@
 g(t) = f(x + t v), for every elementwise op of the registry and for compositions."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -249,3 +250,50 @@ def test_taylor_numbers_refuse_what_is_not_a_polynomial():
         ad.Taylor([1.0, 1.0]) * ad.Dual(1.0, 1.0)
     with pytest.raises(ad.DerivativeLostError, match=r"x.coefficient\(0\)"):
         float(ad.Taylor([1.0, 1.0]))
+
+
+# ---- how the work grows with the order ----
+
+def polynomials_made(monkeypatch, f, *args, order, **kwargs):
+    """How many lazy polynomials computing ``f``'s coefficients to ``order`` makes."""
+    made = []
+    lazy = ad.Taylor._lazy.__func__
+
+    def counting(cls, known, k, rule):
+        made.append(k)
+        return lazy(cls, known, k, rule)
+
+    monkeypatch.setattr(ad.Taylor, "_lazy", classmethod(counting))
+    ad.taylor(f, *args, order=order, **kwargs)
+    monkeypatch.undo()
+    return len(made)
+
+
+@pytest.mark.parametrize("f", [ad.sin, ad.tan, ad.sqrt, ad.arcsin, lambda x: 1 / x,
+                               lambda x: ad.exp(ad.cos(x)) * x])
+def test_partials_close_on_themselves_instead_of_growing_per_order(monkeypatch, f):
+    # sin's partial cos(u) has partial -sin(u), the polynomial being computed: a fixed number
+    # of polynomials per op, so each op costs O(k^2) coefficient products
+    assert polynomials_made(monkeypatch, f, 0.5, order=8) == \
+        polynomials_made(monkeypatch, f, 0.5, order=40)
+
+
+def test_structural_ops_make_one_slope_per_order(monkeypatch):
+    g = lambda x: ad.sum(ad.sin(x) @ W.T)                   # noqa: E731
+    low = polynomials_made(monkeypatch, g, np.ones(3), order=8, direction=np.ones(3))
+    high = polynomials_made(monkeypatch, g, np.ones(3), order=40, direction=np.ones(3))
+    assert high == low           # linear ops: each slope jvp(u; u'_i) is a plain value
+
+
+def test_power_makes_a_polynomial_per_order_and_says_so_when_too_deep(monkeypatch):
+    # the partial b a^(b-1) is another power: a new polynomial for every order
+    assert polynomials_made(monkeypatch, lambda x: x ** 0.5, 2.0, order=40) > \
+        polynomials_made(monkeypatch, lambda x: x ** 0.5, 2.0, order=8) + 30
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        with pytest.raises(ad.DualadError, match="power: its Taylor coefficients to order 100 "
+                                                 "nest too deeply"):
+            ad.taylor(lambda x: x ** 0.5, 2.0, order=100)
+    finally:
+        sys.setrecursionlimit(limit)
