@@ -19,9 +19,12 @@ polynomial is a registry primitive, applied in three parts:
   computes a coefficient when one is asked for. An op applied twice to the same polynomials
   inside one computation gives the same lazy polynomial, so sin's partial cos(u), whose
   partial is -sin(u), closes on sin(u) itself instead of growing a new chain per order;
-- for a structural op (sum, matmul, indexing, ...), y' is its ``jvp`` rule run on the
-  Taylor polynomials with u' as the tangent (:func:`~dualad.evaluators.base.push_tangent`,
-  exactly as for a Dual), and y_j = [y']_{j-1} / j.
+- for a structural op (sum, matmul, indexing, ...), y' = J(u) u', with J(u) the op's
+  Jacobian at the polynomials. Its ``jvp`` rule is linear in the tangent, so it runs on the
+  Taylor polynomials once per plain coefficient u'_i = (i+1) u_{i+1} of u'
+  (:func:`~dualad.evaluators.base.push_tangent`, exactly as for a Dual), and
+  y_j = (1/j) sum_{i=0..j-1} [jvp(u; u'_i)]_{j-1-i}. A linear op's rule ignores u and gives a
+  plain value: y_j = F(u_j).
 
 One op is the exception: ``divide``. Its partial -a/b^2, run on a series, divides by b^2,
 whose own partial divides by b^4, and so on: order k would meet b^(2^k), which is inf for
@@ -30,10 +33,11 @@ b = 3 at k = 10. The quotient q = a/b is solved from q b = a instead, the Cauchy
 (tests/test_taylor.py::test_division_to_high_order).
 
 Cost: each coefficient of each op is one sum of at most j products, so an op whose partial is
-made of elementwise ops and its own output costs O(k^2) (every elementwise op of the registry
-but ``power``: its partial b a^(b-1) is another power, a^(b-2) the next, one per order, so
-O(k^3)). A structural op's rule, run on u', makes the op of u', whose rule makes the op of
-u'', ...: O(k^2) coefficient steps for a linear op, O(k^3) additions for a product (matmul).
+made of elementwise ops and its own output costs O(k^2) for order k: every elementwise op of
+the registry but ``power``, whose partial b a^(b-1) is another power, a^(b-2) the next, one
+per order, so O(k^3). A linear structural op costs k applications of the op; a product
+(matmul) O(k^2) products, as the Cauchy product does
+(tests/test_taylor.py::test_partials_close_on_themselves_instead_of_growing_per_order).
 
 Examples
 --------
