@@ -17,6 +17,7 @@ from .errors import (BranchChangedError, DerivativeLostError, DualadError, Expre
                      SingularMatrixError)
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
+from .taylor import Taylor, taylor
 from .api import (grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad,
                   vjp)
 from .compile import CompiledFunction, compile  # noqa: A004 (the contract's name)
@@ -29,6 +30,7 @@ from .compare import ModeComparison, compare
 from .traces import TraceTable, trace_table
 from .walkthrough import Walkthrough, walkthrough
 from .plotting import plot_mode_costs, sweep_mode_costs
+from .fdstudy import FDStudy, fd_study
 from .registry_proof import prove_registry
 from .sympy_bridge import from_sympy, to_sympy
 from .verify import VerificationReport, verify
@@ -52,10 +54,10 @@ def __getattr__(name):
 
 __all__ = [
     # graphs
-    "Var", "Graph", "trace", "parse", "topological_order", "Dual",
+    "Var", "Graph", "trace", "parse", "topological_order", "Dual", "Taylor",
     # transforms
     "grad", "value_and_grad", "jvp", "vjp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp",
-    "compile", "CompiledFunction",
+    "compile", "CompiledFunction", "taylor",
     # the registry
     "REGISTRY", "Primitive", "register",
     # errors
@@ -70,4 +72,6 @@ __all__ = [
     "compare", "ModeComparison", "trace_table", "TraceTable", "to_dot", "render",
     "walkthrough", "Walkthrough",
     "sweep_mode_costs", "plot_mode_costs",
+    # finite differences against dualad: the step-size study
+    "fd_study", "FDStudy",
 ]

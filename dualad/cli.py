@@ -33,6 +33,7 @@ from .compare import compare
 from .demo import run_demo
 from .errors import DualadError, MissingDependencyError
 from .evaluators import ValueEvaluator
+from .fdstudy import fd_study
 from .parse import CONSTANTS, parse
 from .plotting import (DEFAULT_FIXED, DEFAULT_SIZES, dense_layer, family_from_expression,
                        format_sweep, plot_mode_costs, sweep_mode_costs)
@@ -55,6 +56,7 @@ EPILOG = """examples:
   dualad verify "sin(x*w) + exp(x)/w" --at x=1,w=4
                                                    check both modes against sympy, and prove
   dualad verify --registry                         prove every registry rule
+  dualad fd "sin(x)" --at x=1 --plot v.png         finite differences against dualad: the V
 
 Run 'dualad COMMAND --help' for each command's options."""
 
@@ -85,6 +87,15 @@ VERIFY_EPILOG = """examples:
 
 Exit status: 0 passed, 1 failed or nothing confirmed the derivatives (or, with
 --require-proof, not proved), 2 bad input."""
+
+FD_EPILOG = """examples:
+  dualad fd "sin(x)" --at x=1
+  dualad fd "exp(x) * y" --at x=0.5,y=2 --direction y --plot v.png
+  dualad fd "abs(x) * x" --at x=1 --json
+
+The errors are |estimate - dualad's derivative| for forward differences, central differences
+and the complex step, for h = 1e-1 ... 1e-16; the complex step needs every operation to be
+complex-analytic (nan with a note where one is not)."""
 
 GRAPH_EPILOG = """examples:
   dualad graph "sin(x*w) + w"                           DOT text on stdout
@@ -302,6 +313,20 @@ def build_parser():
     verify_cmd.add_argument("--json", action="store_true",
                             help="print the report as JSON (the exit status is the same)")
 
+    fd_cmd = add("fd", "finite differences and the complex step against dualad's derivative, "
+                       "over step sizes h", "Estimate the derivative of EXPR at the point by "
+                 "forward differences, central differences and the complex step for step sizes "
+                 "h = 1e-1 ... 1e-16, and show each one's error against dualad's derivative: "
+                 "the V curve that gradient checking starts from.", FD_EPILOG)
+    fd_cmd.add_argument("expression", metavar="EXPR")
+    at(fd_cmd, required=False)
+    fd_cmd.add_argument("--direction", metavar="NAME",
+                        help="the input that moves (default: every input equally, along the "
+                             "unit vector (1, ..., 1)/sqrt(n))")
+    fd_cmd.add_argument("--plot", metavar="FILE",
+                        help="save the V curves (.png, .svg, .pdf; needs matplotlib)")
+    fd_cmd.add_argument("--json", action="store_true", help="print JSON")
+
     graph_cmd = add("graph", "the graph of an expression as Graphviz DOT, SVG or PNG",
                     "Write the graph of EXPR as Graphviz DOT text (default), as SVG (drawn "
                     "with or without Graphviz) or as PNG (with Graphviz's dot program). With "
@@ -509,6 +534,33 @@ def run_verify(args, write=None):
     return 0 if report.ok and (report.proved or not args.require_proof) else 1
 
 
+def run_fd(args):
+    """``dualad fd``: the step-size study of EXPR at the point (see :func:`dualad.fd_study`).
+
+    Examples
+    --------
+    >>> from dualad.cli import build_parser, run_fd
+    >>> run_fd(build_parser().parse_args(["fd", "x * x", "--at", "x=3"]))  # doctest: +ELLIPSIS
+    Step sizes for f at x = 3 along v = 1: dualad's derivative (forward mode) is 6
+    ...
+    0
+    """
+    graph, names, point = _graph_and_point(args)
+    if not names:
+        raise UsageError("the expression uses no names: there is nothing to differentiate")
+    if args.direction is not None and args.direction not in names:
+        raise UsageError(f"--direction: {args.direction} is not a name in the expression "
+                         f"(its names: {', '.join(names)})")
+    _values_warning_at_edges(args, graph, names, point)
+    study = fd_study(graph, *point, direction=args.direction)
+    _write(json.dumps(study.to_dict(), indent=2) if args.json else str(study))
+    if args.plot:
+        study.plot(args.plot)
+        if not args.json:
+            _write(f"plot written to {args.plot}")
+    return 0
+
+
 def run_demo_command(args):
     """``dualad demo``: the seed program's gradient descent (see :mod:`dualad.demo`)."""
     run_demo(write=print)
@@ -516,7 +568,7 @@ def run_demo_command(args):
 
 
 COMMANDS = {"demo": run_demo_command, "compare": run_compare, "trace": run_trace,
-            "graph": run_graph, "verify": run_verify}
+            "graph": run_graph, "verify": run_verify, "fd": run_fd}
 
 #: The exit status of an unexpected error (sysexits.h's EX_SOFTWARE): not 1, which
 #: ``dualad verify`` uses for a derivative that failed its checks.

@@ -218,14 +218,33 @@ def format_sweep(points):
     return text_table(rows, align=">>>><>><>>")
 
 
-def _matplotlib():
+def matplotlib_figure(what, figsize):
+    """A new matplotlib ``Figure`` on the Agg canvas (never pyplot's global state).
+
+    Raises
+    ------
+    MissingDependencyError
+        Without matplotlib, naming ``what`` needs it and how to install it.
+
+    Examples
+    --------
+    >>> from dualad.plotting import matplotlib_figure
+    >>> try:
+    ...     size = matplotlib_figure("an example", (4, 3)).get_size_inches().tolist()
+    ... except ImportError:                       # matplotlib is not installed
+    ...     size = [4.0, 3.0]
+    >>> size
+    [4.0, 3.0]
+    """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise MissingDependencyError('plot_mode_costs needs matplotlib, which is not '
-                                     'installed: pip install "dualad[plot]"') from None
-    return Figure, FigureCanvasAgg
+        raise MissingDependencyError(f'{what} needs matplotlib, which is not installed: '
+                                     'pip install "dualad[plot]"') from None
+    figure = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def plot_mode_costs(path=None, points=None, family=None, **sweep_options):
@@ -268,7 +287,7 @@ def plot_mode_costs(path=None, points=None, family=None, **sweep_options):
     >>> written
     True
     """
-    Figure, FigureCanvasAgg = _matplotlib()
+    figure = matplotlib_figure("plot_mode_costs", (10, 7.5))
     family = family or dense_layer
     if points is None:
         points = sweep_mode_costs(family=family, **sweep_options)
@@ -276,8 +295,6 @@ def plot_mode_costs(path=None, points=None, family=None, **sweep_options):
         raise DualadError("plot_mode_costs: the sweep has no points")
     half = len(points) // 2            # n varies in the first half, m in the second
     by_n, by_m = (points[:half], points[half:]) if half else (points, points)
-    figure = Figure(figsize=(10, 7.5), layout="constrained")
-    FigureCanvasAgg(figure)
     axes = figure.subplots(2, 2)
     panels = [(axes[0][0], by_n, "n", "ops", "operations"),
               (axes[0][1], by_n, "n", "seconds", "seconds (median)"),
