@@ -1,34 +1,37 @@
-"""Compiled functions: straight-line Python generated from the registry's rules.
+"""Compiled functions: the recorded sweeps written out as straight-line Python.
 
-This module owns :func:`compile` and :class:`CompiledFunction`. It writes no derivative
-formula of its own: it runs each registry rule (``prim.pds[j](m, *inputs, out)``) on a
-*code-emitting* math namespace, :class:`CodeNamespace`, whose values are :class:`Code`
-expressions. ``m.cos(x)`` on that namespace returns the text ``cos(x)``, and ``1 - out * out``
-returns ``1 - v5 * v5``; each node then becomes one assignment in the generated source, so
-shared subexpressions stay shared. Primal operations are emitted the same way: running a
-primitive's float implementation (``operator.mul``) on code writes ``a * b``, and anything that
-cannot run on code (``math.pow``, a user's own function) becomes a call of the very function
-the interpreted evaluators call. Structural operations (``sum``, ``matmul``, ...) call their
-registry ``jvp``/``vjp`` rules from the generated code.
+This module owns :func:`compile` and :class:`CompiledFunction`. It knows no derivative rule and
+assembles no chain rule: it records the sweeps the evaluators make (the reference evaluators run
+on recording values, :mod:`dualad.evaluators.record`) at the example arguments, and writes each
+recorded :class:`~dualad.evaluators.record.Program` as Python: one assignment per step, a call
+of the op's own function (``cos(v1)``) or its operator (``v1 * v2_bar``), with a step used once
+written inside the step that uses it. The same programs are what the fast paths replay and what
+``compare`` counts; compiled code only drops the interpretation.
 
-Three functions are generated: the primal, ``value_and_grad`` (the forward sweep, then the
-adjoint sweep of reverse mode) and ``jvp`` (values and tangents in one forward sweep). The
-evaluators in :mod:`dualad.evaluators` stay the readable reference; the tests check that the
-compiled functions agree with them to round-off.
+Three functions are written: ``primal``, ``value_and_grad`` (the values, then the reverse
+sweep, seeded with 1) and ``jvp`` (values and tangents in one forward sweep). ``value_and_grad``
+is written and compiled at once, the other two on first use. Nodes are named as
+:func:`dualad.trace_table` and the survey number them (``v1``, ``v2``, ...; an adjoint
+``v3_bar``, a tangent ``v3_dot``); other intermediate results are ``t1``, ``t2``, ...
 
 Graphs of Python floats (no structural ops) compile to ``math`` calls; anything else compiles
-to numpy, specialised to the shapes of the example arguments (broadcasting and un-broadcasting
-are decided at compile time). At a domain edge where ``math`` raises (``log(-1.0)``,
-``1.0 / 0.0``) the whole compiled call is rerun with the same code bound to numpy on float64
-values, which returns ``nan``/``inf`` with numpy's warning, as the interpreted evaluators do.
-A constant expression that Python refuses (``1 / 0.0`` from the rule ``1 / b`` at a constant
-``b = 0``) is written with ``FLOAT(...)``, which is ``numpy.float64`` in that rerun.
+to numpy, specialised to the shapes of the example arguments. At a domain edge where ``math``
+raises (``log(-1.0)``, ``1.0 / 0.0``) the whole call is run again with the same code bound to
+numpy on float64 values, which returns ``nan``/``inf`` with numpy's warning, as the
+interpreted evaluators do. A branch decision recorded while tracing (``if x > 0:``) is
+checked by the code; where it would go the other way, the function is traced and compiled again
+at that point when ``compile`` was given the Python function, and refused with
+:class:`~dualad.errors.BranchChangedError` when it was given a graph.
+
+A program of more than :data:`BLOCK_STEPS` steps is written as several functions of at most
+that many lines over one list of registers, each compiled on its own, so a graph of a million
+nodes compiles in bounded memory.
 
 No text from a user ever runs. Every identifier in the code is ASCII and made by dualad: an
-input's or node's own name only as far as its ASCII letters and digits go (and only where that
-collides with nothing), else ``x0``, ``v1``, ...; the functions the code calls get names of
-their own that collide with no local, no builtin the code uses and no other binding. Names
-appear in comments as they are when plain, else ``ascii()``-escaped (see :func:`shown`).
+input's name only as far as its ASCII letters and digits go (and only where that collides with
+nothing), else ``x0``, ``x1``, ...; the functions the code calls get names of their own that
+collide with no local, no builtin the code uses and no other binding. Names appear in comments
+as they are when plain, else ``ascii()``-escaped (see :func:`shown`).
 
 Examples
 --------
@@ -40,203 +43,49 @@ Examples
 """
 
 import builtins
-import functools
 import itertools
 import keyword
 import linecache
 import math
-import numbers
 import re
 import weakref
 
 import numpy as np
 
-from .errors import DualadError, ShapeMismatchError
+from .entry import check_argnums, prepare
+from .errors import BranchChangedError, DualadError, ShapeMismatchError
+from .evaluators.forward import ForwardEvaluator
+from .evaluators.record import Slot, Tape
+from .evaluators.reverse import ReverseEvaluator
+from .evaluators.steps import _Ordered
 from .evaluators.value import ValueEvaluator
-from .graph import Graph, Var, _collector_paused, as_value, trace
-from .mathns import MATH, NUMPY, as_float, call_in_namespace, is_symbolic
-from .shapes import shape_of, unbroadcast
+from .graph import Graph, _collector_paused
+from .mathns import as_float, is_symbolic
+from .primitives import REGISTRY, Primitive
+from .printing import TraceNames
+from .shapes import shape_of
+from .values import as_value, is_traced
 
-# ---- code expressions ----
-
-# Python operator precedence, enough to parenthesise generated expressions minimally.
-ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
-
-
-class Code:
-    """A Python expression being generated, with arithmetic that writes code.
-
-    ``text`` is the expression, ``prec`` its precedence (to add only the parentheses needed),
-    ``number`` the value when it is a literal constant (so ``1 * g`` folds to ``g``), and
-    ``fresh`` whether it evaluates to a newly made array (one that may be handed to a user
-    without copying). Comparisons and ``bool()`` raise ``TypeError``: a rule that branches on a
-    value cannot be turned into straight-line code, and is called at run time instead.
-
-    Examples
-    --------
-    >>> from dualad.compile import Code
-    >>> x, y = Code("x"), Code("y")
-    >>> print(1 - x * y, -(x + y), 1 * x, x / (x * y))
-    1 - x * y -(x + y) x x / (x * y)
-    """
-
-    __slots__ = ("text", "prec", "number", "fresh")
-    __array_ufunc__ = None   # numpy defers to Code's operators instead of making arrays
-    __hash__ = object.__hash__
-
-    def __init__(self, text, prec=ATOM, number=None, fresh=True):
-        self.text = text
-        self.prec = prec
-        self.number = number
-        self.fresh = fresh
-
-    def __repr__(self):
-        return f"Code({self.text!r})"
-
-    def __str__(self):
-        return self.text
-
-    def __bool__(self):
-        raise TypeError("the truth value of generated code is not known until it runs")
-
-    def _no_comparison(self, other):
-        raise TypeError("generated code cannot be compared while it is generated")
-
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _no_comparison
-
-    def __add__(self, other):
-        return _add(self, code_of(other))
-
-    def __radd__(self, other):
-        return _add(code_of(other), self)
-
-    def __sub__(self, other):
-        return _subtract(self, code_of(other))
-
-    def __rsub__(self, other):
-        return _subtract(code_of(other), self)
-
-    def __mul__(self, other):
-        return _multiply(self, code_of(other))
-
-    def __rmul__(self, other):
-        return _multiply(code_of(other), self)
-
-    def __truediv__(self, other):
-        return _divide(self, code_of(other))
-
-    def __rtruediv__(self, other):
-        return _divide(code_of(other), self)
-
-    def __pow__(self, other):
-        return _binary(self, code_of(other), "**", POWER, operator_pow)
-
-    def __rpow__(self, other):
-        return _binary(code_of(other), self, "**", POWER, operator_pow)
-
-    def __neg__(self):
-        if self.number is not None:
-            return literal(-self.number)
-        operand = self.text if self.prec >= UNARY else f"({self.text})"
-        return Code(f"-{operand}", UNARY)
-
-    def __pos__(self):
-        return self
-
-
-def operator_pow(a, b):
-    return a**b
-
-
-def literal(number):
-    """A number as a ``Code`` literal (``repr`` round-trips floats exactly).
-
-    Examples
-    --------
-    >>> from dualad.compile import literal
-    >>> literal(0.1).text, literal(-2).prec < literal(2).prec
-    ('0.1', True)
-    """
-    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
-        raise TypeError(f"not a real number: {number!r}")
-    number = int(number) if isinstance(number, numbers.Integral) else float(number)
-    if not math.isfinite(number):
-        raise TypeError(f"{number!r} has no literal")
-    text = repr(number)
-    return Code(text, UNARY if text.startswith("-") else ATOM, number, fresh=False)
-
-
-def code_of(value):
-    """``value`` as a ``Code``: Code stays, real numbers become literals, else ``TypeError``."""
-    return value if isinstance(value, Code) else literal(value)
-
-
-def _binary(a, b, symbol, prec, fold):
-    if a.number is not None and b.number is not None:
-        try:
-            return literal(fold(a.number, b.number))
-        except TypeError:
-            pass  # an infinite result (no literal): Python computes it at run time
-        except ArithmeticError:
-            # 1 / 0.0, 0.0 ** -1: Python raises at run time, and the rerun must give numpy's
-            # inf or nan, so one operand is made a FLOAT (numpy.float64 in the rerun's globals)
-            a = Code(f"FLOAT({a.text})")
-    left = a.text if (a.prec > prec if symbol == "**" else a.prec >= prec) else f"({a.text})"
-    right_ok = b.prec >= UNARY if symbol == "**" else b.prec > prec
-    right = b.text if right_ok else f"({b.text})"
-    return Code(f"{left} {symbol} {right}", prec)
-
-
-# Folding identities are exact in floating point (up to the sign of a zero): 1 * g = g,
-# -1 * g = -g, 0 + x = x, x / 1 = x.
-def _add(a, b):
-    if a.number == 0:
-        return b
-    if b.number == 0:
-        return a
-    return _binary(a, b, "+", SUM, lambda p, q: p + q)
-
-
-def _subtract(a, b):
-    if b.number == 0:
-        return a
-    if a.number == 0:
-        return -b
-    return _binary(a, b, "-", SUM, lambda p, q: p - q)
-
-
-def _multiply(a, b):
-    for one, other in ((a, b), (b, a)):
-        if one.number == 1 and other.number is None:
-            return other
-        if one.number == -1 and other.number is None:
-            return -other
-    return _binary(a, b, "*", PRODUCT, lambda p, q: p * q)
-
-
-def _divide(a, b):
-    if b.number == 1 and a.number is None:
-        return a
-    return _binary(a, b, "/", PRODUCT, lambda p, q: p / q)
-
-
-# ---- names in generated code ----
-#
+# ---- names ----
 # Every identifier in generated code is ASCII and made here: Python reads identifiers after
 # NFKC normalisation, so a user's name such as "\U0001d465" (a mathematical italic x) would
 # be the same identifier as "x", and a fullwidth "sin" would be the bound function sin.
 # A user's text (an op's name, an input's name) reaches the source only as an identifier made
 # from its ASCII letters, digits and underscores, or in a comment through :func:`shown`.
 
-#: Names the generated code uses besides its bindings: its three functions, the helpers
+#: Names the generated code uses besides its bindings: its functions, the helpers
 #: CompiledFunction puts in its globals, and the builtins it calls. No input, node or binding
 #: is ever given one of these names.
 RESERVED = frozenset(("primal", "value_and_grad", "jvp", "FLOAT", "convert_arguments",
-                      "rerun_with_numpy", "type", "ArithmeticError", "ValueError"))
-_NODE_NAME = re.compile(r"_(bar|dot|vjp)\Z")          # suffixes of generated names
-_LOCAL_NAME = re.compile(r"\Av\d+\Z|_(bar|dot|vjp)\Z")  # never used for a global
+                      "rerun_with_numpy", "branch_changed", "fresh", "type", "bool",
+                      "ArithmeticError", "ValueError", "r"))
+_LOCAL_NAME = re.compile(r"\A[vt]\d+\Z|_(bar|dot)\Z|\Ablock_")   # never used for a global
 _PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
 MAX_NAME = 32    # characters of a user's text kept in an identifier
+#: Steps of a program written with local variables; a longer one is written in blocks.
+BLOCK_STEPS = 2000
+#: Longest expression a step is written into before it gets a line of its own.
+MAX_EXPRESSION = 100
 
 
 def _identifier(text):
@@ -299,7 +148,7 @@ class Bindings:
         if name is not None:
             return name
         base = _identifier(preferred)
-        if not base[:1].isalpha():
+        if not base[:1].isalpha() or _LOCAL_NAME.search(base):
             base = f"op_{base}" if base else "op"
         name = base
         while name in self.taken or name in self.scalar or _LOCAL_NAME.search(name):
@@ -313,52 +162,125 @@ class Bindings:
         return name
 
 
-class CodeNamespace:
-    """A math namespace whose functions write code: ``m.cos(x)`` is the Code ``cos(x)``.
-
-    Every function of :data:`dualad.mathns.MATH` is available. Calling one binds its name (to
-    the ``MATH`` function for float code, the ``NUMPY`` one for array code) in ``bindings``.
-
-    Examples
-    --------
-    >>> from dualad.compile import Code, CodeNamespace
-    >>> from dualad.primitives import REGISTRY
-    >>> m = CodeNamespace()
-    >>> print(REGISTRY["sin"].pds[0](m, Code("x"), Code("v1")))      # d/dx sin x = cos x
-    cos(x)
-    >>> print(REGISTRY["arcsin"].pds[0](m, Code("x"), Code("v1")))
-    1 / sqrt(1 - x * x)
-    """
-
-    def __init__(self, bindings=None):
-        self.bindings = Bindings() if bindings is None else bindings
-
-    def __getattr__(self, name):
-        function = MATH.__dict__.get(name)
-        if name.startswith("_") or not callable(function):
-            raise AttributeError(name)
-        target = self.bindings.bind(name, function, getattr(NUMPY, name))
-
-        def emit(*args):
-            return Code(f"{target}({', '.join(code_of(a).text for a in args)})")
-
-        return emit
+def _argument_names(graph):
+    """Names for the inputs: their own where usable (ASCII, not reserved, not like a
+    generated name, no collision), else ``x0``, ``x1``, ...; and the names that changed."""
+    used, names, renamed = set(), [], []
+    given = {_identifier(leaf.name) for leaf in graph.inputs if leaf.name is not None}
+    for i, leaf in enumerate(graph.inputs):
+        name = _identifier(leaf.name) if leaf.name is not None else ""
+        if (not name[:1].isalpha() or name in RESERVED or _LOCAL_NAME.search(name)
+                or name in used):
+            name = f"x{i}"
+            while name in used or name in given:
+                name += "_"
+        used.add(name)
+        names.append(name)
+        if leaf.name is not None and leaf.name != name:
+            renamed.append((name, leaf.name))
+    return names, renamed
 
 
-# ---- the generator ----
+# ---- recording the three sweeps at the example values ----
 
-#: Longest sum written as one expression (deeper nesting strains the bytecode compiler).
-MAX_TERMS = 32
+def _leaves(graph, tape, point):
+    """A buffer with every leaf: the inputs as the tape's inputs, constants as they are."""
+    buffer = [None] * len(graph.nodes)
+    nodes = graph.nodes
+    for pos in graph.leaf_positions:
+        buffer[pos] = nodes[pos].value
+    for pos, value in zip(graph.input_positions, point):
+        buffer[pos] = tape.input(value)
+    return buffer
+
+
+class _InOrder(_Ordered, ValueEvaluator):
+    """The values sweep in a given order of the program."""
+
+
+def _values(graph, buffer, order=None):
+    evaluator = _InOrder(graph)
+    evaluator.order = order
+    evaluator.values = buffer
+    evaluator.walk()
+    return buffer
+
+
+class _ReverseInOrder(_Ordered, ReverseEvaluator):
+    """The reverse sweep, walking a given order of the program backwards."""
+
+
+class _ForwardInOrder(_Ordered, ForwardEvaluator):
+    """The forward sweep in a given order of the program."""
+
+
+def _guards(graph, values):
+    return [values[pos] for pos, _ in graph.guards]
+
+
+def record_primal(graph, point, order=None):
+    """The values sweep, recorded: outputs are the graph's outputs, then its guards.
+    ``order`` (a topological order of ``graph.program``) is the order the lines come in."""
+    tape = Tape()
+    values = _values(graph, _leaves(graph, tape, point), order)
+    return tape, values, [values[p] for p in graph.output_positions] + _guards(graph, values)
+
+
+def record_value_and_grad(graph, point, wrt, order=None):
+    """The values, then the reverse sweep seeded with 1: outputs are the value, the adjoints
+    of the inputs in ``wrt`` (positions among the inputs), then the guards."""
+    tape = Tape()
+    values = _values(graph, _leaves(graph, tape, point), order)
+    positions = [graph.input_positions[i] for i in wrt]
+    reverse = _ReverseInOrder(graph, wrt=positions)
+    reverse.order = order
+    adjoints = reverse.run(values, [1.0])
+    outputs = [values[graph.output_positions[0]]] + [adjoints[p] for p in positions]
+    return tape, values, outputs + _guards(graph, values), adjoints
+
+
+def record_jvp(graph, point, order=None):
+    """Values and tangents in one forward sweep: the tangents of the inputs come after the
+    inputs; outputs are the graph's outputs, their tangents, then the guards."""
+    tape = Tape()
+    buffer = _leaves(graph, tape, point)
+    directions = [tape.input(np.ones(shape_of(v)) if shape_of(v) else 1.0) for v in point]
+    evaluator = _ForwardInOrder(graph)
+    evaluator.order = order
+    values, tangents = evaluator._sweep(buffer, directions, False)
+    outputs = ([values[p] for p in graph.output_positions]
+               + [tangents[p] for p in graph.output_positions])
+    return tape, values, outputs + _guards(graph, values), tangents
+
+
+def _users(graph):
+    """node position -> the positions of the ops that use it, in the program's order."""
+    users = {}
+    for pos, args in zip(graph.op_positions, graph.op_args):
+        for a in dict.fromkeys(args):
+            users.setdefault(a, []).append(pos)
+    return users
+
+
+# ---- writing a program as Python ----
+
+# Python operator precedence, enough to parenthesise generated expressions minimally.
+ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
+#: The ops written with Python's operators (the same meaning on floats and on arrays).
+OPERATORS = {"add": ("+", SUM), "subtract": ("-", SUM), "multiply": ("*", PRODUCT),
+             "divide": ("/", PRODUCT), "negative": ("-", UNARY)}
 
 
 def _python_literal(value):
-    """The source text of a parameter value, when it is a plain constant; else None."""
-    if value is None or isinstance(value, (bool, int)):
-        return repr(value)
+    """The source text of a plain constant (a number, a string, a tuple of them), or None."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return repr(None if value is None else bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(value))          # float(...): numpy's float64 repr is not a literal
     if isinstance(value, str):
         return ascii(value)
-    if isinstance(value, np.integer):
-        return repr(int(value))
     if isinstance(value, tuple):
         parts = [_python_literal(v) for v in value]
         if None in parts:
@@ -367,321 +289,111 @@ def _python_literal(value):
     return None
 
 
-def _tuple_text(items):
-    items = list(items)
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-
-
 class _Writer:
-    """Writes the source of the three functions for one graph and its example values."""
+    """Writes one program as the body of a Python function."""
 
-    def __init__(self, graph, values, wrt, wrt_is_int, scalar):
-        self.graph, self.values, self.scalar = graph, values, scalar
-        self.wrt, self.wrt_is_int = wrt, wrt_is_int
-        self.names = [None] * len(graph.nodes)   # each node's variable name (or None)
-        self.code = [None] * len(graph.nodes)    # each node's value as Code
-        self.renamed = []                        # (name in the code, the user's name)
-        local = self._local_names()
-        self.arg_names = [self.names[p] for p in graph.input_positions]
-        self.bindings = Bindings(taken=local)
-        self.m = CodeNamespace(self.bindings)
-        self._inline_ok, self._rule_ok, self._called = {}, {}, {}
-        self._partials = {}
-        self._name_nodes()
-        self.value_lines = [self._value_line(instr) for instr in graph.program]
+    def __init__(self, program, names, bindings, scalar, comments):
+        self.program, self.names, self.bindings = program, names, bindings
+        self.scalar, self.comments = scalar, comments
+        self.uses = {}
+        for _, refs, _, _ in program.steps:
+            for r in refs:
+                self.uses[r] = self.uses.get(r, 0) + 1
+        for r in program.outputs:
+            if r is not None:
+                self.uses[r] = self.uses.get(r, 0) + 2    # an output gets a name of its own
+        self.temporaries = itertools.count(1)
 
-    # -- names --
+    def literal(self, value):
+        """A constant as source text: a literal where Python has one, else a bound name."""
+        text = _python_literal(value)
+        if text is not None and not isinstance(value, (tuple, str)):
+            return text, ATOM if not text.startswith("-") else UNARY
+        name = self.bindings.bind("c", value)
+        return name, ATOM
 
-    def _local_names(self):
-        """Names for the inputs (their own, where usable, else x0, x1, ...) and for the
-        operation nodes (their own names where the user gave some, else v1, v2, ...).
+    def call_name(self, function, params):
+        """The bound name of a step's function (the op's ``math`` one on floats, else its
+        numpy one, or the opaque call)."""
+        if not isinstance(function, Primitive):
+            return self.bindings.bind(f"call_{function.name}", function)
+        numpy_fn = function.numpy
+        if self.scalar:
+            scalar_fn = function.math if function.math is not None and not params else \
+                function.evaluate
+        else:
+            scalar_fn = numpy_fn
+        return self.bindings.bind(function.name, scalar_fn, numpy_fn)
 
-        A user's name is used as far as its ASCII letters and digits go (see
-        :func:`_identifier`); one that changes on the way is listed in ``self.renamed``."""
-        graph, used = self.graph, set()
-
-        def usable(name):
-            return (name[:1].isalpha() and name not in RESERVED and not _NODE_NAME.search(name)
-                    and name not in used)
-
-        given = {_identifier(leaf.name) for leaf in graph.inputs if leaf.name is not None}
-        for i, (pos, leaf) in enumerate(zip(graph.input_positions, graph.inputs)):
-            name = _identifier(leaf.name) if leaf.name is not None else ""
-            if not usable(name):
-                name = f"x{i}"
-                while name in used or name in given:
-                    name += "_"
-            used.add(name)
-            self.names[pos] = name
-        for instr in graph.program:
-            user_name = graph.nodes[instr.pos].name
-            name = _identifier(user_name) if user_name is not None else ""
-            if usable(name):
-                used.add(name)
-                self.names[instr.pos] = name
-        count = itertools.count(1)
-        for instr in graph.program:
-            if self.names[instr.pos] is None:
-                name = f"v{next(count)}"
-                while name in used:
-                    name = f"v{next(count)}"
-                self.names[instr.pos] = name
-        for pos in list(graph.input_positions) + [instr.pos for instr in graph.program]:
-            user_name = graph.nodes[pos].name
-            if user_name is not None and user_name != self.names[pos]:
-                self.renamed.append((self.names[pos], user_name))
-        return used
-
-    def _name_nodes(self):
-        for pos in self.graph.input_positions:
-            self.code[pos] = Code(self.names[pos], fresh=False)
-        for instr in self.graph.program:   # fresh unless its expression says otherwise
-            self.code[instr.pos] = Code(self.names[instr.pos])
-        constant_count = 0
-        for pos, node in enumerate(self.graph.nodes):
-            if self.code[pos] is not None:
-                continue
-            constant_count += 1
-            value = self.values[pos]
-            try:
-                self.code[pos] = literal(value) if type(value) is float else None
-            except TypeError:
-                pass      # inf or nan: bound as a named constant below
-            if self.code[pos] is None:
-                name = self.bindings.bind(f"c{constant_count}", value)
-                self.names[pos], self.code[pos] = name, Code(name, fresh=False)
-
-    # -- values --
-
-    def _value_line(self, instr):
-        pos, prim, args, params = instr
-        expr = self._value_code(prim, [self.code[a] for a in args], params)
-        if not expr.fresh:
-            self.code[pos].fresh = False
-        return f"{self.names[pos]} = {expr.text}", shown(prim.name)
-
-    def _value_code(self, prim, inputs, params):
-        if prim.elementwise and prim.math is not None and self._inline_ok.get(prim, True):
-            # The float implementation run on code: operator.mul writes "a * b".
-            try:
-                expr = prim.math(*inputs)
-            except Exception:    # math.pow, abs, a user's function: called by name instead
-                expr = None
-            if isinstance(expr, Code):
-                return expr
-            self._inline_ok[prim] = False
-        name = self._called.get(prim)
-        if name is None:
-            scalar_impl = prim.math if prim.math is not None else prim.evaluate
-            name = self._called[prim] = self.bindings.bind(prim.name, scalar_impl, prim.numpy)
-        text = ", ".join([c.text for c in inputs] + self._params_text(prim, params))
-        return Code(f"{name}({text})", fresh=prim.elementwise)
-
-    def _params_text(self, prim, params):
+    def params_text(self, function, params):
         out = []
-        for key, value in params.items():
+        for key, value in (params or {}).items():
             text = _python_literal(value)
             if text is None:
-                text = self.bindings.bind(f"{prim.name}_{key}", value)
-            plain = isinstance(key, str) and _identifier(key) == key and key[:1].isalpha()
-            out.append(f"{key}={text}" if plain else f"**{{{ascii(str(key))}: {text}}}")
+                text = self.bindings.bind(f"{function.name}_{key}", value)
+            if key.isidentifier() and key.isascii() and not keyword.iskeyword(key):
+                out.append(f"{key}={text}")
+            else:
+                out.append(f"**{{{ascii(key)}: {text}}}")
         return out
 
-    # -- local partials, each run once per node and shared by both sweeps --
+    def expression(self, function, params, args):
+        """(text, precedence) of a step applied to argument texts ``args`` (text, prec)."""
+        operator = (OPERATORS.get(function.name) if isinstance(function, Primitive)
+                    and REGISTRY.get(function.name) is function and not params else None)
+        if operator is not None and len(args) == 2:
+            symbol, prec = operator
+            (a, pa), (b, pb) = args
+            left = a if pa >= prec else f"({a})"
+            right = b if pb > prec else f"({b})"
+            return f"{left} {symbol} {right}", prec
+        if operator is not None and len(args) == 1 and function.name == "negative":
+            a, pa = args[0]
+            return f"-{a if pa >= UNARY else f'({a})'}", UNARY
+        name = self.call_name(function, params)
+        text = ", ".join([a for a, _ in args] + self.params_text(function, params))
+        return f"{name}({text})", ATOM
 
-    def partial(self, instr, j):
-        key = (instr.pos, j)
-        pd = self._partials.get(key)
-        if pd is None:
-            pd = self._partials[key] = self._partial_code(instr, j)
-        return pd
-
-    def _partial_code(self, instr, j):
-        pos, prim, args, _ = instr
-        rule = prim.pds[j]
-        inputs = [self.code[a] for a in args]
-        if self._rule_ok.get(rule, True):
-            try:
-                return code_of(rule(self.m, *inputs, self.code[pos]))
-            except Exception:  # the rule needs real values (a user's numpy code): call it
-                self._rule_ok[rule] = False
-        name = self.bindings.bind(f"{prim.name}_pd{j}", rule)
-        m = self.bindings.bind("m", MATH, NUMPY)
-        text = ", ".join([m] + [c.text for c in inputs] + [self.code[pos].text])
-        return Code(f"{name}({text})")
-
-    def partial_shape(self, instr, j):
-        """The shape of a local partial at the example point (array graphs only)."""
-        pos, prim, args, _ = instr
-        # on numpy values, so that 1 / b at a constant b = 0.0 is inf (its shape is all we need)
-        values = [np.float64(self.values[p]) if type(self.values[p]) is float else self.values[p]
-                  for p in (*args, pos)]
-        with np.errstate(all="ignore"):
-            pd = call_in_namespace(prim.pds[j], *values)
-        return shape_of(pd)
-
-    def shape(self, pos):
-        return shape_of(self.values[pos])
-
-    # -- the three functions --
-
-    def primal(self):
-        body = ["# values, one per node"] + [self._commented(*line) for line in self.value_lines]
-        return self._function("primal", self.arg_names, body, self._outputs(self.code))
-
-    def value_and_grad(self):
-        graph = self.graph
-        out_pos = graph.output_positions[0]
-        active = graph.activity([graph.input_positions[i] for i in self.wrt])
-        terms = [[] for _ in graph.nodes]        # contributions to each adjoint, in order
-        users = [[] for _ in graph.nodes]
-        bars = [None] * len(graph.nodes)
-        body = ["# forward sweep: values, one per node"]
-        body += [self._commented(*line) for line in self.value_lines]
-        body.append("# reverse sweep: adjoints, each the sum over the node's uses")
-        if active[out_pos]:
-            terms[out_pos].append(literal(1.0))
-        for instr in reversed(graph.program):
-            pos, prim, args, params = instr
-            if not active[pos] or not terms[pos]:
+    def lines(self, registers):
+        """The assignments, with ``registers(r)`` the text of register r where it is stored
+        (a local name, or ``r[k]``). Returns (lines, text of each output)."""
+        program = self.program
+        known = {}                                    # register -> (text, precedence)
+        for r in program.inputs:
+            known[r] = (registers(r), ATOM)
+        for r, value in program.literals.items():
+            known[r] = self.literal(value)
+        body = []
+        for function, refs, params, out in program.steps:
+            args = [known[r] for r in refs]
+            text, prec = self.expression(function, params, args)
+            inline = (self.uses.get(out, 0) == 1 and out not in self.names
+                      and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
+            if inline:
+                known[out] = (text, prec)
                 continue
-            bars[pos] = bar = self._emit_sum(body, pos, terms[pos], users[pos], "_bar")
-            wanted = [j for j, a in enumerate(args) if active[a]]
-            for j in wanted:
-                users[args[j]].append(pos)
-            if prim.elementwise:
-                for j in wanted:
-                    term = self.partial(instr, j) * bar
-                    if not self.scalar:
-                        shape = np.broadcast_shapes(self.partial_shape(instr, j),
-                                                    self.shape(pos))
-                        if shape != self.shape(args[j]):
-                            name = self.bindings.bind("unbroadcast", unbroadcast)
-                            term = Code(f"{name}({term.text}, {self.shape(args[j])!r})")
-                    terms[args[j]].append(term)
-            else:
-                name = f"{self.names[pos]}_vjp"
-                rule = self.bindings.bind(f"{prim.name}_vjp", prim.vjp)
-                call = ", ".join([self.bindings.bind("NUMPY", NUMPY), bar.text,
-                                  _tuple_text(self.code[a].text for a in args),
-                                  self.code[pos].text, "0"] + self._params_text(prim, params))
-                body.append(self._commented(f"{name} = {rule}({call})",
-                                            f"{shown(prim.name)}: its vjp rule"))
-                for j in wanted:
-                    terms[args[j]].append(Code(f"{name}[{j}]", fresh=False))
-        grads = []
-        for i in self.wrt:
-            pos = graph.input_positions[i]
-            if terms[pos]:
-                bars[pos] = self._emit_sum(body, pos, terms[pos], users[pos], "_bar")
-            grads.append(self._result(bars[pos], pos))
-        grad = grads[0] if self.wrt_is_int else _tuple_text(grads)
-        return self._function("value_and_grad", self.arg_names, body,
-                              f"{self.code[out_pos].text}, {grad}")
+            target = registers(out)
+            line = f"{target} = {text}"
+            comment = self.comments.get(out)
+            if comment and len(line) < 64:
+                line = f"{line:<40}  # {comment}"
+            body.append(line)
+            known[out] = (target, ATOM)
+        return body, [None if r is None else known[r][0] for r in program.outputs]
 
-    def jvp(self):
-        graph = self.graph
-        active = graph.activity()
-        tangents = [None] * len(graph.nodes)
-        dots = [f"{name}_dot" for name in self.arg_names]
-        for pos, name in zip(graph.input_positions, dots):
-            tangents[pos] = Code(name, fresh=False)
-        body = ["# one forward sweep: each value, then its tangent"]
-        for instr, line in zip(graph.program, self.value_lines):
-            body.append(self._commented(*line))
-            pos, prim, args, params = instr
-            if not active[pos]:
-                continue
-            name = f"{self.names[pos]}_dot"
-            if prim.elementwise:
-                wanted = [j for j, a in enumerate(args) if tangents[a] is not None]
-                expr = functools.reduce(
-                    _add, [self.partial(instr, j) * tangents[args[j]] for j in wanted])
-                if not self.scalar:
-                    shape = np.broadcast_shapes(*(np.broadcast_shapes(
-                        self.partial_shape(instr, j), self.shape(args[j])) for j in wanted))
-                    if shape != self.shape(pos):
-                        call = self.bindings.bind("broadcast_to", np.broadcast_to)
-                        expr = Code(f"{call}({expr.text}, {self.shape(pos)!r})", fresh=False)
-                comment = f"{shown(prim.name)}: sum of partial * tangent"
-            else:
-                rule = self.bindings.bind(f"{prim.name}_jvp", prim.jvp)
-                call = ", ".join([self.bindings.bind("NUMPY", NUMPY),
-                                  _tuple_text("None" if tangents[a] is None else tangents[a].text
-                                              for a in args),
-                                  _tuple_text(self.code[a].text for a in args),
-                                  self.code[pos].text, "0"] + self._params_text(prim, params))
-                expr = Code(f"{rule}({call})", fresh=False)
-                comment = f"{shown(prim.name)}: its jvp rule"
-            body.append(self._commented(f"{name} = {expr.text}", comment))
-            tangents[pos] = Code(name, fresh=expr.fresh)
-        outs = [self._result(tangents[p], p) for p in graph.output_positions]
-        tangent_out = outs[0] if graph.single_output else _tuple_text(outs)
-        return self._function("jvp", self.arg_names + dots, body,
-                              f"{self._outputs(self.code)}, {tangent_out}")
 
-    # -- pieces --
+def _local_names(program, names):
+    """The name of each register written with locals: the given names (nodes, inputs), else
+    ``t1``, ``t2``, ..."""
+    counter = itertools.count(1)
+    table = dict(names)
 
-    def _emit_sum(self, body, pos, terms, users, suffix):
-        """Write ``name = t1 + t2 + ...`` (in chunks) and return the name as Code."""
-        name = f"{self.names[pos]}{suffix}"
-        comment = self._uses_comment(pos, users)
-        first = functools.reduce(_add, terms[:MAX_TERMS])
-        body.append(self._commented(f"{name} = {first.text}", comment))
-        fresh = first.fresh
-        for start in range(MAX_TERMS, len(terms), MAX_TERMS):
-            more = functools.reduce(_add, [Code(name)] + terms[start:start + MAX_TERMS])
-            body.append(f"{name} = {more.text}")
-            fresh = True
-        return Code(name, fresh=fresh)
-
-    def _uses_comment(self, pos, users):
-        if not users:
-            return "the seed: d(output)/d(output) = 1"
-        uses = [f"{self.names[u]} ({shown(self.graph.nodes[u].op.name)})" for u in users[:4]]
-        more = f", ... ({len(users)} uses)" if len(users) > 4 else ""
-        return f"{self.names[pos]} feeds " + ", ".join(uses) + more
-
-    def _result(self, code, pos):
-        """The text returning a derivative: zeros where there is none, a copy where the array
-        might be shared (an input, a broadcast view), as the interpreted results are."""
-        if code is None:
-            if self.scalar:
-                return "0.0"
-            return f"{self.bindings.bind('zeros', np.zeros)}({self.shape(pos)!r})"
-        if self.scalar or code.fresh or self.shape(pos) == ():
-            return code.text
-        return f"{self.bindings.bind('copy', np.array)}({code.text})"
-
-    def _outputs(self, code):
-        outs = [code[p].text for p in self.graph.output_positions]
-        return outs[0] if self.graph.single_output else _tuple_text(outs)
-
-    @staticmethod
-    def _commented(text, comment):
-        if not (comment.isascii() and comment.isprintable()):
-            comment = ascii(comment)     # never a line break: see shown()
-        return f"{text:<36}  # {comment}"
-
-    def _function(self, name, params, body, returns):
-        signature = ", ".join(params)
-        lines = [f"def {name}({signature}):"]
-        lines += [f"    # {code_name} stands for {shown(user_name)}"
-                  for code_name, user_name in self.renamed]
-        if self.scalar and params:
-            checks = [f"type({p}) is not FLOAT" for p in params]
-            rows = [" or ".join(checks[i:i + 3]) for i in range(0, len(checks), 3)]
-            check = rows[0] if len(rows) == 1 else "(" + "\n            or ".join(rows) + ")"
-            lines += [f"    if {check}:",
-                      f"        return convert_arguments({name!r}, {signature})"]
-        lines += ["    try:"] + [f"        {line}" for line in body]
-        if len(body) == 1 or all(line.startswith("#") for line in body):
-            lines.append("        pass")
-        lines += ["    except (ArithmeticError, ValueError):  # a domain edge such as log(-1.0)",
-                  f"        return rerun_with_numpy({name!r}{', ' if params else ''}"
-                  f"{signature})",
-                  f"    return {returns}"]
-        return "\n".join(lines) + "\n"
+    def name(r):
+        found = table.get(r)
+        if found is None:
+            found = table[r] = f"t{next(counter)}"
+        return found
+    return name
 
 
 # ---- running the generated code ----
@@ -705,8 +417,24 @@ def _reraise(name, *args):
     raise  # noqa: PLE0704  (called from an except block: re-raises what numpy raised)
 
 
+def fresh(value):
+    """``value``, or a copy of it when it is an array that shares memory with another (an
+    input, a view): what compiled code returns is the caller's own."""
+    if type(value) is np.ndarray and value.base is not None:
+        return np.array(value)
+    return value
+
+
+class _BranchChanged(Exception):
+    """Raised by compiled code where a branch decision recorded while tracing would flip."""
+
+
+def _branch_changed(k):
+    raise _BranchChanged(k)
+
+
 class _Runtime:
-    """The helpers generated code calls: argument conversion and the numpy rerun."""
+    """The helpers generated code calls: argument conversion, the numpy rerun, guards."""
 
     def __init__(self, arg_names, scalar):
         self.arg_names = arg_names   # function name -> its parameter names
@@ -714,7 +442,7 @@ class _Runtime:
         self.fast = self.fallback = None     # the two namespaces the code is run in
 
     def convert_arguments(self, name, *args):
-        values = [as_value(a) for a in args]
+        values = [as_value(a, f"compiled {name}: argument {k}") for k, a in enumerate(args)]
         for arg, value in zip(self.arg_names[name], values):
             if type(value) is not float:
                 raise ShapeMismatchError(
@@ -754,68 +482,215 @@ class CompiledFunction:
     (1.0, 4.0)
     """
 
-    def __init__(self, graph, argnums, writer):
+    def __init__(self, graph, point, argnums, function=None):
         self.graph = graph
         self.argnums = argnums
-        self.scalar = writer.scalar
-        self._input_shapes = [shape_of(writer.values[p]) for p in graph.input_positions]
-        self._arg_names = names = writer.arg_names
+        self._function = function
+        self._point = point
+        self._wrt, self._single = (check_argnums(argnums, len(graph.inputs), "compile")
+                                   if graph.inputs else ((), not isinstance(argnums, (tuple,
+                                                                                     list))))
+        values = ValueEvaluator(graph).run(point)
+        nodes = graph.nodes
+        self.scalar = (all(type(values[p]) is float for p in graph.leaf_positions)
+                       and all(nodes[p].op.elementwise for p in graph.op_positions))
+        self._input_shapes = [shape_of(values[p]) for p in graph.input_positions]
+        self._output_shapes = [shape_of(values[p]) for p in graph.output_positions]
+        self._arg_names, self._renamed = _argument_names(graph)
+        self._textbook = TraceNames(graph, values)
         out = graph.output_positions
         self._grad_problem = None
-        if not names:
+        if not graph.inputs:
             self._grad_problem = "value_and_grad: the function has no arguments"
         elif len(out) != 1:
             self._grad_problem = (f"value_and_grad: the function has {len(out)} outputs; "
                                   "differentiate one scalar output")
-        elif shape_of(writer.values[out[0]]) != ():
+        elif self._output_shapes[0] != ():
             self._grad_problem = (f"value_and_grad: the output is not a scalar (shape "
-                                  f"{shape_of(writer.values[out[0]])}); differentiate a "
-                                  "scalar, e.g. its sum")
-        self._sources = {"primal": writer.primal(), "jvp": writer.jvp()}
-        if self._grad_problem is None:
-            self._sources["value_and_grad"] = writer.value_and_grad()
-        self.source = "\n\n".join(self._sources[name] for name in
-                                   ("primal", "value_and_grad", "jvp") if name in self._sources)
+                                  f"{self._output_shapes[0]}); differentiate a scalar, e.g. "
+                                  "its sum")
+        self.bindings = Bindings(taken=set(self._arg_names))
+        names = self._arg_names
         self._runtime = runtime = _Runtime({"primal": names, "value_and_grad": names,
                                             "jvp": names + [f"{n}_dot" for n in names]},
                                            self.scalar)
         common = {"__name__": "dualad.compiled", "__builtins__": builtins,
-                  "convert_arguments": runtime.convert_arguments}
+                  "convert_arguments": runtime.convert_arguments,
+                  "branch_changed": _branch_changed, "fresh": fresh}
         runtime.fast = dict(common, FLOAT=float, rerun_with_numpy=runtime.rerun_with_numpy)
-        runtime.fast.update(writer.bindings.scalar if self.scalar else writer.bindings.numpy)
         runtime.fallback = dict(common, FLOAT=np.float64, rerun_with_numpy=_reraise)
-        runtime.fallback.update(writer.bindings.numpy)
-        # value_and_grad is compiled now; primal and jvp on first use (Python's compiler is
-        # most of the cost on a large graph: about 7 us per generated line).
-        self._primal = self._jvp = self._value_and_grad = None
+        self._sources = {}
+        self._compiled = {}
         self._filenames = []
+        self._variants = []
         weakref.finalize(self, _forget_sources, self._filenames)
         if self._grad_problem is None:
-            self._value_and_grad = self._load("value_and_grad")
-        else:
-            self._value_and_grad = self._refuse_gradient
+            self._load("value_and_grad")
 
-    def _refuse_gradient(self, *args):
-        raise ShapeMismatchError(self._grad_problem)
+    # -- writing and compiling --
+
+    def _write(self, name):
+        """Record the sweep ``name`` at the example point and write it as Python source."""
+        graph, point = self.graph, self._point
+        textbook, index = self._textbook, self._textbook.index
+        inputs = dict(zip(graph.input_positions, self._arg_names))
+        with _collector_paused():
+            order = textbook.order if len(graph) <= BLOCK_STEPS else None
+            if name == "primal":
+                tape, values, outputs = record_primal(graph, point, order)
+                derivatives, suffix = None, ""
+            elif name == "value_and_grad":
+                tape, values, outputs, derivatives = record_value_and_grad(graph, point,
+                                                                           self._wrt, order)
+                suffix = "_bar"
+            else:
+                tape, values, outputs, derivatives = record_jvp(graph, point, order)
+                suffix = "_dot"
+            program = tape.program(outputs)
+        names, comments = {}, {}
+        for pos, value in enumerate(values):
+            if isinstance(value, Slot) and value.register not in names:
+                names[value.register] = inputs.get(pos) or f"v{index[pos]}"
+                if pos in index and pos not in inputs:
+                    comments[value.register] = shown(graph.nodes[pos].op.name)
+        for k, r in enumerate(program.inputs[len(point):]):     # the jvp's tangents
+            names[r] = f"{self._arg_names[k]}_dot"
+        if derivatives is not None:
+            users = _users(graph)
+            for pos, found in enumerate(derivatives):
+                if isinstance(found, Slot) and found.register not in names and pos in index:
+                    base = inputs.get(pos) or f"v{index[pos]}"
+                    names[found.register] = base + suffix
+                    if suffix == "_bar":
+                        shown_users = [f"v{index[u]} ({shown(graph.nodes[u].op.name)})"
+                                       for u in users.get(pos, ())[:3]]
+                        more = ", ..." if len(users.get(pos, ())) > 3 else ""
+                        comments[found.register] = (f"{base} feeds {', '.join(shown_users)}"
+                                                    f"{more}")
+                    elif pos not in inputs:
+                        comments[found.register] = (f"{shown(graph.nodes[pos].op.name)}: "
+                                                    "partial times tangent")
+        params = list(self._arg_names)
+        if name == "jvp":
+            params += [f"{n}_dot" for n in self._arg_names]
+        source = self._function_source(name, program, params, names, comments, textbook)
+        return program, source
+
+    def _function_source(self, name, program, params, names, comments, textbook):
+        writer = _Writer(program, names, self.bindings, self.scalar, comments)
+        blocks = len(program) > BLOCK_STEPS
+        if blocks:
+            body, outputs = writer.lines(lambda r: f"r[{r}]")
+        else:
+            body, outputs = writer.lines(_local_names(program, names))
+        guards = self.graph.guards
+        n_guards = len(guards)
+        results = outputs[:len(outputs) - n_guards] if n_guards else outputs
+        checks = []
+        for k, ((pos, outcome), text) in enumerate(zip(guards, outputs[len(results):])):
+            checks.append(f"if {'not ' if outcome else ''}{text}:")
+            checks.append(f"    return branch_changed({k})")
+        returns = self._returns(name, results)
+        renamed = [f"    # {new} stands for {shown(old)}" for new, old in self._renamed]
+        header = [f"def {name}({', '.join(params)}):"] + renamed
+        if self.scalar and params:
+            tests = [f"type({p}) is not FLOAT" for p in params]
+            rows = [" or ".join(tests[i:i + 3]) for i in range(0, len(tests), 3)]
+            test = rows[0] if len(rows) == 1 else "(" + "\n            or ".join(rows) + ")"
+            header += [f"    if {test}:",
+                       f"        return convert_arguments({name!r}, {', '.join(params)})"]
+        rerun = (f"        return rerun_with_numpy({name!r}{', ' if params else ''}"
+                 f"{', '.join(params)})")
+        if not blocks:
+            lines = header + ["    try:"]
+            lines += [f"        {line}" for line in body + checks] or ["        pass"]
+            lines += ["    except (ArithmeticError, ValueError):  # a domain edge such as "
+                      "log(-1.0)", rerun, f"    return {returns}"]
+            return "\n".join(lines) + "\n", []
+        # a long program: one list of registers, and blocks of lines, each a function
+        chunks = [body[i:i + BLOCK_STEPS] for i in range(0, len(body), BLOCK_STEPS)]
+        block_names = [f"block_{name}_{k}" for k in range(len(chunks))]
+        lines = header + [f"    r = [None] * {program.size}"]
+        lines += [f"    r[{reg}] = {p}" for reg, p in zip(program.inputs, params)]
+        lines += ["    try:"] + [f"        {b}(r)" for b in block_names]
+        lines += [f"        {line}" for line in checks]
+        lines += ["    except (ArithmeticError, ValueError):  # a domain edge such as "
+                  "log(-1.0)", rerun, f"    return {returns}"]
+        block_sources = [f"def {b}(r):\n" + "\n".join(f"    {line}" for line in chunk) + "\n"
+                         for b, chunk in zip(block_names, chunks)]
+        return "\n".join(lines) + "\n", block_sources
+
+    def _returns(self, name, results):
+        def result(text, shape):
+            if text is None:
+                return "0.0" if self.scalar or shape == () else \
+                    f"{self.bindings.bind('zeros', np.zeros)}({shape!r})"
+            return text if self.scalar else f"fresh({text})"
+
+        def several(items):
+            return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
+        outs = self._output_shapes
+        n = len(outs)
+        if name == "value_and_grad":
+            grads = [result(t, self._input_shapes[i]) for t, i in zip(results[1:], self._wrt)]
+            grad = grads[0] if self._single else "(" + ", ".join(grads) + \
+                ("," if len(grads) == 1 else "") + ")"
+            return f"{result(results[0], ())}, {grad}"
+        values = [result(t, s) for t, s in zip(results[:n], outs)]
+        single = self.graph.single_output
+        if name == "primal":
+            return values[0] if single else "(" + ", ".join(values) + ",)" if n == 1 else \
+                several(values)
+        tangents = [result(t, s) for t, s in zip(results[n:], outs)]
+        if single:
+            return f"{values[0]}, {tangents[0]}"
+        return f"({', '.join(values)}{',' if n == 1 else ''}), " \
+               f"({', '.join(tangents)}{',' if n == 1 else ''})"
 
     def _load(self, name):
-        """Compile one generated function and run its definition in both namespaces."""
-        source = self._sources[name]
-        filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
-        # Registered so tracebacks and inspect show the generated lines (until this object
-        # is collected: see _forget_sources).
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        self._filenames.append(filename)
-        with _collector_paused():
-            code = builtins.compile(source, filename, "exec")
-        exec(code, self._runtime.fast)      # our own generated text, never user input
-        exec(code, self._runtime.fallback)
-        return self._runtime.fast[name]
+        """Write, compile and bind one generated function (once)."""
+        found = self._compiled.get(name)
+        if found is not None:
+            return found
+        program, (source, blocks) = self._write(name)
+        self._sources[name] = (program, source, blocks)
+        runtime = self._runtime
+        runtime.fast.update(self.bindings.scalar if self.scalar else self.bindings.numpy)
+        runtime.fallback.update(self.bindings.numpy)
+        for text in blocks + [source]:
+            filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
+            # Registered so tracebacks and inspect show the generated lines (until this
+            # object is collected: see _forget_sources); a long program's blocks are not kept.
+            if len(blocks) == 0:
+                linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+                self._filenames.append(filename)
+            with _collector_paused():
+                code = builtins.compile(text, filename, "exec")
+            exec(code, runtime.fast)      # our own generated text, never user input
+            exec(code, runtime.fallback)
+        self._compiled[name] = runtime.fast[name]
+        return runtime.fast[name]
+
+    @property
+    def source(self):
+        """The generated Python code of the three functions (``primal``, ``value_and_grad``
+        when the output is a scalar, ``jvp``)."""
+        names = ["primal", "value_and_grad", "jvp"]
+        if self._grad_problem is not None:
+            names.remove("value_and_grad")
+        texts = []
+        for name in names:
+            self._load(name)
+            _, source, blocks = self._sources[name]
+            texts.append(source + "".join("\n\n" + block for block in blocks))
+        return "\n\n".join(texts)
 
     def __repr__(self):
         kind = "floats" if self.scalar else "arrays"
         return (f"<CompiledFunction of {len(self.graph)} nodes on {kind}, "
                 f"argnums={self.argnums}>")
+
+    # -- calling --
 
     def _count_error(self, what, got):
         """The error for a call with ``got`` arguments instead of one per input."""
@@ -826,7 +701,11 @@ class CompiledFunction:
     def _check(self, args, shapes, what):
         if len(args) != len(shapes):
             raise self._count_error(what, len(args))
-        values = [as_value(a) for a in args]
+        values = [as_value(a, f"compiled {what}: argument {k}") for k, a in enumerate(args)]
+        for value in values:
+            if is_symbolic(value) or is_traced(value):
+                raise DualadError(f"compiled {what}: arguments must be numbers or numeric "
+                                  f"arrays, got {type(value).__name__}")
         if not self.scalar:
             for i, (value, shape) in enumerate(zip(values, shapes)):
                 if shape_of(value) != shape:
@@ -838,6 +717,28 @@ class CompiledFunction:
     def _outputs(self, result):
         return result if self.scalar else _floats_of(result)
 
+    def _run(self, name, args, primals):
+        """Run compiled ``name``; where a branch recorded while tracing would flip, run the
+        variant compiled at a point on that side (tracing the function again), or refuse."""
+        try:
+            return self._outputs(self._load(name)(*args))
+        except _BranchChanged:
+            pass
+        for variant in self._variants:
+            try:
+                return variant._outputs(variant._load(name)(*args))
+            except _BranchChanged:
+                continue
+        if self._function is None:
+            # a graph has no function to trace again: say which branch flips, and where
+            ValueEvaluator(self.graph).run(primals)
+            raise BranchChangedError("compiled: a branch recorded while tracing would go "
+                                     "the other way here")   # (check_guards raised above)
+        variant = CompiledFunction(*prepare(self._function, primals, "compile")[:2],
+                                   self.argnums, self._function)
+        self._variants.append(variant)
+        return variant._outputs(variant._load(name)(*args))
+
     def __call__(self, *args):
         """The function's value (a tuple for several outputs).
 
@@ -847,20 +748,10 @@ class CompiledFunction:
         >>> ad.compile(lambda x: 2 * x, 1.0)(3.0)
         6.0
         """
-        if self.scalar:
-            if len(args) != len(self._arg_names):
-                raise self._count_error("function", len(args))
-            return (self._primal or self._load_primal())(*args)
+        if self.scalar and len(args) == len(self._arg_names) and not self.graph.guards:
+            return self._load("primal")(*args)
         values = self._check(args, self._input_shapes, "function")
-        return self._outputs((self._primal or self._load_primal())(*values))
-
-    def _load_primal(self):
-        self._primal = self._load("primal")
-        return self._primal
-
-    def _load_jvp(self):
-        self._jvp = self._load("jvp")
-        return self._jvp
+        return self._run("primal", values, values)
 
     def value_and_grad(self, *args):
         """``(value, gradient)`` at ``args``: the gradient with respect to ``argnums``.
@@ -880,10 +771,12 @@ class CompiledFunction:
         >>> f.value_and_grad(np.array([3.0, 4.0]))
         (25.0, array([6., 8.]))
         """
-        if self.scalar and len(args) == len(self._arg_names):
-            return self._value_and_grad(*args)    # the fast path: straight to generated code
+        if self._grad_problem is not None:
+            raise ShapeMismatchError(self._grad_problem)
+        if self.scalar and len(args) == len(self._arg_names) and not self.graph.guards:
+            return self._compiled["value_and_grad"](*args)   # straight to generated code
         values = self._check(args, self._input_shapes, "value_and_grad")
-        return self._outputs(self._value_and_grad(*values))
+        return self._run("value_and_grad", values, values)
 
     def jvp(self, primals, tangents):
         """``(output, output tangent)`` in the direction ``tangents``: forward mode.
@@ -904,33 +797,17 @@ class CompiledFunction:
         if len(tangents) != len(primals):
             raise DualadError(f"compiled jvp: {len(primals)} primals but {len(tangents)} "
                               "tangents; give one tangent per primal, in its shape")
-        if self.scalar:
-            self._check(primals, self._input_shapes, "jvp")
-            return (self._jvp or self._load_jvp())(*primals, *tangents)
         values = self._check(primals + tangents, self._input_shapes * 2, "jvp")
-        return self._outputs((self._jvp or self._load_jvp())(*values))
-
-
-def _argnums_tuple(argnums, count):
-    as_tuple = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
-    out = []
-    for a in as_tuple:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -count <= a < count:
-            raise DualadError(f"compile: argnums {argnums!r} does not name arguments of a "
-                              f"function of {count} argument(s)")
-        out.append(int(a) % count)
-    if len(set(out)) != len(out):
-        raise DualadError(f"compile: argnums {argnums!r} names an argument twice")
-    return tuple(out)
+        return self._run("jvp", values, values[:len(primals)])
 
 
 def compile(f, *example_args, argnums=0):
     """Generate straight-line Python for ``f``'s value, gradient and tangent; compile once.
 
-    The code comes from the registry's rules, run on a code-emitting math namespace (see the
-    module docstring), so it computes what the interpreted evaluators compute, without their
-    per-node overhead. Graphs of floats use the ``math`` module; anything else uses numpy and
-    is specialised to the example arguments' shapes.
+    The code is the sweeps the evaluators make, recorded at the example arguments and written
+    out (see the module docstring), so it computes what the interpreted transforms compute,
+    without their per-node overhead. Graphs of floats use the ``math`` module; anything else
+    uses numpy and is specialised to the example arguments' shapes.
 
     Parameters
     ----------
@@ -964,39 +841,19 @@ def compile(f, *example_args, argnums=0):
         if type(x) is not FLOAT:
             return convert_arguments('primal', x)
         try:
-            # values, one per node
-            v1 = 2.0 * x                          # multiply
-            v2 = exp(v1)                          # exp
+            v1 = 2.0 * x                              # multiply
+            v2 = exp(v1)                              # exp
         except (ArithmeticError, ValueError):  # a domain edge such as log(-1.0)
             return rerun_with_numpy('primal', x)
         return v2
     """
-    if isinstance(f, (Graph, Var)):
-        graph = f if isinstance(f, Graph) else Graph(f)
-        if not example_args:
-            example_args = [leaf.value for leaf in graph.inputs]
-            if any(v is None for v in example_args):
-                raise DualadError("compile: the graph's inputs have no values; pass "
-                                  "example arguments")
-    elif callable(f):
-        graph = trace(f, *example_args)
-    else:
-        raise DualadError(f"compile: expected a function, Graph or Var, got "
-                          f"{type(f).__name__}")
-    if len(example_args) != len(graph.inputs):
-        raise DualadError(f"compile: the graph has {len(graph.inputs)} input(s), got "
-                          f"{len(example_args)} example argument(s)")
-    args = [as_value(a) for a in example_args]
-    for a in args:
-        if is_symbolic(a) or hasattr(a, "primal"):
+    graph, point, _ = prepare(f, example_args, "compile")
+    for value in point:
+        if is_symbolic(value) or is_traced(value):
             raise DualadError(f"compile: example arguments must be numbers or numeric arrays, "
-                              f"got {type(a).__name__}")
-    wrt = _argnums_tuple(argnums, len(args)) if args else ()
-    values = ValueEvaluator(graph).run(args)
-    scalar = (all(type(v) is float for v in values)
-              and all(instr.prim.elementwise for instr in graph.program))
-    # Generating and compiling makes many small objects: without pausing the cyclic collector
+                              f"got {type(value).__name__}")
+    function = f if callable(f) and not isinstance(f, Graph) and not is_traced(f) else None
+    # Recording and compiling make many small objects: without pausing the cyclic collector
     # it would rescan the (large, acyclic) graph many times over.
     with _collector_paused():
-        writer = _Writer(graph, values, wrt, not isinstance(argnums, (tuple, list)), scalar)
-        return CompiledFunction(graph, argnums, writer)
+        return CompiledFunction(graph, point, argnums, function)

@@ -76,7 +76,7 @@ def _partial(prim, j, inputs, out):
         handler = opaque_handler(*inputs, out)
         if handler is None:
             raise
-        return handler(call_in_namespace, (rule, *inputs, out), {},
+        return handler(functools.partial(call_in_namespace, rule), (*inputs, out), {},
                        name=f"partial {j} of {prim.name}")
 
 
