@@ -93,8 +93,9 @@ import numpy as np
 import sympy as sp
 
 from .errors import DualadError, ShapeMismatchError
-from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_sign, _scalar_where, as_float,
-                     namespace_for, round_half_even)
+from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_maximum, _scalar_minimum,
+                     _scalar_sign, _scalar_where, as_float, namespace_for, round_half_even)
+from .mathns import stop_gradient as symbolic_stop_gradient
 from .shapes import broadcast_shapes, shape_of, size
 from .values import NO_PARAMS, as_value, describe, is_traced
 
@@ -250,13 +251,30 @@ _INPUT_NAMES = {1: ("x",), 2: ("a", "b"), 3: ("c", "a", "b")}
 
 def _positional_bind(prim):
     """The bind of an op whose arguments are its inputs (every elementwise op)."""
-    names = _INPUT_NAMES.get(prim.nin) or tuple(f"x{i}" for i in range(prim.nin))
+    return positional(prim.name, *(_INPUT_NAMES.get(prim.nin)
+                                   or tuple(f"x{i}" for i in range(prim.nin))))
+
+
+def positional(name, *names):
+    """A bind for op ``name`` whose arguments are its inputs, called ``names`` (positional).
+
+    Examples
+    --------
+    >>> from dualad.primitives import positional
+    >>> bind = positional("arctan2", "y", "x")
+    >>> bind(1.0, 2.0)
+    ((1.0, 2.0), {})
+    >>> bind(1.0)
+    Traceback (most recent call last):
+      ...
+    dualad.errors.DualadError: arctan2: takes 2 arguments (y, x), got 1
+    """
+    count = len(names)
 
     def bind(*args):
-        if len(args) != prim.nin:
-            raise DualadError(f"{prim.name}: takes {prim.nin} argument"
-                              f"{'s' if prim.nin != 1 else ''} ({', '.join(names)}), got "
-                              f"{len(args)}")
+        if len(args) != count:
+            raise DualadError(f"{name}: takes {count} argument{'s' if count != 1 else ''} "
+                              f"({', '.join(names)}), got {len(args)}")
         return args, NO_PARAMS
 
     bind.__signature__ = inspect.Signature(
@@ -385,15 +403,6 @@ def register(prim):
     return prim.function
 
 
-def _maximum(a, b):
-    # nan wins, as in np.maximum
-    return a if a >= b or a != a else b
-
-
-def _minimum(a, b):
-    return a if a <= b or a != a else b
-
-
 # ---- elementwise, binary ----
 
 register(Primitive(
@@ -433,7 +442,7 @@ register(Primitive(
     domain=(POSITIVE, REALS),
 ))
 register(Primitive(
-    name="maximum", numpy=np.maximum, math=_maximum, sympy=sp.Max,
+    name="maximum", numpy=np.maximum, math=_scalar_maximum, sympy=sp.Max,
     doc="The larger of a and b; at a tie each gets half the derivative.", example=("maximum(2.0, 3.0)", "3.0"),
     analytic=False,
     # d max(a,b)/da = H(a-b); at a tie each side gets 1/2, as sympy's Heaviside(0) = 1/2
@@ -442,7 +451,7 @@ register(Primitive(
          lambda m, a, b, out: m.heaviside(b - a, 0.5)),
 ))
 register(Primitive(
-    name="minimum", numpy=np.minimum, math=_minimum, sympy=sp.Min,
+    name="minimum", numpy=np.minimum, math=_scalar_minimum, sympy=sp.Min,
     doc="The smaller of a and b; at a tie each gets half the derivative.", example=("minimum(2.0, 3.0)", "2.0"),
     analytic=False,
     pds=(lambda m, a, b, out: m.heaviside(b - a, 0.5),  # d min(a,b)/da = H(b-a)
@@ -636,6 +645,148 @@ register(Primitive(
     domain=(BOOLEAN, REALS, REALS),
 ))
 
+
+# ---- elementwise: the course's further functions (numpy's names; jax.nn's sigmoid) ----
+
+
+def _clip(x, lo, hi):
+    # minimum(maximum(x, lo), hi), numpy's and JAX's definition (hi wins when lo > hi)
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _bind_clip(x, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    # numpy's signature; numpy 2.1 added min= and max= for a_min and a_max
+    if out is not None:
+        raise DualadError("clip: the numpy argument out= is not supported on dualad values")
+    for short, long in (("min", "a_min"), ("max", "a_max")):
+        given = {"min": min, "max": max}[short]
+        if given is not None:
+            if (a_min if short == "min" else a_max) is not None:
+                raise DualadError(f"clip: give {long} or {short}, not both")
+            a_min, a_max = (given, a_max) if short == "min" else (a_min, given)
+    if a_min is None and a_max is None:
+        raise DualadError("clip: give a lower bound a_min, an upper bound a_max, or both")
+    # a missing bound clips nothing: -inf or inf, whose heaviside factors are constant
+    return (x, -math.inf if a_min is None else a_min,
+            math.inf if a_max is None else a_max), NO_PARAMS
+
+
+register(Primitive(
+    name="clip", numpy=_clip, numpy_api=np.clip, bind=_bind_clip,
+    math=lambda x, lo, hi: _scalar_minimum(_scalar_maximum(x, lo), hi),
+    sympy=lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), analytic=False,
+    doc="x limited to [a_min, a_max]: minimum(maximum(x, a_min), a_max); a bound may be None.",
+    example=("clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)", "array([0. , 0.5, 1. ])"),
+    # The chain rule through minimum(maximum(x, lo), hi), as JAX's clip is defined, with
+    # their ties split 1/2 (sympy's Heaviside(0)): so d/dx is 1 strictly inside, 0 outside,
+    # 1/2 at a bound, and 0 everywhere when lo > hi (tests/test_ops_elementwise.py::
+    # test_clip_follows_jax_at_the_bounds).
+    pds=(lambda m, x, lo, hi, out: (m.heaviside(hi - m.maximum(x, lo), 0.5)
+                                    * m.heaviside(x - lo, 0.5)),
+         lambda m, x, lo, hi, out: (m.heaviside(hi - m.maximum(x, lo), 0.5)
+                                    * m.heaviside(lo - x, 0.5)),
+         lambda m, x, lo, hi, out: m.heaviside(m.maximum(x, lo) - hi, 0.5)),
+))
+register(Primitive(
+    name="arctan2", numpy=np.arctan2, math=math.atan2, sympy=sp.atan2, aliases=("atan2",),
+    bind=positional("arctan2", "y", "x"),
+    doc="The angle of the point (x, y) from the x axis, in (-pi, pi].",
+    example=("arctan2(1.0, 1.0)", "0.7853981633974483"),
+    pds=(lambda m, y, x, out: x / (x * x + y * y),     # d atan2(y, x)/dy = x/(x^2+y^2)
+         lambda m, y, x, out: -y / (x * x + y * y)),   # d atan2(y, x)/dx = -y/(x^2+y^2)
+    # smooth off the cut along the negative x axis (and the origin): the upper half plane
+    domain=(POSITIVE, REALS),
+))
+register(Primitive(
+    name="hypot", numpy=np.hypot, math=math.hypot, sympy=lambda a, b: sp.sqrt(a**2 + b**2),
+    doc="sqrt(a**2 + b**2), without overflow for large a or b.",
+    example=("hypot(3.0, 4.0)", "5.0"),
+    pds=(lambda m, a, b, out: a / out,                 # d hypot/da = a/hypot
+         lambda m, a, b, out: b / out),                # d hypot/db = b/hypot
+))
+register(Primitive(
+    name="log2", numpy=np.log2, math=math.log2, sympy=lambda x: sp.log(x, 2),
+    doc="Logarithm to base 2.", example=("log2(8.0)", "3.0"),
+    pds=(lambda m, x, out: 1 / (x * m.log(2)),),       # d/dx log2 x = 1/(x log 2)
+    domain=(POSITIVE,),
+))
+register(Primitive(
+    name="log10", numpy=np.log10, math=math.log10, sympy=lambda x: sp.log(x, 10),
+    doc="Logarithm to base 10.", example=("log10(100.0)", "2.0"),
+    pds=(lambda m, x, out: 1 / (x * m.log(10)),),      # d/dx log10 x = 1/(x log 10)
+    domain=(POSITIVE,),
+))
+register(Primitive(
+    name="exp2", numpy=np.exp2, math=math.exp2, sympy=lambda x: 2**x,
+    doc="2 ** x.", example=("exp2(3.0)", "8.0"),
+    pds=(lambda m, x, out: out * m.log(2),),           # d/dx 2^x = 2^x log 2
+))
+register(Primitive(
+    name="cbrt", numpy=np.cbrt, math=math.cbrt,
+    sympy=lambda x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),    # the real cube root
+    doc="The real cube root (negative for negative x).", example=("cbrt(-8.0)", "-2.0"),
+    # d/dx x^(1/3) = x^(1/3)/(3x), which sympy proves equal to the textbook 1/(3 cbrt(x)^2)
+    # for real x != 0 (it cannot for 1/(3 out^2): sign(x)^2 is 0 at 0). At 0 the derivative
+    # is infinite; 0/0 gives nan there (tests/test_ops_elementwise.py::test_cbrt_at_zero).
+    pds=(lambda m, x, out: out / (3 * x),),
+    domain=(sp.Union(sp.Interval.open(-sp.oo, 0), POSITIVE),),
+))
+
+
+def _logaddexp_scalar(a, b):
+    if a == b:                      # also inf and -inf, where a - b is nan
+        return a + math.log(2)
+    big, small = (a, b) if a > b else (b, a)
+    return big + math.log1p(math.exp(small - big))
+
+
+register(Primitive(
+    name="logaddexp", numpy=np.logaddexp, math=_logaddexp_scalar,
+    sympy=lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+    doc="log(exp(a) + exp(b)), without overflow.",
+    example=("logaddexp(0.0, 0.0)", "0.6931471805599453"),
+    # d/da log(e^a + e^b) = e^a/(e^a + e^b) = exp(a - out): at most 1, stable for large a, b
+    pds=(lambda m, a, b, out: m.exp(a - out),
+         lambda m, a, b, out: m.exp(b - out)),
+))
+
+
+def _sigmoid(x):
+    with np.errstate(over="ignore"):    # exp(-x) = inf below x = -709: 1/inf = 0, the limit
+        return 1 / (1 + np.exp(-x))
+
+
+def _sigmoid_scalar(x):
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)                     # x < 0: no overflow of exp(-x)
+    return e / (1 + e)
+
+
+register(Primitive(
+    name="sigmoid", numpy=_sigmoid, math=_sigmoid_scalar, aliases=("expit",),
+    sympy=lambda x: 1 / (1 + sp.exp(-x)),
+    doc="The logistic function 1 / (1 + exp(-x)) (jax.nn.sigmoid, scipy's expit).",
+    example=("sigmoid(0.0)", "0.5"),
+    pds=(lambda m, x, out: out * (1 - out),),          # d/dx s(x) = s(x) (1 - s(x))
+))
+
+# ---- stop_gradient: the value, and no derivative ----
+# Its value is its input; no tangent or adjoint flows through it (JAX's lax.stop_gradient).
+# So its derivative is not the slope of its value: verify, whose oracle differentiates the
+# function numerically, reports a function that uses it to change its derivative.
+
+def _stop_gradient(x):
+    # the plain value: a Dual handed to the numpy form directly leaves its tangent behind
+    return type(x)._plain(x) if is_traced(x) else x
+
+
+register(Primitive(
+    name="stop_gradient", numpy=_stop_gradient, math=lambda x: x, sympy=symbolic_stop_gradient,
+    nin=1, zero_derivative=True,
+    doc="x itself, with derivative 0 in both modes (JAX's stop_gradient).",
+    example=("grad(lambda x: x * ad.stop_gradient(x))(3.0)", "3.0"),
+))
 
 # The structural ops (sum, matmul, indexing, ...) register themselves from their own module.
 from . import structural  # noqa: E402,F401
