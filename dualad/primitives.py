@@ -788,5 +788,7 @@ register(Primitive(
     example=("grad(lambda x: x * ad.stop_gradient(x))(3.0)", "3.0"),
 ))
 
-# The structural ops (sum, matmul, indexing, ...) register themselves from their own module.
+# The structural ops (sum, matmul, indexing, ...) and the reductions (max, prod, softmax, ...)
+# register themselves from their own modules.
 from . import structural  # noqa: E402,F401
+from . import reductions  # noqa: E402,F401
