@@ -226,3 +226,35 @@ def test_verify_reports_what_stop_gradient_cuts():
     report = ad.verify(lambda x: ad.stop_gradient(x) + ad.log(ad.exp(x - ad.stop_gradient(x))),
                        3.0, time_limit=10.0)
     assert report.ok
+
+
+# ---- compare and the traces ----
+
+def test_compare_counts_and_differentiates_the_new_ops():
+    def f(x, y):
+        return (ad.clip(x, -1.0, 1.0) * ad.sigmoid(y) + ad.logaddexp(x, y) + ad.hypot(x, y),
+                ad.arctan2(y, x) + ad.log2(y * y + 1) + ad.log10(x * x + 1)
+                + ad.exp2(x) + ad.cbrt(y) + ad.stop_gradient(x) * y)
+    point = (0.4, 1.3)
+    report = ad.compare(f, *point)
+
+    def reference(x, y):
+        return np.array([np.clip(x, -1, 1) / (1 + np.exp(-y)) + np.logaddexp(x, y)
+                         + np.hypot(x, y),
+                         np.arctan2(y, x) + np.log2(y * y + 1) + np.log10(x * x + 1)
+                         + np.exp2(x) + np.cbrt(y)])
+    expected = np.stack([central_jacobian(lambda x: reference(x, point[1]), point[0]),
+                         central_jacobian(lambda y: reference(point[0], y), point[1])], axis=1)
+    expected[1, 1] += point[0]          # stop_gradient(x) * y: only its y-derivative, x
+    for mode in (report.forward, report.reverse):
+        np.testing.assert_allclose(mode.jacobian, expected, rtol=1e-6)
+        assert mode.ops > 0
+
+
+def test_trace_table_writes_the_rules_of_the_new_ops():
+    table = ad.trace_table(lambda x: ad.sigmoid(x) * ad.log2(x), 2.0)
+    text = str(table)
+    assert "sigmoid(v₀)" in text and "log2(v₀)" in text
+    s = 1 / (1 + np.exp(-2.0))
+    assert table.adjoints[0] == pytest.approx(s * (1 - s) * 1.0 + s / (2 * np.log(2)),
+                                              rel=1e-12)
