@@ -321,6 +321,24 @@ def indexed_values(draw):
     return shape, draw(index_keys(shape))
 
 
+def central_hessian(f, x, h=1e-4):
+    """d^2 f / dx dx of a scalar function of ``x`` (an array), of shape ``x.shape + x.shape``,
+    by the four-point central difference."""
+    x = np.asarray(x, dtype=float)
+    flat = x.ravel()
+    n = flat.size
+    hess = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            def at(si, sj):
+                y = flat.copy()
+                y[i] += si * h
+                y[j] += sj * h
+                return f(y.reshape(x.shape))
+            hess[i, j] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
+    return hess.reshape(x.shape + x.shape)
+
+
 def central_jacobian(f, x, h=1e-6):
     """d f(x) / d x by central differences, of shape ``f(x).shape + x.shape`` (``x`` a float
     or an array)."""

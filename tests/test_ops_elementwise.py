@@ -10,7 +10,7 @@ import pytest
 import dualad as ad
 from dualad.primitives import REGISTRY
 
-from strategies import central_jacobian, sample_points
+from strategies import central_hessian, central_jacobian, sample_points
 
 REFERENCE = {
     "clip": np.clip, "arctan2": np.arctan2, "hypot": np.hypot, "log2": np.log2,
@@ -23,21 +23,6 @@ NAMES = sorted(REFERENCE)
 def vector_points(name, count=4, seed=5):
     """``count`` points of the op's domain, as one vector per argument."""
     return [np.array(column) for column in zip(*sample_points(REGISTRY[name], count, seed))]
-
-
-def hessian_by_differences(f, x, h=1e-4):
-    """d^2 f / dx_i dx_j of a function of a vector, by the four-point central difference."""
-    n = x.size
-    H = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            def at(si, sj):
-                y = x.copy()
-                y[i] += si * h
-                y[j] += sj * h
-                return f(y)
-            H[i, j] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
-    return H
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -62,7 +47,7 @@ def test_hessian_matches_central_differences(name):
         def along(x, i=i):
             return [x if k == i else a for k, a in enumerate(args)]
         H = ad.hessian(lambda *xs: ad.sum(op(*xs) * weights), argnums=i)(*args)
-        expected = hessian_by_differences(lambda x: np.sum(reference(*along(x)) * weights),
+        expected = central_hessian(lambda x: np.sum(reference(*along(x)) * weights),
                                           args[i])
         np.testing.assert_allclose(H, expected, rtol=1e-5, atol=1e-6)
 
