@@ -723,12 +723,14 @@ register(Primitive(
 ))
 register(Primitive(
     name="cbrt", numpy=np.cbrt, math=math.cbrt,
-    sympy=lambda x: sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3),    # the real cube root
+    # the real cube root, branch by branch: written sign(x) |x|^(1/3), sympy's derivative
+    # carries sign(x)^2, which it cannot take for 1 on real x (it is 0 at 0)
+    sympy=lambda x: sp.Piecewise((x ** sp.Rational(1, 3), x >= 0),
+                                 (-(-x) ** sp.Rational(1, 3), True)),
     doc="The real cube root (negative for negative x).", example=("cbrt(-8.0)", "-2.0"),
-    # d/dx x^(1/3) = x^(1/3)/(3x), which sympy proves equal to the textbook 1/(3 cbrt(x)^2)
-    # for real x != 0 (it cannot for 1/(3 out^2): sign(x)^2 is 0 at 0). At 0 the derivative
-    # is infinite; 0/0 gives nan there (tests/test_ops_elementwise.py::test_cbrt_at_zero).
-    pds=(lambda m, x, out: out / (3 * x),),
+    # d/dx x^(1/3) = 1/(3 cbrt(x)^2); infinite at 0, as in JAX
+    # (tests/test_ops_elementwise.py::test_cbrt_at_zero)
+    pds=(lambda m, x, out: 1 / (3 * out * out),),
     domain=(sp.Union(sp.Interval.open(-sp.oo, 0), POSITIVE),),
 ))
 
