@@ -705,13 +705,13 @@ register(Primitive(
          lambda m, a, b, out: b / out),                # d hypot/db = b/hypot
 ))
 register(Primitive(
-    name="log2", numpy=np.log2, math=math.log2, sympy=lambda x: sp.log(x, 2),
+    name="log2", numpy=np.log2, math=math.log2, sympy=lambda x: sp.log(x) / sp.log(2),
     doc="Logarithm to base 2.", example=("log2(8.0)", "3.0"),
     pds=(lambda m, x, out: 1 / (x * m.log(2)),),       # d/dx log2 x = 1/(x log 2)
     domain=(POSITIVE,),
 ))
 register(Primitive(
-    name="log10", numpy=np.log10, math=math.log10, sympy=lambda x: sp.log(x, 10),
+    name="log10", numpy=np.log10, math=math.log10, sympy=lambda x: sp.log(x) / sp.log(10),
     doc="Logarithm to base 10.", example=("log10(100.0)", "2.0"),
     pds=(lambda m, x, out: 1 / (x * m.log(10)),),      # d/dx log10 x = 1/(x log 10)
     domain=(POSITIVE,),
@@ -773,10 +773,12 @@ register(Primitive(
     pds=(lambda m, x, out: out * (1 - out),),          # d/dx s(x) = s(x) (1 - s(x))
 ))
 
+
 # ---- stop_gradient: the value, and no derivative ----
 # Its value is its input; no tangent or adjoint flows through it (JAX's lax.stop_gradient).
 # So its derivative is not the slope of its value: verify, whose oracle differentiates the
 # function numerically, reports a function that uses it to change its derivative.
+
 
 def _stop_gradient(x):
     # the plain value: a Dual handed to the numpy form directly leaves its tangent behind

@@ -240,8 +240,7 @@ def test_compare_counts_and_differentiates_the_new_ops():
 
 def test_trace_table_writes_the_rules_of_the_new_ops():
     table = ad.trace_table(lambda x: ad.sigmoid(x) * ad.log2(x), 2.0)
-    text = str(table)
-    assert "sigmoid(v₀)" in text and "log2(v₀)" in text
+    assert [row.op for row in table.primal][1:3] == ["sigmoid", "log2"]
     s = 1 / (1 + np.exp(-2.0))
     assert table.adjoints[0] == pytest.approx(s * (1 - s) * 1.0 + s / (2 * np.log(2)),
                                               rel=1e-12)

@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 
 import dualad as ad
+from dualad.evaluators import cost as cost_module
 from dualad.mathns import NUMPY
 from dualad.primitives import REGISTRY
 from dualad.reductions import amax, amin, linear_scan
@@ -331,9 +332,10 @@ def test_verify_proves_gradients_through_the_reductions():
         assert report.ok and report.proved, str(report)
 
 
-@pytest.mark.xfail(strict=True, reason="compare counts operations on cost.py's Tally values, "
-                   "which have no cost rule for numpy.max and the other reductions; being "
-                   "replaced by prices read from Primitive.cost")
+@pytest.mark.xfail(hasattr(cost_module, "Tally"), strict=True,
+                   reason="compare counts operations on cost.py's Tally values, which have no "
+                   "cost rule for numpy.max and the other reductions; being replaced by prices "
+                   "read from Primitive.cost")
 def test_compare_runs_on_the_reductions():
     x = np.array([0.3, -1.2, 2.0])
     report = ad.compare(lambda y: ad.softmax(y) * ad.max(y), x)
