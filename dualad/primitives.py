@@ -2,7 +2,8 @@
 
 This module owns the :class:`Primitive` record, ``REGISTRY`` and :func:`register`, and the
 elementwise ops' blocks; the structural ops' blocks (``sum``, ``matmul``, indexing, ...) are in
-:mod:`dualad.structural`. Evaluators, the ``Var`` operators, ``Dual`` numbers, the parser, numpy
+:mod:`dualad.structural`, the reductions' (``max``, ``prod``, ``softmax``, ...) in
+:mod:`dualad.reductions`. Evaluators, the ``Var`` operators, ``Dual`` numbers, the parser, numpy
 dispatch, the code writer, the cost counts and the sympy bridge all read these records, at the
 time they need them: a primitive registered while a program runs is part of everything at once.
 No derivative formula exists anywhere else in dualad.
