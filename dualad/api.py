@@ -9,6 +9,9 @@ returns floats or numpy arrays. It owns no derivative rule: forward mode is
 
 Shapes follow JAX: for an argument of shape ``S`` and an output of shape ``O`` the Jacobian has
 shape ``O + S``, the gradient of a scalar output has shape ``S``, and the Hessian ``S + S``.
+With ``has_aux=True`` the function returns a pair ``(output, aux)``: the transform
+differentiates the output and hands ``aux`` back beside its result, as JAX does
+(:func:`with_aux`).
 
 Transforms nest. A transform called while an enclosing transform is tracing its function
 returns ``Var``s that the enclosing one differentiates in turn, and each level's perturbations
@@ -21,6 +24,8 @@ stay apart (no perturbation confusion):
 6.0
 """
 
+import functools
+
 import numpy as np
 
 from .errors import DualadError, ShapeMismatchError
@@ -30,7 +35,7 @@ from .entry import check_argnums, prepare
 from .graph import Graph, Var, tracing_depth
 from .shapes import identity_blocks, shape_of
 from .shapes import size as size_of
-from .values import as_value
+from .values import as_value, describe
 
 MODES = ("forward", "reverse")
 
@@ -118,9 +123,67 @@ def _no_nesting(run, what):
                           "use grad, value_and_grad, jvp or vjp there")
 
 
+# ---- has_aux: f returns (output, aux) ----
+
+def with_aux(f, has_aux, what):
+    """``f`` as a transform differentiates it, and a list that receives each call's aux.
+
+    Without ``has_aux`` that is ``(f, None)``. With it, ``f`` must be a Python function
+    returning a pair ``(output, aux)``; the function returned gives the output and keeps
+    ``aux`` in the list (each trace of ``f`` calls it once).
+
+    Raises
+    ------
+    DualadError
+        If ``f`` is a ``Graph`` or a ``Var`` (they have no aux), or, when called, ``f`` does
+        not return a pair.
+
+    Examples
+    --------
+    >>> from dualad.api import with_aux
+    >>> output, aux = with_aux(lambda x: (x * x, "note"), True, "grad")
+    >>> output(3.0), aux
+    (9.0, ['note'])
+    """
+    if not has_aux:
+        return f, None
+    if isinstance(f, (Graph, Var)) or not callable(f):
+        raise DualadError(f"{what}(has_aux=True): needs a Python function returning a pair "
+                          f"(output, aux), got {describe(f)}")
+    kept = []
+
+    @functools.wraps(f)
+    def output_only(*args):
+        result = f(*args)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise DualadError(f"{what}(has_aux=True): the function must return a pair "
+                              f"(output, aux); it returned {describe(result)}")
+        kept[:] = [result[1]]
+        return result[0]
+
+    return output_only, kept
+
+
+def _aux_value(aux, nested):
+    """``aux`` as it was returned, with each ``Var`` in it (in tuples, lists and dicts) as its
+    value, as JAX returns concrete values; inside an enclosing transform's trace, a ``Var``
+    stays a node of that trace."""
+    if nested:
+        return aux
+    if isinstance(aux, Var):
+        return _user_value(aux.value)
+    if type(aux) in (tuple, list):
+        return type(aux)(_aux_value(a, nested) for a in aux)
+    if isinstance(aux, tuple) and hasattr(aux, "_fields"):      # a namedtuple
+        return type(aux)(*(_aux_value(a, nested) for a in aux))
+    if type(aux) is dict:
+        return {key: _aux_value(value, nested) for key, value in aux.items()}
+    return aux
+
+
 # ---- gradients ----
 
-def value_and_grad(f, argnums=0, mode="reverse"):
+def value_and_grad(f, argnums=0, mode="reverse", has_aux=False):
     """A function returning ``(f(*args), gradient of f with respect to args[argnums])``.
 
     Parameters
@@ -132,22 +195,35 @@ def value_and_grad(f, argnums=0, mode="reverse"):
     mode : {"reverse", "forward"}
         Reverse mode: one backward sweep. Forward mode: one tangent direction per input
         element (all of them pushed through one sweep).
+    has_aux : bool
+        ``f`` returns a pair ``(output, aux)``; the result is then ``((value, aux), grad)``,
+        ``aux`` as ``f`` returned it (a ``Var`` in it as its value).
 
     Raises
     ------
     ShapeMismatchError
         If the output is not a scalar; the message gives its shape.
+    DualadError
+        With ``has_aux=True``, if ``f`` is not a function returning a pair.
 
     Examples
     --------
     >>> import dualad as ad
     >>> ad.value_and_grad(lambda x, y: x * y + ad.sin(x), argnums=(0, 1))(0.0, 2.0)
     (0.0, (3.0, 0.0))
+    >>> ad.value_and_grad(lambda x: (x * x, {"half": x / 2}), has_aux=True)(3.0)
+    ((9.0, {'half': 1.5}), 6.0)
     """
-    _check_mode(mode, MODES, "value_and_grad")
+    return _value_and_grad(f, argnums, mode, has_aux, "value_and_grad")
+
+
+def _value_and_grad(f, argnums, mode, has_aux, what):
+    _check_mode(mode, MODES, what)
+    with_aux(f, has_aux, what)      # refuse a Graph or a Var now, not at the first call
 
     def value_and_grad_f(*args):
-        run = _Run(f, args, "grad")
+        output, aux = with_aux(f, has_aux, what)
+        run = _Run(output, args, "grad")
         nums, single = check_argnums(argnums, len(run.graph.inputs), "grad")
         out_pos = run.scalar_output("grad")
         out = run.values[out_pos]
@@ -159,7 +235,10 @@ def value_and_grad(f, argnums=0, mode="reverse"):
             grads = [as_result(adjoints[p], run.values[p]) for p in wrt]
         else:
             grads = _forward_gradient(run, wrt)
-        return _user_value(out), (grads[0] if single else tuple(grads))
+        value = _user_value(out)
+        if has_aux:
+            value = (value, _aux_value(aux[0], run.nested))
+        return value, (grads[0] if single else tuple(grads))
 
     value_and_grad_f.__name__ = f"value_and_grad_{getattr(f, '__name__', 'f')}"
     return value_and_grad_f
@@ -204,7 +283,7 @@ def _forward_gradient_nested(run, wrt):
     return grads
 
 
-def grad(f, argnums=0, mode="reverse"):
+def grad(f, argnums=0, mode="reverse", has_aux=False):
     """The gradient of a scalar function, as a function of the same arguments.
 
     Parameters
@@ -214,6 +293,9 @@ def grad(f, argnums=0, mode="reverse"):
     argnums : int or tuple of int
         Which arguments to differentiate.
     mode : {"reverse", "forward"}
+    has_aux : bool
+        ``f`` returns a pair ``(output, aux)``; the gradient of the output comes back as
+        ``(grad, aux)``, ``aux`` as ``f`` returned it (a ``Var`` in it as its value).
 
     Returns
     -------
@@ -228,11 +310,14 @@ def grad(f, argnums=0, mode="reverse"):
     array([2., 4.])
     >>> ad.grad(lambda x: ad.sin(x), mode="forward")(0.0)
     1.0
+    >>> ad.grad(lambda x: (x ** 3, x ** 2), has_aux=True)(2.0)      # (3x^2, aux = x^2)
+    (12.0, 4.0)
     """
-    value_and_grad_f = value_and_grad(f, argnums, mode)
+    value_and_grad_f = _value_and_grad(f, argnums, mode, has_aux, "grad")
 
     def grad_f(*args):
-        return value_and_grad_f(*args)[1]
+        value, g = value_and_grad_f(*args)
+        return (g, value[1]) if has_aux else g
 
     grad_f.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
     return grad_f
@@ -247,7 +332,7 @@ def _as_tuple(x, what, name):
     return tuple(x)
 
 
-def jvp(f, primals, tangents):
+def jvp(f, primals, tangents, has_aux=False):
     """Forward mode: ``(f(*primals), J(primals) @ tangents)`` in one sweep.
 
     Parameters
@@ -255,10 +340,12 @@ def jvp(f, primals, tangents):
     f : callable or Graph
     primals, tangents : tuple
         One entry per argument; each tangent has its primal's shape.
+    has_aux : bool
+        ``f`` returns a pair ``(output, aux)``; ``aux`` is then returned third.
 
     Returns
     -------
-    (out, tangent_out)
+    (out, tangent_out) or (out, tangent_out, aux)
         Tuples when ``f`` has several outputs.
 
     Examples
@@ -271,7 +358,8 @@ def jvp(f, primals, tangents):
     tangents = _as_tuple(tangents, "jvp", "tangents")
     if len(primals) != len(tangents):
         raise DualadError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    run = _Run(f, primals, "jvp")
+    output, aux = with_aux(f, has_aux, "jvp")
+    run = _Run(output, primals, "jvp")
     graph = run.graph
     checked = []
     for i, (p, t) in enumerate(zip(graph.input_positions, tangents)):
@@ -284,18 +372,20 @@ def jvp(f, primals, tangents):
     outs = run.output_values()
     dots = [_user_value(as_result(out_tangents[p], v))
             for p, v in zip(graph.output_positions, outs)]
-    return run.outputs(outs), (dots[0] if graph.single_output else tuple(dots))
+    result = run.outputs(outs), (dots[0] if graph.single_output else tuple(dots))
+    return result + (_aux_value(aux[0], run.nested),) if has_aux else result
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, has_aux=False):
     """Reverse mode: ``(f(*primals), vjp_fn)`` where ``vjp_fn(cotangent)`` is ``cotangent @ J``.
 
     The forward sweep runs once; ``vjp_fn`` can then be called with many cotangents, each one
-    backward sweep over the stored values (the tape).
+    backward sweep over the stored values (the tape). With ``has_aux=True`` ``f`` returns a
+    pair ``(output, aux)`` and the result is ``(out, vjp_fn, aux)``, as in JAX.
 
     Returns
     -------
-    (out, vjp_fn)
+    (out, vjp_fn) or (out, vjp_fn, aux)
         ``vjp_fn`` takes one cotangent per output (of that output's shape) and returns a tuple
         with one cotangent per argument.
 
@@ -308,7 +398,8 @@ def vjp(f, *primals):
     >>> vjp_fn(np.array([1.0, 1.0, 1.0]))
     (6.0,)
     """
-    run = _Run(f, primals, "vjp")
+    output, aux = with_aux(f, has_aux, "vjp")
+    run = _Run(output, primals, "vjp")
     graph = run.graph
     outs = run.output_values()
 
@@ -334,12 +425,14 @@ def vjp(f, *primals):
         return tuple(_user_value(as_result(adjoints[p], run.values[p]))
                      for p in graph.input_positions)
 
+    if has_aux:
+        return run.outputs(outs), vjp_fn, _aux_value(aux[0], run.nested)
     return run.outputs(outs), vjp_fn
 
 
 # ---- Jacobians ----
 
-def jacobian(f, argnums=0, mode="auto"):
+def jacobian(f, argnums=0, mode="auto", has_aux=False):
     """The Jacobian of ``f``, as a function of the same arguments.
 
     Parameters
@@ -350,6 +443,8 @@ def jacobian(f, argnums=0, mode="auto"):
         Forward mode pushes one direction per input element, reverse mode pulls one per
         output element; each batch goes through a single sweep. ``"auto"`` picks forward
         when the inputs have fewer elements than the outputs, else reverse.
+    has_aux : bool
+        ``f`` returns a pair ``(output, aux)``; the result is then ``(jacobian, aux)``.
 
     Returns
     -------
@@ -367,9 +462,11 @@ def jacobian(f, argnums=0, mode="auto"):
            [0., 0., 6.]])
     """
     _check_mode(mode, ("auto",) + MODES, "jacobian")
+    with_aux(f, has_aux, "jacobian")
 
     def jacobian_f(*args):
-        run = _Run(f, args, "jacobian")
+        output, aux = with_aux(f, has_aux, "jacobian")
+        run = _Run(output, args, "jacobian")
         _no_nesting(run, "jacobian")
         nums, single = check_argnums(argnums, len(run.graph.inputs), "jacobian")
         graph = run.graph
@@ -386,7 +483,8 @@ def jacobian(f, argnums=0, mode="auto"):
         else:
             blocks = _reverse_jacobian(run, wrt, in_shapes, out_shapes)
         per_output = [blocks[j][0] if single else tuple(blocks[j]) for j in range(len(blocks))]
-        return per_output[0] if graph.single_output else tuple(per_output)
+        result = per_output[0] if graph.single_output else tuple(per_output)
+        return (result, _aux_value(aux[0], run.nested)) if has_aux else result
 
     jacobian_f.__name__ = f"jacobian_{getattr(f, '__name__', 'f')}"
     return jacobian_f
@@ -426,7 +524,7 @@ def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
     return blocks
 
 
-def jacfwd(f, argnums=0):
+def jacfwd(f, argnums=0, has_aux=False):
     """``jacobian(f, argnums, mode="forward")``: one tangent direction per input element.
 
     Examples
@@ -435,10 +533,10 @@ def jacfwd(f, argnums=0):
     >>> ad.jacfwd(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (5.0, 2.0)
     """
-    return jacobian(f, argnums, mode="forward")
+    return jacobian(f, argnums, mode="forward", has_aux=has_aux)
 
 
-def jacrev(f, argnums=0):
+def jacrev(f, argnums=0, has_aux=False):
     """``jacobian(f, argnums, mode="reverse")``: one adjoint seed per output element.
 
     Examples
@@ -447,18 +545,21 @@ def jacrev(f, argnums=0):
     >>> ad.jacrev(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (5.0, 2.0)
     """
-    return jacobian(f, argnums, mode="reverse")
+    return jacobian(f, argnums, mode="reverse", has_aux=has_aux)
 
 
 # ---- Hessians ----
 
-def hessian(f, argnums=0):
+def hessian(f, argnums=0, has_aux=False):
     """The Hessian of a scalar function, by forward-over-reverse.
 
     The reverse evaluator runs on dual numbers whose tangents carry every unit direction at
     once, so a single backward sweep returns the gradient (primal part) and every
     Hessian-vector product H e_k (tangent part). No second-derivative rule exists anywhere:
     the first-derivative rules, run on Duals, differentiate themselves.
+
+    With ``has_aux=True`` ``f`` returns a pair ``(output, aux)`` and the result is
+    ``(hessian, aux)``.
 
     Returns
     -------
@@ -473,9 +574,12 @@ def hessian(f, argnums=0):
     ((4.0, 6.0), (6.0, 0.0))
     """
 
+    with_aux(f, has_aux, "hessian")
+
     def hessian_f(*args):
         from .dual import Dual
-        entry = prepare(f, args, "hessian")
+        output, aux = with_aux(f, has_aux, "hessian")
+        entry = prepare(output, args, "hessian")
         graph, values_at = entry.graph, entry.point
         if callable(f) and not isinstance(f, Graph) and tracing_depth() > 0 and any(
                 isinstance(a, Var) for a in args):
@@ -509,9 +613,8 @@ def hessian(f, argnums=0):
             else:
                 tangent = np.zeros((total,) + shape_i)
             rows.append(_as_columns(tangent, sizes, shape_i, shapes))
-        if single:
-            return rows[0][0]
-        return tuple(tuple(row) for row in rows)
+        result = rows[0][0] if single else tuple(tuple(row) for row in rows)
+        return (result, _aux_value(aux[0], False)) if has_aux else result
 
     hessian_f.__name__ = f"hessian_{getattr(f, '__name__', 'f')}"
     return hessian_f

@@ -72,19 +72,29 @@ def _scalar_where(condition, a, b):
     return a if condition else b
 
 
+def _scalar_maximum(a, b):
+    # nan wins, as in np.maximum
+    return a if a >= b or a != a else b
+
+
+def _scalar_minimum(a, b):
+    return a if a <= b or a != a else b
+
+
 MATH = MathNamespace(
     "math",
     sin=math.sin, cos=math.cos, tan=math.tan, exp=math.exp, log=math.log, sqrt=math.sqrt,
     sinh=math.sinh, cosh=math.cosh, tanh=math.tanh, power=math.pow,
     sign=_scalar_sign, heaviside=_scalar_heaviside, where=_scalar_where, equal=operator.eq,
-    **_STRUCTURE,
+    maximum=_scalar_maximum, minimum=_scalar_minimum, **_STRUCTURE,
 )
 
 NUMPY = MathNamespace(
     "numpy",
     sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, sqrt=np.sqrt,
     sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, power=np.power,
-    sign=np.sign, heaviside=np.heaviside, where=np.where, equal=np.equal, **_STRUCTURE,
+    sign=np.sign, heaviside=np.heaviside, where=np.where, equal=np.equal,
+    maximum=np.maximum, minimum=np.minimum, **_STRUCTURE,
 )
 
 
@@ -109,6 +119,7 @@ SYMPY = MathNamespace(
     power=_elementwise(lambda a, b: a**b), sign=_elementwise(sp.sign),
     where=_elementwise(lambda c, a, b: sp.Piecewise((a, c), (b, True))),
     equal=_elementwise(lambda a, b: sp.Eq(a, b)),
+    maximum=_elementwise(sp.Max), minimum=_elementwise(sp.Min),
     # the value at 0 as an exact rational, so 0.5 prints and simplifies as 1/2
     heaviside=_elementwise(lambda x, h0: sp.Heaviside(x, sp.Rational(h0))), **_STRUCTURE,
 )
@@ -226,6 +237,38 @@ class round_half_even(sp.Function):
 
     # lambdify turns it into numpy's rint
     _imp_ = staticmethod(np.rint)
+
+
+class stop_gradient(sp.Function):
+    """The specification of dualad's ``stop_gradient``: its argument's value, derivative 0.
+
+    On symbols sympy keeps it unevaluated, so ``sympy.diff`` sees a function whose derivative
+    is 0 by definition (the op exists to cut the derivative, not to compute a function with
+    that derivative); on numbers it is the number.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.mathns import stop_gradient
+    >>> x = sp.Symbol("x", real=True)
+    >>> sp.diff(x * stop_gradient(x), x), stop_gradient(sp.Integer(3))
+    (stop_gradient(x), 3)
+    """
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return x
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    # lambdify and evalf compute it as the identity
+    _imp_ = staticmethod(lambda x: x)
 
 
 def diff_almost_everywhere(expr, symbol):

@@ -2,7 +2,8 @@
 
 This module owns the :class:`Primitive` record, ``REGISTRY`` and :func:`register`, and the
 elementwise ops' blocks; the structural ops' blocks (``sum``, ``matmul``, indexing, ...) are in
-:mod:`dualad.structural`. Evaluators, the ``Var`` operators, ``Dual`` numbers, the parser, numpy
+:mod:`dualad.structural`, the reductions' (``max``, ``prod``, ``softmax``, ...) in
+:mod:`dualad.reductions`. Evaluators, the ``Var`` operators, ``Dual`` numbers, the parser, numpy
 dispatch, the code writer, the cost counts and the sympy bridge all read these records, at the
 time they need them: a primitive registered while a program runs is part of everything at once.
 No derivative formula exists anywhere else in dualad.
@@ -93,8 +94,9 @@ import numpy as np
 import sympy as sp
 
 from .errors import DualadError, ShapeMismatchError
-from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_sign, _scalar_where, as_float,
-                     namespace_for, round_half_even)
+from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_maximum, _scalar_minimum,
+                     _scalar_sign, _scalar_where, as_float, namespace_for, round_half_even)
+from .mathns import stop_gradient as symbolic_stop_gradient
 from .shapes import broadcast_shapes, shape_of, size
 from .values import NO_PARAMS, as_value, describe, is_traced
 
@@ -252,13 +254,30 @@ _INPUT_NAMES = {1: ("x",), 2: ("a", "b"), 3: ("c", "a", "b")}
 
 def _positional_bind(prim):
     """The bind of an op whose arguments are its inputs (every elementwise op)."""
-    names = _INPUT_NAMES.get(prim.nin) or tuple(f"x{i}" for i in range(prim.nin))
+    return positional(prim.name, *(_INPUT_NAMES.get(prim.nin)
+                                   or tuple(f"x{i}" for i in range(prim.nin))))
+
+
+def positional(name, *names):
+    """A bind for op ``name`` whose arguments are its inputs, called ``names`` (positional).
+
+    Examples
+    --------
+    >>> from dualad.primitives import positional
+    >>> bind = positional("arctan2", "y", "x")
+    >>> bind(1.0, 2.0)
+    ((1.0, 2.0), {})
+    >>> bind(1.0)
+    Traceback (most recent call last):
+      ...
+    dualad.errors.DualadError: arctan2: takes 2 arguments (y, x), got 1
+    """
+    count = len(names)
 
     def bind(*args):
-        if len(args) != prim.nin:
-            raise DualadError(f"{prim.name}: takes {prim.nin} argument"
-                              f"{'s' if prim.nin != 1 else ''} ({', '.join(names)}), got "
-                              f"{len(args)}")
+        if len(args) != count:
+            raise DualadError(f"{name}: takes {count} argument{'s' if count != 1 else ''} "
+                              f"({', '.join(names)}), got {len(args)}")
         return args, NO_PARAMS
 
     bind.__signature__ = inspect.Signature(
@@ -387,15 +406,6 @@ def register(prim):
     return prim.function
 
 
-def _maximum(a, b):
-    # nan wins, as in np.maximum
-    return a if a >= b or a != a else b
-
-
-def _minimum(a, b):
-    return a if a <= b or a != a else b
-
-
 # ---- elementwise, binary ----
 
 register(Primitive(
@@ -435,7 +445,7 @@ register(Primitive(
     domain=(POSITIVE, REALS),
 ))
 register(Primitive(
-    name="maximum", numpy=np.maximum, math=_maximum, sympy=sp.Max,
+    name="maximum", numpy=np.maximum, math=_scalar_maximum, sympy=sp.Max,
     doc="The larger of a and b; at a tie each gets half the derivative.", example=("maximum(2.0, 3.0)", "3.0"),
     analytic=False,
     # d max(a,b)/da = H(a-b); at a tie each side gets 1/2, as sympy's Heaviside(0) = 1/2
@@ -444,7 +454,7 @@ register(Primitive(
          lambda m, a, b, out: m.heaviside(b - a, 0.5)),
 ))
 register(Primitive(
-    name="minimum", numpy=np.minimum, math=_minimum, sympy=sp.Min,
+    name="minimum", numpy=np.minimum, math=_scalar_minimum, sympy=sp.Min,
     doc="The smaller of a and b; at a tie each gets half the derivative.", example=("minimum(2.0, 3.0)", "2.0"),
     analytic=False,
     pds=(lambda m, a, b, out: m.heaviside(b - a, 0.5),  # d min(a,b)/da = H(b-a)
@@ -639,7 +649,154 @@ register(Primitive(
 ))
 
 
-# The structural ops (sum, matmul, indexing, ...) register themselves from their own module,
-# and so do the linear-algebra ops (ad.linalg.det, ...).
+# ---- elementwise: the course's further functions (numpy's names; jax.nn's sigmoid) ----
+
+
+def _clip(x, lo, hi):
+    # minimum(maximum(x, lo), hi), numpy's and JAX's definition (hi wins when lo > hi)
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _bind_clip(x, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    # numpy's signature; numpy 2.1 added min= and max= for a_min and a_max
+    if out is not None:
+        raise DualadError("clip: the numpy argument out= is not supported on dualad values")
+    for short, long in (("min", "a_min"), ("max", "a_max")):
+        given = {"min": min, "max": max}[short]
+        if given is not None:
+            if (a_min if short == "min" else a_max) is not None:
+                raise DualadError(f"clip: give {long} or {short}, not both")
+            a_min, a_max = (given, a_max) if short == "min" else (a_min, given)
+    if a_min is None and a_max is None:
+        raise DualadError("clip: give a lower bound a_min, an upper bound a_max, or both")
+    # a missing bound clips nothing: -inf or inf, whose heaviside factors are constant
+    return (x, -math.inf if a_min is None else a_min,
+            math.inf if a_max is None else a_max), NO_PARAMS
+
+
+register(Primitive(
+    name="clip", numpy=_clip, numpy_api=np.clip, bind=_bind_clip,
+    math=lambda x, lo, hi: _scalar_minimum(_scalar_maximum(x, lo), hi),
+    sympy=lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi), analytic=False,
+    doc="x limited to [a_min, a_max]: minimum(maximum(x, a_min), a_max); a bound may be None.",
+    example=("clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)", "array([0. , 0.5, 1. ])"),
+    # The chain rule through minimum(maximum(x, lo), hi), as JAX's clip is defined, with
+    # their ties split 1/2 (sympy's Heaviside(0)): so d/dx is 1 strictly inside, 0 outside,
+    # 1/2 at a bound, and 0 everywhere when lo > hi (tests/test_ops_elementwise.py::
+    # test_clip_follows_jax_at_the_bounds).
+    pds=(lambda m, x, lo, hi, out: (m.heaviside(hi - m.maximum(x, lo), 0.5)
+                                    * m.heaviside(x - lo, 0.5)),
+         lambda m, x, lo, hi, out: (m.heaviside(hi - m.maximum(x, lo), 0.5)
+                                    * m.heaviside(lo - x, 0.5)),
+         lambda m, x, lo, hi, out: m.heaviside(m.maximum(x, lo) - hi, 0.5)),
+))
+register(Primitive(
+    name="arctan2", numpy=np.arctan2, math=math.atan2, sympy=sp.atan2, aliases=("atan2",),
+    bind=positional("arctan2", "y", "x"),
+    doc="The angle of the point (x, y) from the x axis, in (-pi, pi].",
+    example=("arctan2(1.0, 1.0)", "0.7853981633974483"),
+    pds=(lambda m, y, x, out: x / (x * x + y * y),     # d atan2(y, x)/dy = x/(x^2+y^2)
+         lambda m, y, x, out: -y / (x * x + y * y)),   # d atan2(y, x)/dx = -y/(x^2+y^2)
+    # smooth off the cut along the negative x axis (and the origin): the upper half plane
+    domain=(POSITIVE, REALS),
+))
+register(Primitive(
+    name="hypot", numpy=np.hypot, math=math.hypot, sympy=lambda a, b: sp.sqrt(a**2 + b**2),
+    doc="sqrt(a**2 + b**2), without overflow for large a or b.",
+    example=("hypot(3.0, 4.0)", "5.0"),
+    pds=(lambda m, a, b, out: a / out,                 # d hypot/da = a/hypot
+         lambda m, a, b, out: b / out),                # d hypot/db = b/hypot
+))
+register(Primitive(
+    name="log2", numpy=np.log2, math=math.log2, sympy=lambda x: sp.log(x) / sp.log(2),
+    doc="Logarithm to base 2.", example=("log2(8.0)", "3.0"),
+    pds=(lambda m, x, out: 1 / (x * m.log(2)),),       # d/dx log2 x = 1/(x log 2)
+    domain=(POSITIVE,),
+))
+register(Primitive(
+    name="log10", numpy=np.log10, math=math.log10, sympy=lambda x: sp.log(x) / sp.log(10),
+    doc="Logarithm to base 10.", example=("log10(100.0)", "2.0"),
+    pds=(lambda m, x, out: 1 / (x * m.log(10)),),      # d/dx log10 x = 1/(x log 10)
+    domain=(POSITIVE,),
+))
+register(Primitive(
+    name="exp2", numpy=np.exp2, math=math.exp2, sympy=lambda x: 2**x,
+    doc="2 ** x.", example=("exp2(3.0)", "8.0"),
+    pds=(lambda m, x, out: out * m.log(2),),           # d/dx 2^x = 2^x log 2
+))
+register(Primitive(
+    name="cbrt", numpy=np.cbrt, math=math.cbrt,
+    # the real cube root, branch by branch: written sign(x) |x|^(1/3), sympy's derivative
+    # carries sign(x)^2, which it cannot take for 1 on real x (it is 0 at 0)
+    sympy=lambda x: sp.Piecewise((x ** sp.Rational(1, 3), x >= 0),
+                                 (-(-x) ** sp.Rational(1, 3), True)),
+    doc="The real cube root (negative for negative x).", example=("cbrt(-8.0)", "-2.0"),
+    # d/dx x^(1/3) = 1/(3 cbrt(x)^2); infinite at 0, as in JAX
+    # (tests/test_ops_elementwise.py::test_cbrt_at_zero)
+    pds=(lambda m, x, out: 1 / (3 * out * out),),
+    domain=(sp.Union(sp.Interval.open(-sp.oo, 0), POSITIVE),),
+))
+
+
+def _logaddexp_scalar(a, b):
+    if a == b:                      # also inf and -inf, where a - b is nan
+        return a + math.log(2)
+    big, small = (a, b) if a > b else (b, a)
+    return big + math.log1p(math.exp(small - big))
+
+
+register(Primitive(
+    name="logaddexp", numpy=np.logaddexp, math=_logaddexp_scalar,
+    sympy=lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+    doc="log(exp(a) + exp(b)), without overflow.",
+    example=("logaddexp(0.0, 0.0)", "0.6931471805599453"),
+    # d/da log(e^a + e^b) = e^a/(e^a + e^b) = exp(a - out): at most 1, stable for large a, b
+    pds=(lambda m, a, b, out: m.exp(a - out),
+         lambda m, a, b, out: m.exp(b - out)),
+))
+
+
+def _sigmoid(x):
+    with np.errstate(over="ignore"):    # exp(-x) = inf below x = -709: 1/inf = 0, the limit
+        return 1 / (1 + np.exp(-x))
+
+
+def _sigmoid_scalar(x):
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)                     # x < 0: no overflow of exp(-x)
+    return e / (1 + e)
+
+
+register(Primitive(
+    name="sigmoid", numpy=_sigmoid, math=_sigmoid_scalar, aliases=("expit",),
+    sympy=lambda x: 1 / (1 + sp.exp(-x)),
+    doc="The logistic function 1 / (1 + exp(-x)) (jax.nn.sigmoid, scipy's expit).",
+    example=("sigmoid(0.0)", "0.5"),
+    pds=(lambda m, x, out: out * (1 - out),),          # d/dx s(x) = s(x) (1 - s(x))
+))
+
+
+# ---- stop_gradient: the value, and no derivative ----
+# Its value is its input; no tangent or adjoint flows through it (JAX's lax.stop_gradient).
+# So its derivative is not the slope of its value: verify, whose oracle differentiates the
+# function numerically, reports a function that uses it to change its derivative.
+
+
+def _stop_gradient(x):
+    # the plain value: a Dual handed to the numpy form directly leaves its tangent behind
+    return type(x)._plain(x) if is_traced(x) else x
+
+
+register(Primitive(
+    name="stop_gradient", numpy=_stop_gradient, math=lambda x: x, sympy=symbolic_stop_gradient,
+    nin=1, zero_derivative=True,
+    doc="x itself, with derivative 0 in both modes (JAX's stop_gradient).",
+    example=("grad(lambda x: x * ad.stop_gradient(x))(3.0)", "3.0"),
+))
+
+# The structural ops (sum, matmul, indexing, ...), the reductions (max, prod, softmax, ...) and
+# the linear-algebra ops (ad.linalg.det, ...) register themselves from their own modules.
 from . import structural  # noqa: E402,F401
+from . import reductions  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401

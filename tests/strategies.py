@@ -18,7 +18,12 @@ STRUCTURAL = sorted(name for name, p in REGISTRY.items() if not p.elementwise)
 
 # Ops with a kink: random points keep this far from it, the kinks get their own tests.
 KINKS = {"abs": lambda x: abs(x), "maximum": lambda a, b: abs(a - b),
-         "minimum": lambda a, b: abs(a - b)}
+         "minimum": lambda a, b: abs(a - b), "cbrt": lambda x: abs(x),
+         "hypot": lambda a, b: np.hypot(a, b),
+         "clip": lambda x, lo, hi: min(abs(x - lo), abs(x - hi), abs(hi - lo))}
+#: Ops whose derivative is, by definition, not the slope of their value: stop_gradient (its
+#: value is its input, its derivative 0). Central differences do not check them.
+NOT_THE_SLOPE = {"stop_gradient"}
 
 
 def interval(domain, margin=0.1, span=3.0):
@@ -44,7 +49,7 @@ def sample_points(prim, count, seed=0):
         kink = KINKS.get(prim.name)
         if kink is not None and kink(*args) < 0.05:
             continue
-        if prim.zero_derivative and _jumps_near(prim, args):
+        if prim.zero_derivative and prim.name not in NOT_THE_SLOPE and _jumps_near(prim, args):
             continue
         points.append(args)
     return points
@@ -84,8 +89,9 @@ def exact_partial(prim, i, symbols):
 
 
 def central_difference_input(prim, i):
-    """Whether central differences apply to input ``i`` (not a boolean condition)."""
-    return prim.domain[i] != BOOLEAN
+    """Whether central differences apply to input ``i``: not a boolean condition, and not an
+    input of an op in ``NOT_THE_SLOPE``."""
+    return prim.domain[i] != BOOLEAN and prim.name not in NOT_THE_SLOPE
 
 
 def central_difference(f, args, i, h=1e-6):
@@ -102,8 +108,11 @@ def central_difference(f, args, i, h=1e-6):
 # Unary ops whose domain is all reals, and ops that need their argument squashed into a domain.
 SAFE_UNARY = [n for n in ELEMENTWISE if REGISTRY[n].nin == 1 and not REGISTRY[n].zero_derivative
               and all(d == sp.S.Reals for d in REGISTRY[n].domain)
-              and n not in ("exp", "expm1", "sinh", "cosh", "abs")]
+              and n not in ("exp", "expm1", "sinh", "cosh", "exp2", "abs")]
 GROWING_UNARY = ["exp", "expm1", "sinh", "cosh"]   # fed through tanh first to stay finite
+# exp2 is left out of these graphs: its rule's exact constant log(2) makes the 30-digit sympy
+# sweeps of verify swell along a long chain (tests/test_verify.py's 1,000-node graph); it is
+# in the array programs of tests/test_differential.py (smooth_ops).
 POSITIVE_UNARY = ["sqrt", "log"]                   # fed through 1.5 + sin(.)
 UNIT_UNARY = ["arcsin", "arccos"]                  # fed through 0.9 * tanh(.)
 BINARY = ["add", "subtract", "multiply"]
@@ -201,10 +210,16 @@ def random_point(n_inputs, seed):
 
 
 class NumpyOps:
-    """The numpy counterparts of dualad's op functions, for reference evaluations."""
+    """The numpy counterparts of dualad's op functions, for reference evaluations (the
+    registry's numpy form for an op numpy lacks, such as ``sigmoid``)."""
 
     def __getattr__(self, name):
-        return getattr(np, {"abs": "absolute"}.get(name, name))
+        function = getattr(np, {"abs": "absolute"}.get(name, name), None)
+        if function is None and name in REGISTRY:
+            return REGISTRY[name].numpy
+        if function is None:
+            raise AttributeError(name)
+        return function
 
 
 NUMPY_OPS = NumpyOps()
@@ -304,6 +319,24 @@ def indexed_values(draw):
     """A shape and a valid index into it."""
     shape = draw(value_shapes())
     return shape, draw(index_keys(shape))
+
+
+def central_hessian(f, x, h=1e-4):
+    """d^2 f / dx dx of a scalar function of ``x`` (an array), of shape ``x.shape + x.shape``,
+    by the four-point central difference."""
+    x = np.asarray(x, dtype=float)
+    flat = x.ravel()
+    n = flat.size
+    hess = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            def at(si, sj):
+                y = flat.copy()
+                y[i] += si * h
+                y[j] += sj * h
+                return f(y.reshape(x.shape))
+            hess[i, j] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
+    return hess.reshape(x.shape + x.shape)
 
 
 def central_jacobian(f, x, h=1e-6):

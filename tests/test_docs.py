@@ -21,7 +21,7 @@ def test_every_public_name_is_in_the_api_reference():
 def test_the_course_pages_are_linked_from_the_index():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     for page in ("getting-started.md", "reverse-mode.md", "tangents.md", "trade-off.md",
-                 "extending.md", "primitives.md", "command-line.md", "api.md"):
+                 "extending.md", "primitives.md", "command-line.md", "api.md", "models.md"):
         assert (DOCS / page).exists()
         assert f"({page})" in index, f"docs/index.md does not link {page}"
 

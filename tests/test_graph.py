@@ -140,10 +140,10 @@ def test_numpy_ufuncs_on_a_var_return_vars():
 
 
 def test_unsupported_numpy_function_says_so():
-    with pytest.raises(ad.DualadError, match="numpy.arctan2 on a Var"):
-        np.arctan2(ad.Var(1.5), 1.0)
-    with pytest.raises(ad.DualadError, match="numpy.cumsum on a Var"):
-        np.cumsum(ad.Var(np.ones(3)))
+    with pytest.raises(ad.DualadError, match="numpy.fmod on a Var"):
+        np.fmod(ad.Var(1.5), 1.0)
+    with pytest.raises(ad.DualadError, match="numpy.median on a Var"):
+        np.median(ad.Var(np.ones(3)))
 
 
 def test_piecewise_constant_numpy_functions_see_plain_values():

@@ -16,7 +16,8 @@ from dualad.graph import apply_primitive
 from dualad.primitives import REGISTRY
 from dualad.shapes import advanced_axes, batch_position, batched_index
 
-from strategies import central_jacobian, index_keys, indexed_values, value_shapes
+from strategies import (central_hessian, central_jacobian, index_keys, indexed_values,
+                        value_shapes)
 
 
 # ---- references: numpy's indexing, and central differences of numpy code ----
@@ -56,22 +57,6 @@ def scalar_keys(key):
 
 def has_array(key):
     return any(isinstance(part, (list, np.ndarray)) for part in as_key(key))
-
-
-def central_hessian(f, x, h=1e-4):
-    """d^2 f / dx dx of a scalar function by second-order central differences."""
-    n = x.size
-    hess = np.zeros((n, n))
-    flat = x.ravel()
-    for i in range(n):
-        for j in range(n):
-            def at(si, sj):
-                y = flat.copy()
-                y[i] += si * h
-                y[j] += sj * h
-                return f(y.reshape(x.shape))
-            hess[i, j] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
-    return hess.reshape(x.shape + x.shape)
 
 
 def point(shape, seed):

@@ -47,7 +47,10 @@ def test_every_elementwise_op_matches_sympy(name):
     symbols = symbols_for(prim)
     spec = prim.sympy(*symbols)
     moving = [i for i, d in enumerate(prim.domain) if d != BOOLEAN]
-    directions = [(1.0,)] if len(moving) == 1 else [(1.0, 0.0), (0.0, 1.0), (0.6, -0.3)]
+    # one unit direction per moving input, and a mixed one
+    units = [tuple(1.0 if j == k else 0.0 for j in range(len(moving))) for k in range(len(moving))]
+    mixed = tuple(0.6 if j % 2 == 0 else -0.3 for j in range(len(moving)))
+    directions = units if len(moving) == 1 else units + [mixed]
     for args in sample_points(prim, 2, seed=5):
         def f(*xs, args=args):
             full = list(args)
