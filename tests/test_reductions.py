@@ -6,7 +6,6 @@ import pytest
 import sympy as sp
 
 import dualad as ad
-from dualad.evaluators import cost as cost_module
 from dualad.mathns import NUMPY
 from dualad.primitives import REGISTRY
 from dualad.reductions import amax, amin, linear_scan
