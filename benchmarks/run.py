@@ -945,7 +945,7 @@ def bench_mlp(size, competitors):
         args_j = [jnp.asarray(a) for a in (*params, X, Y)]
         rows.append(("jax.jit(value_and_grad)",
                      checked(lambda: jax.block_until_ready(jitted(*args_j))), "CPU"))
-    rows = measure_rows(rows, budget=0.05 if QUICK else 0.2, repeat=5 if QUICK else 9)
+    rows = measure_rows(rows, budget=0.05 if QUICK else 0.1, repeat=5 if QUICK else 15)
     name = f"{n_in}-{n_hidden}-{n_out}, batch {batch}"
     table(f"7. MLP {name}: loss and its gradients with respect to W1, b1, W2, b2", rows,
           reference=MLP_HAND)
@@ -975,7 +975,7 @@ def bench_compile_scale():
     depths = (10**4, 10**5) if QUICK else (10**4, 10**5, 10**6)
     print("\n== 8. ad.compile of a chain of sin, each in a fresh process: seconds, and peak "
           "memory per node ==")
-    print("  peak memory: the process's peak RSS (ru_maxrss, Python's compiler included) minus "
+    print("  peak memory: the process's peak RSS (its VmHWM, Python's compiler included) minus "
           "that of a process\n  that builds the same graph and does not compile; limits "
           f"{compile_scale.SECONDS} s and {compile_scale.MEMORY / 2**30:g} GiB of address "
           "space per process")
@@ -1028,6 +1028,14 @@ def compiled_against_interpreted():
            f"worst {worst:.2f}x ({row}), {len(ratios)} rows", worst <= 1)
 
 
+def load_average():
+    """The machine's load averages as text: other work competes for the cores we time on."""
+    try:
+        return ", ".join(f"{load:.1f}" for load in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def _version(name):
     try:
         return importlib.metadata.version(name)
@@ -1057,6 +1065,7 @@ def main(argv=None):
     print(f"competitors: {versions or 'none installed'}")
     print(f"threads: BLAS {os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS), "
           "torch 1, jax its default")
+    print(f"load average (1, 5, 15 min) at the start: {load_average()}")
     sections = {1: lambda: bench_seed(competitors),
                 2: lambda: [bench_dag(n, competitors) for n in (1_000, 10_000)],
                 3: lambda: bench_arrays(competitors), 4: bench_jacobians,
@@ -1067,6 +1076,7 @@ def main(argv=None):
         if not args.only or number in args.only:
             section()
     compiled_against_interpreted()
+    print(f"\nload average (1, 5, 15 min) at the end: {load_average()}")
     print("\n== targets (section: the --only number that measures it) ==")
     for section, text, measured, met in TARGETS:
         mark = {True: "met", False: "NOT MET", None: "-"}[met]
