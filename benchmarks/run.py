@@ -979,7 +979,9 @@ def bench_compile_scale():
           "that of a process\n  that builds the same graph and does not compile; limits "
           f"{compile_scale.SECONDS} s and {compile_scale.MEMORY / 2**30:g} GiB of address "
           "space per process")
-    print(f"  {'nodes':>10} {'ad.compile':>12} {'per node':>12} {'peak RSS':>10} "
+    print("  seconds: CPU time of the ad.compile call (wall-clock time beside it, which also "
+          "counts waiting\n  for a core when other work runs on the machine)")
+    print(f"  {'nodes':>10} {'CPU':>10} {'wall':>10} {'CPU per node':>13} {'peak RSS':>10} "
           f"{'graph alone':>12} {'above, per node':>16}")
     results = {}
     for depth in depths:
@@ -987,14 +989,15 @@ def bench_compile_scale():
         if not result["finished"]:
             print(f"  {depth:>10,} {result['reason']}")
             continue
-        print(f"  {depth:>10,} {result['seconds']:10.2f} s "
-              f"{fmt_time(result['seconds'] / depth):>12} "
+        print(f"  {depth:>10,} {result['cpu seconds']:8.2f} s {result['seconds']:8.2f} s "
+              f"{fmt_time(result['cpu seconds'] / depth):>13} "
               f"{result['compile peak'] / 2**20:6.0f} MiB {result['graph peak'] / 2**20:8.0f} MiB"
               f" {result['per node'] / 1024:11.2f} KiB")
     chain_5 = results[10**5]
     if chain_5["finished"]:
-        target(8, "ad.compile of a 10^5-node chain <= 3 s", f"{chain_5['seconds']:.2f} s",
-               chain_5["seconds"] <= 3)
+        target(8, "ad.compile of a 10^5-node chain <= 3 s (CPU time)",
+               f"{chain_5['cpu seconds']:.2f} s ({chain_5['seconds']:.2f} s wall)",
+               chain_5["cpu seconds"] <= 3)
         target(8, "ad.compile of a 10^5-node chain <= 2 KiB peak memory per node",
                f"{chain_5['per node'] / 1024:.2f} KiB", chain_5["per node"] <= 2048)
     else:
@@ -1005,7 +1008,8 @@ def bench_compile_scale():
         target(8, text, "not run (--quick)", None)
     elif results[10**6]["finished"]:
         chain_6 = results[10**6]
-        target(8, text, f"{chain_6['seconds']:.0f} s, {chain_6['per node'] / 1024:.2f} KiB",
+        target(8, text, f"{chain_6['cpu seconds']:.0f} s CPU, "
+               f"{chain_6['per node'] / 1024:.2f} KiB",
                chain_6["per node"] <= 2048)
     else:
         target(8, text, results[10**6]["reason"], False)
