@@ -2,8 +2,8 @@
 
 Run by hand from a checkout:
 
-    python benchmarks/run.py            # the full table (about 4 minutes on 2 cores)
-    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (a minute or two)
+    python benchmarks/run.py            # the full table (10 to 17 minutes on 2 busy cores)
+    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about 3 minutes)
     python benchmarks/run.py --only 4   # one section (or several: --only 1 2)
 
 Each dualad row measures what a user runs: ``Var.forward()/backward()``, the transforms
