@@ -2,8 +2,8 @@
 
 Run by hand from a checkout:
 
-    python benchmarks/run.py            # the full table (about 4 minutes on 2 cores)
-    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (a minute or two)
+    python benchmarks/run.py            # the full table (10 to 17 minutes on 2 busy cores)
+    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about 3 minutes)
     python benchmarks/run.py --only 4   # one section (or several: --only 1 2)
 
 Each dualad row measures what a user runs: ``Var.forward()/backward()``, the transforms
@@ -15,12 +15,23 @@ on every row alike):
 1. the seed step (value and dv7/dw, then update w);
 2. a random scalar DAG of add/mul/tanh/exp with 10 inputs and one output, at 1,000 and
    10,000 nodes (value + full gradient), per node;
-3. f(x) = sum(sin(x) exp(-x^2) + x^3) on 10^6 float64: value_and_grad time / f time;
+3. f(x) = sum(sin(x) exp(-x^2) + x^3) on 10^6 float64, spelt with ``x**3`` (numpy's ``pow``
+   dominates) and with ``x*x*x``: value_and_grad time / f time, and the forward-mode twin
+   (``jvp`` along a direction v) / f time, beside hand-written numpy;
 4. Jacobians of tanh(W @ x) for (n, m) over {1, 10, 100, 1000}^2: forward mode with all n
    directions in one sweep against n single-direction sweeps, forward against reverse mode,
    and the mode ``ad.jacobian(mode="auto")`` picks;
 5. a chain of sin of depth 10^6: time per node per mode and bytes per node;
-6. ``ad.verify`` on the 1,000-node random DAG of section 2.
+6. ``ad.verify`` on the 1,000-node random DAG of section 2;
+7. a step of a tanh MLP (64-32-1, batch 128, and 784-128-10, batch 256): the mean-square loss
+   and its gradients with respect to W1, b1, W2, b2, against hand-written numpy backprop;
+8. ``ad.compile`` of a chain of sin of 10^4, 10^5 and 10^6 nodes (10^6 not with ``--quick``),
+   each in a fresh process under a time and memory limit: seconds, and peak memory per node
+   above the graph itself (``compile_scale.py``).
+
+Every competitor's gradient is checked against the hand-written reference before it is timed,
+so a wrong row cannot be fast. After the sections, the rows that have both are listed as
+``ad.compile`` time / interpreted time.
 
 micrograd, autograd, torch (CPU) and jax run beside dualad when installed (``pip install
 ".[bench]"`` brings the light ones); absent ones are skipped with a note. A last table lists
@@ -57,10 +68,12 @@ import dualad.api  # noqa: E402
 from dualad.evaluators import DEFAULT, ReverseEvaluator, ValueEvaluator  # noqa: E402
 
 import chain  # noqa: E402
+import compile_scale  # noqa: E402
 
 QUICK = False
 TARGETS = []          # (section, target, measured text, met: True/False/None)
 NOTES = []
+COMPILED_VS_INTERPRETED = []   # (row, ad.compile seconds, interpreted seconds)
 
 
 # ---- timing and printing ----
@@ -275,6 +288,8 @@ def bench_seed(competitors):
     table("1. seed step: v7 and dv7/dw at x = 1, w = 4, then update w", rows,
           reference="sympy lambdify(cse=True), math")
     times = {name: t for name, t, _ in rows}
+    COMPILED_VS_INTERPRETED.append(("1 seed step", times["dualad ad.compile value_and_grad"],
+                                    times["dualad Var.forward()/backward()"]))
     ratio = times["dualad ad.compile value_and_grad"] / times["sympy lambdify(cse=True), math"]
     target(1, "seed step via ad.compile <= 2x sympy lambdify(cse=True)", f"{ratio:.2f}x",
            ratio <= 2)
@@ -472,6 +487,9 @@ def bench_dag(n_nodes, competitors):
     table(f"2. random scalar DAG, {nodes:,} nodes, 10 inputs: value + full gradient", rows,
           reference="hand-generated straight-line Python", unit="per node")
     times = {name: t for name, t, _ in rows}
+    compiled_time = times["dualad ad.compile value_and_grad"]
+    interpreted_time = times["dualad ad.value_and_grad(graph) (interpreted)"]
+    COMPILED_VS_INTERPRETED.append((f"2 DAG {nodes:,} nodes", compiled_time, interpreted_time))
     if n_nodes == 10_000:
         ratio = times["dualad ad.compile value_and_grad"] / times[
             "hand-generated straight-line Python"]
@@ -491,75 +509,153 @@ def bench_dag(n_nodes, competitors):
 
 # ---- 3. arrays ----
 
+# f(x) = sum(sin(x) exp(-x^2) + x^3), spelt two ways. With ``x**3`` numpy calls ``pow`` for
+# every element, which costs more than sin and exp together and makes every system look alike;
+# with ``x*x*x`` the function is made of cheap passes and the overhead of each system shows.
+ARRAY_SPELLINGS = ("x**3", "x*x*x")
+F_NUMPY = "f in plain numpy"
+HAND_VAG = "hand-written numpy value and gradient"
+HAND_JVP = "hand-written numpy f and directional derivative"
+DUALAD_VAG = "dualad ad.value_and_grad(f), traced each call"
+DUALAD_VAG_GRAPH = "dualad ad.value_and_grad(graph)"
+DUALAD_COMPILE = "dualad ad.compile value_and_grad"
+DUALAD_JVP = "dualad ad.jvp(f), traced each call"
+DUALAD_JVP_GRAPH = "dualad ad.jvp(graph)"
+DUALAD_COMPILE_JVP = "dualad ad.compile jvp"
+
+
+def array_f(lib, x, spelling):
+    """f(x) written with ``lib``'s sum, sin and exp (numpy, dualad, autograd, torch, jax)."""
+    if spelling == "x**3":
+        return lib.sum(lib.sin(x) * lib.exp(-x**2) + x**3)
+    return lib.sum(lib.sin(x) * lib.exp(-x * x) + x * x * x)
+
+
+def array_by_hand(x, spelling):
+    """f and its gradient as a competent student writes them in numpy: sin(x), exp(-x^2) and
+    x^2 computed once and reused, the gradient cos(x) e - 2 x sin(x) e + 3 x^2 accumulated in
+    place (no temporary left over).  The ``x**3`` spelling keeps its ``pow`` for the value."""
+    x2 = x**2 if spelling == "x**3" else x * x
+    s = np.sin(x)
+    e = np.exp(-x2)
+    se = s * e
+    value = np.sum(se + (x**3 if spelling == "x**3" else x2 * x))
+    grad = np.cos(x)
+    grad *= e
+    grad -= 2 * x * se
+    grad += 3 * x2
+    return value, grad
+
+
+def array_jvp_by_hand(x, v, spelling):
+    """Forward mode by hand: f and its derivative along ``v``, <f'(x), v>."""
+    value, grad = array_by_hand(x, spelling)
+    return value, np.dot(grad, v)
+
+
 def bench_arrays(competitors):
     n = 10**5 if QUICK else 10**6
-    x = np.random.default_rng(0).uniform(-2, 2, size=n)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, size=n)
+    v = rng.normal(size=n)
+    for spelling in ARRAY_SPELLINGS:
+        bench_array_function(spelling, x, v, competitors)
 
-    def f_numpy(x):
-        return np.sum(np.sin(x) * np.exp(-x**2) + x**3)
 
-    def vag_numpy(x):
-        s, e = np.sin(x), np.exp(-x**2)
-        value = np.sum(s * e + x**3)
-        return value, np.cos(x) * e - 2 * x * s * e + 3 * x**2
+def bench_array_function(spelling, x, v, competitors):
+    """One table: value_and_grad and jvp rows of every system, each divided by f in numpy."""
+    def f(x, lib=ad):
+        return array_f(lib, x, spelling)
 
-    def f_dualad(x, lib=ad):
-        return lib.sum(lib.sin(x) * lib.exp(-x**2) + x**3)
+    value, expected = array_by_hand(x, spelling)
+    expected_dot = np.dot(expected, v)
 
-    expected = vag_numpy(x)[1]
-
-    def checked(fn):
-        value, grad = fn()
-        assert np.allclose(grad, expected) and np.isclose(value, f_numpy(x))
+    def checked(fn, forward=False):
+        """``fn`` after checking its value and derivative against the hand-written numpy."""
+        out, derivative = fn()
+        assert np.isclose(float(out), value, rtol=1e-9, atol=0), (spelling, out, value)
+        if forward:
+            assert np.isclose(float(derivative), expected_dot, rtol=1e-9, atol=0), spelling
+        else:   # torch and jax have their own sin and exp: agree to round-off, not bits
+            scale = np.max(np.abs(expected))
+            assert np.allclose(np.asarray(derivative), expected, rtol=1e-9, atol=1e-12 * scale)
         return fn
 
-    traced = ad.value_and_grad(f_dualad)
-    graph = ad.trace(f_dualad, x)
+    traced = ad.value_and_grad(f)
+    graph = ad.trace(f, x)
     on_graph = ad.value_and_grad(graph)
-    compiled = ad.compile(f_dualad, x)
-    rows = [("f in plain numpy (the denominator)", lambda: f_numpy(x), ""),
-            ("hand-written numpy value and gradient", lambda: vag_numpy(x), ""),
-            ("dualad ad.value_and_grad(f), traced each call", checked(lambda: traced(x)),
-             default_names("value", "reverse")),
-            ("dualad ad.value_and_grad(graph)", checked(lambda: on_graph(x)),
-             "a traced Graph, re-evaluated"),
-            ("dualad ad.compile value_and_grad", checked(lambda: compiled.value_and_grad(x)),
-             "")]
+    compiled = ad.compile(f, x)
+    rows = [(F_NUMPY, lambda: f(x, np), "the denominator"),
+            (HAND_VAG, checked(lambda: array_by_hand(x, spelling)), "reuses sin, exp, x^2"),
+            (DUALAD_VAG, checked(lambda: traced(x)), default_names("value", "reverse")),
+            (DUALAD_VAG_GRAPH, checked(lambda: on_graph(x)), "a traced Graph, re-evaluated"),
+            (DUALAD_COMPILE, checked(lambda: compiled.value_and_grad(x)), ""),
+            (HAND_JVP, checked(lambda: array_jvp_by_hand(x, v, spelling), forward=True),
+             "f and <f'(x), v>"),
+            (DUALAD_JVP, checked(lambda: ad.jvp(f, (x,), (v,)), forward=True),
+             default_names("forward")),
+            (DUALAD_JVP_GRAPH, checked(lambda: ad.jvp(graph, (x,), (v,)), forward=True), ""),
+            (DUALAD_COMPILE_JVP, checked(lambda: compiled.jvp((x,), (v,)), forward=True), "")]
     if competitors.get("autograd"):
         import autograd
         import autograd.numpy as anp
-        rows.append(("autograd", lambda: autograd.value_and_grad(lambda x: f_dualad(x, anp))(x),
-                     ""))
-    if competitors.get("torch"):
-        torch = competitors["torch"]
-        xt = torch.tensor(x)
+        avg = autograd.value_and_grad(lambda x: f(x, anp))
+        rows.append(("autograd value_and_grad", checked(lambda: avg(x)), ""))
+    torch = competitors.get("torch")
+    if torch:
+        xt, vt = torch.tensor(x), torch.tensor(v)
 
-        def torch_run():
+        def torch_vag():
             xv = xt.detach().requires_grad_(True)
-            out = torch.sum(torch.sin(xv) * torch.exp(-xv**2) + xv**3)
-            return out.item(), torch.autograd.grad(out, xv)[0].numpy()
-        rows.append(("torch eager", torch_run, "1 thread"))
-    if competitors.get("jax"):
-        jax = competitors["jax"]
+            out = f(xv, torch)
+            return out.detach(), torch.autograd.grad(out, xv)[0]
+        rows.append(("torch eager value_and_grad", checked(torch_vag), "1 thread"))
+        rows.append(("torch.func.jvp",
+                     checked(lambda: torch.func.jvp(lambda x: f(x, torch), (xt,), (vt,)),
+                             forward=True), "1 thread, forward-mode AD"))
+    jax = competitors.get("jax")
+    if jax:
         import jax.numpy as jnp
-        xj = jnp.asarray(x)
-        eager = jax.value_and_grad(lambda x: f_dualad(x, jnp))
-        rows.append(("jax eager value_and_grad", lambda: jax.block_until_ready(eager(xj)), ""))
+        xj, vj = jnp.asarray(x), jnp.asarray(v)
+        eager = jax.value_and_grad(lambda x: f(x, jnp))
+        rows.append(("jax eager value_and_grad",
+                     checked(lambda: jax.block_until_ready(eager(xj))), ""))
         jitted = jax.jit(eager)
-        rows.append(("jax.jit(value_and_grad)", lambda: jax.block_until_ready(jitted(xj)), ""))
+        rows.append(("jax.jit(value_and_grad)",
+                     checked(lambda: jax.block_until_ready(jitted(xj))), ""))
+        jitted_jvp = jax.jit(lambda x, v: jax.jvp(lambda x: f(x, jnp), (x,), (v,)))
+        rows.append(("jax.jit(jvp)",
+                     checked(lambda: jax.block_until_ready(jitted_jvp(xj, vj)), forward=True),
+                     ""))
     rows = measure_rows(rows, repeat=5 if QUICK else 9)
-    print(f"\n(array length {n:,})", end="")
-    table("3. f(x) = sum(sin(x) exp(-x^2) + x^3): value_and_grad / f", rows,
-          reference="f in plain numpy (the denominator)")
+    print(f"\n(array length {len(x):,})", end="")
+    square = "x**2" if spelling == "x**3" else "x*x"
+    table(f"3. f(x) = sum(sin(x) exp(-{square}) + {spelling}): value_and_grad / f and jvp / f",
+          rows, reference=F_NUMPY)
     times = dict((r[0], r[1]) for r in rows)
-    t_f = times["f in plain numpy (the denominator)"]
-    size = f"10^{int(math.log10(n))}"
-    for name, how in (("dualad ad.value_and_grad(f), traced each call", "ad.value_and_grad(f)"),
-                      ("dualad ad.value_and_grad(graph)", "ad.value_and_grad(graph)"),
-                      ("dualad ad.compile value_and_grad", "ad.compile")):
-        ratio = times[name] / t_f
-        target(3, f"arrays {size}: {how} value_and_grad / f <= 2.5", f"{ratio:.2f}",
-               ratio <= 2.5)
+    t_f = times[F_NUMPY]
+    size = f"10^{int(math.log10(len(x)))}"
+    COMPILED_VS_INTERPRETED.append((f"3 {spelling} value_and_grad", times[DUALAD_COMPILE],
+                                    times[DUALAD_VAG_GRAPH]))
+    COMPILED_VS_INTERPRETED.append((f"3 {spelling} jvp", times[DUALAD_COMPILE_JVP],
+                                    times[DUALAD_JVP_GRAPH]))
+    if spelling == "x**3":     # the first release's target, on the first release's function
+        for name, how in ((DUALAD_VAG, "ad.value_and_grad(f)"),
+                          (DUALAD_VAG_GRAPH, "ad.value_and_grad(graph)"),
+                          (DUALAD_COMPILE, "ad.compile")):
+            ratio = times[name] / t_f
+            target(3, f"arrays {size}, x**3: {how} value_and_grad / f <= 2.5", f"{ratio:.2f}",
+                   ratio <= 2.5)
+        return
+    # dualad's ratio to f within 1.1x of hand numpy's ratio to f (f cancels out)
+    for name, hand, how in ((DUALAD_VAG, HAND_VAG, "ad.value_and_grad(f)"),
+                            (DUALAD_COMPILE, HAND_VAG, "ad.compile value_and_grad"),
+                            (DUALAD_JVP, HAND_JVP, "ad.jvp(f)"),
+                            (DUALAD_COMPILE_JVP, HAND_JVP, "ad.compile jvp")):
+        ratio = times[name] / times[hand]
+        target(3, f"arrays {size}, x*x*x: {how} / f within 1.1x of hand numpy's",
+               f"{times[name] / t_f:.2f} against {times[hand] / t_f:.2f}: {ratio:.2f}x",
+               ratio <= 1.1)
 
 
 # ---- 4. Jacobians ----
@@ -759,6 +855,191 @@ def _verify_in_child(sender, quick):
     sender.send(TARGETS)
 
 
+# ---- 7. a small neural network ----
+
+MLP_SIZES = ((64, 32, 1, 128), (784, 128, 10, 256))    # inputs, hidden units, outputs, batch
+MLP_HAND = "hand-written numpy backprop"
+
+
+def mlp_problem(n_in, n_hidden, n_out, batch, seed=0):
+    """Parameters (W1, b1, W2, b2) of an n_in-n_hidden-n_out tanh MLP, a batch X of inputs and
+    targets y: shape (batch,) for one output, (batch, n_out) otherwise."""
+    rng = np.random.default_rng(seed)
+    params = (rng.normal(size=(n_in, n_hidden)) / math.sqrt(n_in),
+              0.1 * rng.normal(size=n_hidden),
+              rng.normal(size=(n_hidden, n_out)) / math.sqrt(n_hidden),
+              0.1 * rng.normal(size=n_out))
+    X = rng.normal(size=(batch, n_in))
+    y = rng.normal(size=(batch,) if n_out == 1 else (batch, n_out))
+    return params, X, y
+
+
+def mlp_loss(lib, W1, b1, W2, b2, X, Y):
+    """mean((tanh(X W1 + b1) W2 + b2 - Y)^2) with ``lib``'s tanh and mean; ``Y`` is the
+    targets as a (batch, n_out) array, so the difference does not broadcast to a matrix."""
+    d = lib.tanh(X @ W1 + b1) @ W2 + b2 - Y
+    return lib.mean(d * d)
+
+
+def mlp_by_hand(W1, b1, W2, b2, X, Y):
+    """The loss and its four gradients: backprop as a student writes it in numpy."""
+    h = np.tanh(X @ W1 + b1)
+    d = h @ W2 + b2
+    d -= Y
+    value = np.vdot(d, d) / d.size
+    d *= 2 / d.size                  # d(loss)/d(prediction)
+    dz = d @ W2.T
+    dz *= 1 - h * h                  # d(loss)/d(X W1 + b1): tanh' = 1 - tanh^2
+    return value, (X.T @ dz, dz.sum(axis=0), h.T @ d, d.sum(axis=0))
+
+
+def bench_mlp(size, competitors):
+    n_in, n_hidden, n_out, batch = size
+    params, X, y = mlp_problem(*size)
+    Y = y.reshape(batch, n_out)
+    argnums = (0, 1, 2, 3)
+    value, grads = mlp_by_hand(*params, X, Y)
+
+    def checked(fn):
+        """``fn`` after checking its loss and gradients against the hand-written backprop."""
+        out, got = fn()
+        assert np.isclose(float(out), value, rtol=1e-9, atol=0), (size, out, value)
+        for g, expected in zip(got, grads, strict=True):
+            g = np.asarray(g).reshape(expected.shape)
+            assert np.allclose(g, expected, rtol=1e-7, atol=1e-12 * np.max(np.abs(expected)))
+        return fn
+
+    def loss(W1, b1, W2, b2):
+        return mlp_loss(ad, W1, b1, W2, b2, X, Y)
+
+    traced = ad.value_and_grad(loss, argnums=argnums)
+    on_graph = ad.value_and_grad(ad.trace(loss, *params), argnums=argnums)
+    compiled = ad.compile(loss, *params, argnums=argnums)
+    rows = [(MLP_HAND, checked(lambda: mlp_by_hand(*params, X, Y)), ""),
+            ("loss alone in numpy (no gradient)", lambda: mlp_loss(np, *params, X, Y),
+             "for scale"),
+            (DUALAD_VAG, checked(lambda: traced(*params)), default_names("value", "reverse")),
+            (DUALAD_VAG_GRAPH, checked(lambda: on_graph(*params)),
+             "a traced Graph, re-evaluated"),
+            (DUALAD_COMPILE, checked(lambda: compiled.value_and_grad(*params)), "")]
+    torch = competitors.get("torch")
+    if torch:
+        params_t = [torch.tensor(p, requires_grad=True) for p in params]
+        Xt, Yt = torch.tensor(X), torch.tensor(Y)
+
+        def torch_step():
+            out = mlp_loss(torch, *params_t, Xt, Yt)
+            return out.detach(), torch.autograd.grad(out, params_t)
+        rows.append(("torch eager", checked(torch_step), "1 thread"))
+    if competitors.get("autograd"):
+        import autograd
+        import autograd.numpy as anp
+        avg = autograd.value_and_grad(lambda p: mlp_loss(anp, *p, X, Y))
+        rows.append(("autograd", checked(lambda: avg(params)), ""))
+    jax = competitors.get("jax")
+    if jax:
+        import jax.numpy as jnp
+        jitted = jax.jit(jax.value_and_grad(lambda W1, b1, W2, b2, X, Y:
+                                            mlp_loss(jnp, W1, b1, W2, b2, X, Y),
+                                            argnums=argnums))
+        args_j = [jnp.asarray(a) for a in (*params, X, Y)]
+        rows.append(("jax.jit(value_and_grad)",
+                     checked(lambda: jax.block_until_ready(jitted(*args_j))), "CPU"))
+    rows = measure_rows(rows, budget=0.05 if QUICK else 0.1, repeat=5 if QUICK else 15)
+    name = f"{n_in}-{n_hidden}-{n_out}, batch {batch}"
+    table(f"7. MLP {name}: loss and its gradients with respect to W1, b1, W2, b2", rows,
+          reference=MLP_HAND)
+    times = dict((r[0], r[1]) for r in rows)
+    COMPILED_VS_INTERPRETED.append((f"7 MLP {n_in}-{n_hidden}-{n_out}", times[DUALAD_COMPILE],
+                                    times[DUALAD_VAG_GRAPH]))
+    small = size == MLP_SIZES[0]
+    vag = times[DUALAD_VAG] / times[MLP_HAND]
+    limit = 2.0 if small else 1.15
+    target(7, f"MLP {name}: ad.value_and_grad(f) <= {limit}x hand numpy", f"{vag:.2f}x",
+           vag <= limit)
+    compiled_ratio = times[DUALAD_COMPILE] / times[MLP_HAND]
+    target(7, f"MLP {name}: ad.compile value_and_grad <= 1.2x hand numpy",
+           f"{compiled_ratio:.2f}x", compiled_ratio <= 1.2)
+    if small and "torch eager" in times:
+        to_torch = [times[row] / times["torch eager"] for row in (DUALAD_VAG, DUALAD_COMPILE)]
+        target(7, f"MLP {name}: ad.value_and_grad(f) and ad.compile ahead of torch eager",
+               f"{to_torch[0]:.2f}x and {to_torch[1]:.2f}x torch", max(to_torch) < 1)
+    elif small:
+        target(7, f"MLP {name}: ad.value_and_grad(f) and ad.compile ahead of torch eager",
+               "torch not installed", None)
+
+
+# ---- 8. ad.compile at scale ----
+
+def bench_compile_scale():
+    depths = (10**4, 10**5) if QUICK else (10**4, 10**5, 10**6)
+    print("\n== 8. ad.compile of a chain of sin, each in a fresh process: seconds, and peak "
+          "memory per node ==")
+    print("  peak memory: the process's peak RSS (its VmHWM, Python's compiler included) minus "
+          "that of a process\n  that builds the same graph and does not compile; limits "
+          f"{compile_scale.SECONDS} s and {compile_scale.MEMORY / 2**30:g} GiB of address "
+          "space per process")
+    print("  seconds: CPU time of the ad.compile call (wall-clock time beside it, which also "
+          "counts waiting\n  for a core when other work runs on the machine)")
+    print(f"  {'nodes':>10} {'CPU':>10} {'wall':>10} {'CPU per node':>13} {'peak RSS':>10} "
+          f"{'graph alone':>12} {'above, per node':>16}")
+    results = {}
+    for depth in depths:
+        result = results[depth] = compile_scale.measure(depth)
+        if not result["finished"]:
+            print(f"  {depth:>10,} {result['reason']}")
+            continue
+        print(f"  {depth:>10,} {result['cpu seconds']:8.2f} s {result['seconds']:8.2f} s "
+              f"{fmt_time(result['cpu seconds'] / depth):>13} "
+              f"{result['compile peak'] / 2**20:6.0f} MiB {result['graph peak'] / 2**20:8.0f} MiB"
+              f" {result['per node'] / 1024:11.2f} KiB")
+    chain_5 = results[10**5]
+    if chain_5["finished"]:
+        target(8, "ad.compile of a 10^5-node chain <= 3 s (CPU time)",
+               f"{chain_5['cpu seconds']:.2f} s ({chain_5['seconds']:.2f} s wall)",
+               chain_5["cpu seconds"] <= 3)
+        target(8, "ad.compile of a 10^5-node chain <= 2 KiB peak memory per node",
+               f"{chain_5['per node'] / 1024:.2f} KiB", chain_5["per node"] <= 2048)
+    else:
+        target(8, "ad.compile of a 10^5-node chain <= 3 s and <= 2 KiB per node",
+               chain_5["reason"], False)
+    text = "ad.compile of a 10^6-node chain finishes, <= 2 KiB peak memory per node"
+    if 10**6 not in results:
+        target(8, text, "not run (--quick)", None)
+    elif results[10**6]["finished"]:
+        chain_6 = results[10**6]
+        target(8, text, f"{chain_6['cpu seconds']:.0f} s CPU, "
+               f"{chain_6['per node'] / 1024:.2f} KiB",
+               chain_6["per node"] <= 2048)
+    else:
+        target(8, text, results[10**6]["reason"], False)
+
+
+def compiled_against_interpreted():
+    """The target over every row that has both: ``ad.compile`` no slower than interpreted."""
+    if not COMPILED_VS_INTERPRETED:
+        return
+    print("\n== ad.compile against the interpreted path, row by row (from the sections above) ==")
+    print("  interpreted: the transform on a traced Graph (sections 2, 3, 7), Var.forward()/"
+          "backward() (section 1)")
+    ratios = []
+    for row, compiled, interpreted in COMPILED_VS_INTERPRETED:
+        ratios.append((compiled / interpreted, row))
+        print(f"  {row:<40} {compiled / interpreted:8.2f}x")
+    worst, row = max(ratios)
+    sections = ", ".join(sorted({r.split()[0] for _, r in ratios}))
+    target(sections, "ad.compile never slower than the interpreted path, on any row",
+           f"worst {worst:.2f}x ({row}), {len(ratios)} rows", worst <= 1)
+
+
+def load_average():
+    """The machine's load averages as text: other work competes for the cores we time on."""
+    try:
+        return ", ".join(f"{load:.1f}" for load in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def _version(name):
     try:
         return importlib.metadata.version(name)
@@ -772,7 +1053,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
     parser.add_argument("--slow", action="store_true",
                         help="also jit the 10,000-node DAG with jax (takes minutes)")
-    parser.add_argument("--only", type=int, nargs="*", help="run only these sections (1-6)")
+    parser.add_argument("--only", type=int, nargs="*", help="run only these sections (1-8)")
     args = parser.parse_args(argv)
     QUICK = args.quick
     print(f"dualad {ad.__version__} benchmarks{' (--quick)' if QUICK else ''}: "
@@ -788,17 +1069,22 @@ def main(argv=None):
     print(f"competitors: {versions or 'none installed'}")
     print(f"threads: BLAS {os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS), "
           "torch 1, jax its default")
+    print(f"load average (1, 5, 15 min) at the start: {load_average()}")
     sections = {1: lambda: bench_seed(competitors),
                 2: lambda: [bench_dag(n, competitors) for n in (1_000, 10_000)],
                 3: lambda: bench_arrays(competitors), 4: bench_jacobians,
-                5: lambda: bench_chain(competitors), 6: bench_verify_apart}
+                5: lambda: bench_chain(competitors), 6: bench_verify_apart,
+                7: lambda: [bench_mlp(size, competitors) for size in MLP_SIZES],
+                8: bench_compile_scale}
     for number, section in sections.items():
         if not args.only or number in args.only:
             section()
+    compiled_against_interpreted()
+    print(f"\nload average (1, 5, 15 min) at the end: {load_average()}")
     print("\n== targets (section: the --only number that measures it) ==")
     for section, text, measured, met in TARGETS:
         mark = {True: "met", False: "NOT MET", None: "-"}[met]
-        print(f"  {mark:<8} {section}  {text:<84} {measured}")
+        print(f"  {mark:<8} {section:<7} {text:<84} {measured}")
     for note in NOTES:
         print(f"  note: {note}")
 
