@@ -245,8 +245,9 @@ def as_node(x, what="Var: the value"):
 
 def _eager_value(prim, children, params):
     values = [c.value for c in children]
-    if any(v is None for v in values):
-        return None  # built before its leaves have values; forward() fills it in
+    for value in values:
+        if value is None:
+            return None  # built before its leaves have values; forward() fills it in
     return prim.evaluate(*values, **params)
 
 
@@ -268,12 +269,24 @@ def apply_primitive(prim, *args, **params):
     node.constant = False
     node._graph = None
     node.op = prim
-    node.children = children = tuple(
-        a if isinstance(a, Var) else as_node(a, f"{prim.name}: operand {i}")
-        for i, a in enumerate(args))
+    children = []
+    for i, a in enumerate(args):
+        if type(a) is not Var and not isinstance(a, Var):
+            a = _constant(prim, i, a)
+        children.append(a)
+    node.children = children = tuple(children)
     node.params = params = params or NO_PARAMS
     node.value = _eager_value(prim, children, params)
     return node
+
+
+def _constant(prim, i, value):
+    """``value`` as a constant operand of ``prim``; the error names the op and the operand."""
+    try:
+        return as_node(value)
+    except DualadError as err:
+        raise DualadError(str(err).replace("Var: the value", f"{prim.name}: operand {i}",
+                                           1)) from None
 
 
 # ---- seed-style user operations ----
@@ -676,7 +689,13 @@ def tracing_depth():
 
 def _argument_names(f, count):
     """Names for ``count`` positional arguments of ``f``: its parameter names where it has
-    them, else x0, x1, ..."""
+    them, else x0, x1, ... (looked up once per function: the transforms trace it again at
+    every call)."""
+    code = getattr(f, "__code__", None)
+    key = (code, count)
+    names = _NAMES.get(key) if code is not None else None
+    if names is not None:
+        return list(names)
     try:
         parameters = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):
@@ -686,7 +705,16 @@ def _argument_names(f, count):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and len(names) < count:
             names.append(p.name)
     names += [f"x{i}" for i in range(len(names), count)]
+    if code is not None and not getattr(f, "__defaults__", None) and \
+            not getattr(f, "__wrapped__", None) and not hasattr(f, "__signature__"):
+        if len(_NAMES) > 1024:
+            _NAMES.clear()
+        _NAMES[key] = tuple(names)
     return names
+
+
+#: (code object, argument count) -> argument names: functions traced again and again.
+_NAMES = {}
 
 
 def trace(f, *example_args):

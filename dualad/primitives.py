@@ -94,7 +94,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import DualadError, ShapeMismatchError
-from .mathns import (MATH, SYMPY, _scalar_heaviside, _scalar_maximum, _scalar_minimum,
+from .mathns import (SYMPY, _scalar_heaviside, _scalar_maximum, _scalar_minimum,
                      _scalar_sign, _scalar_where, as_float, namespace_for, round_half_even)
 from .mathns import stop_gradient as symbolic_stop_gradient
 from .shapes import broadcast_shapes, shape_of, size
@@ -192,8 +192,8 @@ class Primitive:
 
         Floats take the ``math`` fast path; sympy values take the ``sympy`` form (elementwise
         over object arrays); a ``Var`` or ``Dual`` argument hands the op to its type (a graph
-        node, a pushed tangent); everything else goes to numpy, after a broadcasting check
-        whose error names this op and the shapes.
+        node, a pushed tangent); everything else goes to numpy, whose errors are said again in
+        words that name this op and the shapes.
 
         Examples
         --------
@@ -204,20 +204,24 @@ class Primitive:
         >>> REGISTRY["multiply"].evaluate(sp.Symbol("x"), 3)
         3*x
         """
-        m = namespace_for(*args)
-        if m is MATH and self.math is not None:
+        plain_numbers = True
+        for a in args:
+            kind = type(a)
+            if kind is float or kind is int or kind is bool:
+                continue
+            plain_numbers = False
+            if kind is np.ndarray and a.dtype != object:
+                continue
+            apply = OVERLOADED_TYPES.get(kind)
+            if apply is not None:   # a Var builds a node; a Dual pushes its tangent
+                return apply(self, args, params)
+        if plain_numbers and self.math is not None:
             try:
                 return self.math(*args)
             except (ArithmeticError, ValueError):
                 pass  # a domain edge: numpy returns nan/inf (and warns), as arrays would
-        if m is SYMPY:
+        elif not plain_numbers and namespace_for(*args) is SYMPY:
             return self.evaluate_symbolic(*args, **params)
-        for a in args:
-            apply = OVERLOADED_TYPES.get(type(a))
-            if apply is not None:   # a Var builds a node; a Dual pushes its tangent
-                return apply(self, args, params)
-        if self.elementwise and len(args) > 1:
-            broadcast_shapes(self.name, *(shape_of(a) for a in args))
         try:
             return as_float(self.numpy(*args, **params))
         except DualadError:
@@ -226,6 +230,8 @@ class Primitive:
             raise ShapeMismatchError(f"{self.name}: {err} (value of shape "
                                      f"{shape_of(args[0])})") from None
         except ValueError as err:
+            if self.elementwise and len(args) > 1:   # numpy's broadcasting, in our words
+                broadcast_shapes(self.name, *(shape_of(a) for a in args))
             shapes = " and ".join(str(shape_of(a)) for a in args)
             raise ShapeMismatchError(f"{self.name}: operands with shapes {shapes} "
                                      f"do not fit ({err})") from None

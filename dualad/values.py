@@ -94,7 +94,7 @@ def as_value(value, what="Var"):
     dualad.errors.DualadError: grad: argument x is None; expected a number or a numeric array
     """
     kind = type(value)
-    if kind is float:
+    if kind is float or (kind is np.ndarray and value.dtype.kind in "fc"):
         return value
     if value is None or isinstance(value, (str, bytes)):
         raise DualadError(f"{what} is {describe(value)}; expected a number or a numeric array")

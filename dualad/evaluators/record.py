@@ -380,7 +380,8 @@ class Program:
         lines = []
         for function, refs, params, register in self.steps:
             name = getattr(function, "name", "?")
-            shown = [f"r{r}" if r not in self.literals else repr(self.literals[r]) for r in refs]
+            shown = [f"r{r}" if r not in self.literals else _shown(self.literals[r])
+                     for r in refs]
             shown += [f"{k}={v!r}" for k, v in (params or {}).items()]
             lines.append(f"r{register} = {name}({', '.join(shown)})")
         return "\n".join(lines)
@@ -426,6 +427,13 @@ class Program:
             values = [np.float64(v) if type(v) is float else v for v in input_values]
             return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
         return [None if r is None else registers[r] for r in self.outputs]
+
+
+def _shown(value):
+    """A literal in a printed program: its value, or an array's shape."""
+    if isinstance(value, np.ndarray) and value.size > 4:
+        return f"<array {value.shape}>"
+    return repr(value)
 
 
 def _runner(function, params, scalar):
