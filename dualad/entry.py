@@ -124,6 +124,11 @@ def check_argnums(argnums, count, what):
       ...
     dualad.errors.DualadError: grad: argnums must be an int or a tuple of ints, got True
     """
+    plain = type(argnums) is int or (type(argnums) is tuple
+                                     and all(type(n) is int for n in argnums))
+    known = _CHECKED.get((argnums, count)) if plain else None
+    if known is not None:       # a transform is called again and again with the same argnums
+        return known
     single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, (bool, np.bool_))
     if single:
         nums = (argnums,)
@@ -144,4 +149,10 @@ def check_argnums(argnums, count, what):
     fixed = tuple(int(n) % count for n in nums)
     if len(set(fixed)) != len(fixed):
         raise DualadError(f"{what}: argnums {argnums!r} names an argument twice")
+    if plain and len(_CHECKED) < 1024:
+        _CHECKED[(argnums, count)] = fixed, single
     return fixed, single
+
+
+#: (argnums, argument count) -> the checked positions, for argnums of plain ints seen before
+_CHECKED = {}

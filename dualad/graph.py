@@ -18,7 +18,6 @@ Examples
 0.346356
 """
 
-import contextlib
 import gc
 import inspect
 import numbers
@@ -102,7 +101,11 @@ class Var(Overloaded):
                               f"got {len(children)}")
         self.op = prim
         self.children = children
-        self.value = as_value(value) if value is not None else _eager_value(prim, children, {})
+        if value is not None:
+            self.value = as_value(value)
+        else:   # computed now, unless a child has no value yet (forward() fills it in)
+            known = all(c.value is not None for c in children)
+            self.value = prim.evaluate(*[c.value for c in children]) if known else None
 
     # -- the seed's facade over the evaluators --
 
@@ -194,7 +197,7 @@ class Var(Overloaded):
 
     @staticmethod
     def _apply(prim, args, params):
-        return apply_primitive(prim, *args, **params)
+        return _node(prim, args, params)
 
     @staticmethod
     def _plain(x):
@@ -243,14 +246,6 @@ def as_node(x, what="Var: the value"):
     return node
 
 
-def _eager_value(prim, children, params):
-    values = [c.value for c in children]
-    for value in values:
-        if value is None:
-            return None  # built before its leaves have values; forward() fills it in
-    return prim.evaluate(*values, **params)
-
-
 def apply_primitive(prim, *args, **params):
     """Make the node ``prim(*args, **params)``, computing its value when it can.
 
@@ -263,20 +258,31 @@ def apply_primitive(prim, *args, **params):
     >>> apply_primitive(REGISTRY["add"], Var(1.0), 2).value
     3.0
     """
+    return _node(prim, args, params)
+
+
+def _node(prim, args, params):
+    """The node ``prim(*args, **params)``; its value is computed unless an operand has none
+    yet (a graph built before its leaves have values: forward() fills it in)."""
+    children, values = [], []
+    known = True
+    for i, a in enumerate(args):
+        if type(a) is not Var and not isinstance(a, Var):
+            a = _constant(prim, i, a)
+        children.append(a)
+        value = a.value
+        if value is None:
+            known = False
+        values.append(value)
     node = Var.__new__(Var)
     node.deriv = None
     node.name = None
     node.constant = False
     node._graph = None
     node.op = prim
-    children = []
-    for i, a in enumerate(args):
-        if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, i, a)
-        children.append(a)
-    node.children = children = tuple(children)
+    node.children = tuple(children)
     node.params = params = params or NO_PARAMS
-    node.value = _eager_value(prim, children, params)
+    node.value = prim.evaluate(*values, **params) if known else None
     return node
 
 
@@ -355,42 +361,54 @@ def topological_order(outputs, stop=()):
     >>> [n.name or n.op.name for n in ad.topological_order([y * y])]
     ['x', 'sin', 'multiply']
     """
-    order, done = [], set()
-    stopped = {id(node) for node in stop}
-    stack = [(node, False) for node in reversed(outputs)]
-    push, pop, mark = stack.append, stack.pop, done.add
     with _collector_paused():
-        while stack:
-            node, expanded = pop()
-            if expanded:
-                order.append(node)
-                continue
-            key = id(node)
-            if key in done:
-                continue
-            mark(key)
-            push((node, True))
-            if stopped and key in stopped:
-                continue
-            for child in reversed(node.children):
-                if id(child) not in done:
-                    push((child, False))
-    return order
+        return _sorted_nodes(outputs, {id(node) for node in stop})[0]
 
 
-@contextlib.contextmanager
-def _collector_paused():
+def _sorted_nodes(roots, stopped):
+    """``(nodes, position)``: the nodes below ``roots`` in depth-first post-order (children in
+    argument order), and each node's index by ``id``. A node stays on the stack until its
+    children are placed; nodes whose ``id`` is in ``stopped`` are not looked below."""
+    order, position = [], {}
+    stack = list(reversed(roots))
+    push, pop = stack.append, stack.pop
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in position:
+            pop()
+            continue
+        if key not in stopped:
+            waiting = False
+            children = node.children
+            for k in range(len(children) - 1, -1, -1):
+                child = children[k]
+                if id(child) not in position:
+                    push(child)
+                    waiting = True
+            if waiting:
+                continue
+        pop()
+        position[key] = len(order)
+        order.append(node)
+    return order, position
+
+
+class _collector_paused:
     """Pause Python's cyclic garbage collector while building a large graph.
 
-    Sorting a million nodes allocates millions of small tuples; each allocation burst would
+    Sorting a million nodes allocates millions of small objects; each allocation burst would
     otherwise trigger collections that rescan the whole (acyclic, still-live) graph.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+
+    __slots__ = ("enabled",)
+
+    def __enter__(self):
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info):
+        if self.enabled:
             gc.enable()
 
 
@@ -453,34 +471,39 @@ class Graph:
                 raise DualadError(f"Graph: outputs must be Vars, got {type(out).__name__}")
         guards = _distinct_guards(guards)
         roots = outputs + [guard.node for guard in guards]
-        if inputs is None:
-            nodes = topological_order(roots)
-            inputs = [n for n in nodes if n.op is None and not n.constant]
-        else:
+        if inputs is not None:
             inputs = list(inputs)
             for node in inputs:
                 if not isinstance(node, Var):
                     raise DualadError(f"Graph: inputs must be Vars, got {type(node).__name__}")
-            if len({id(node) for node in inputs}) != len(inputs):
+        with _collector_paused():
+            cut = set() if inputs is None else {id(node) for node in inputs}
+            if inputs is not None and len(cut) != len(inputs):
                 raise DualadError("Graph: the same node is given twice as an input")
-            nodes = topological_order(roots, stop=inputs)
-            index = {id(n) for n in nodes}
-            # an input nothing depends on still belongs to the graph (its gradient is 0)
-            nodes = [node for node in inputs if id(node) not in index] + nodes
+            nodes, position = _sorted_nodes(roots, cut)
+            if inputs is None:
+                inputs = [n for n in nodes if n.op is None and not n.constant]
+            else:
+                # an input nothing depends on still belongs to the graph (its gradient is 0)
+                unused = [node for node in inputs if id(node) not in position]
+                if unused:
+                    nodes = unused + nodes
+                    position = {id(n): i for i, n in enumerate(nodes)}
+            self.input_positions = tuple([position[id(n)] for n in inputs])
+            self.output_positions = tuple([position[id(n)] for n in outputs])
+            self.guards = tuple([(position[id(g.node)], g.outcome) for g in guards])
+            self.leaf_positions = leaves = []
+            self.op_positions = ops = []
+            self.op_args = args = []
+            for i, node in enumerate(nodes):
+                if node.op is None:
+                    leaves.append(i)
+                elif id(node) not in cut:
+                    ops.append(i)
+                    args.append(tuple([position[id(c)] for c in node.children]))
         self.nodes = nodes
         self.inputs = inputs
         self.outputs = outputs
-        with _collector_paused():
-            position = {id(n): i for i, n in enumerate(nodes)}
-            self.input_positions = tuple(position[id(n)] for n in inputs)
-            self.output_positions = tuple(position[id(n)] for n in outputs)
-            self.guards = tuple((position[id(g.node)], g.outcome) for g in guards)
-            cut = set(self.input_positions)
-            self.leaf_positions = [i for i, n in enumerate(nodes) if n.op is None]
-            self.op_positions = [i for i, n in enumerate(nodes)
-                                 if n.op is not None and i not in cut]
-            self.op_args = [tuple([position[id(c)] for c in nodes[i].children])
-                            for i in self.op_positions]
         self._program = None
         self._activity = {}
         self._input_names = None
@@ -768,7 +791,8 @@ def trace(f, *example_args):
     if isinstance(result, (tuple, list)):
         if not result:
             raise DualadError(f"{what} an empty {type(result).__name__}; return a value")
-        outputs = [as_node(r, f"{what} {describe(r)} as output {k}, which")
+        outputs = [r if isinstance(r, Var) else
+                   as_node(r, f"{what} {describe(r)} as output {k}, which")
                    for k, r in enumerate(result)]
         single = False
     else:
@@ -777,7 +801,8 @@ def trace(f, *example_args):
                               "tuple of outputs, or build one array-valued Var (e.g. x * w)")
         if result is None:
             raise DualadError(f"{what} None; return the value to differentiate")
-        outputs = [as_node(result, f"{what} {describe(result)}, which")]
+        outputs = [result if isinstance(result, Var) else
+                   as_node(result, f"{what} {describe(result)}, which")]
         single = True
     graph = Graph(outputs, inputs=leaves, guards=guards)
     graph.single_output = single

@@ -204,23 +204,25 @@ class Primitive:
         >>> REGISTRY["multiply"].evaluate(sp.Symbol("x"), 3)
         3*x
         """
-        plain_numbers = True
+        plain_numbers = numeric = True
         for a in args:
             kind = type(a)
             if kind is float or kind is int or kind is bool:
                 continue
             plain_numbers = False
-            if kind is np.ndarray and a.dtype != object:
+            if kind is np.ndarray and a.dtype.kind != "O":
                 continue
             apply = OVERLOADED_TYPES.get(kind)
             if apply is not None:   # a Var builds a node; a Dual pushes its tangent
                 return apply(self, args, params)
-        if plain_numbers and self.math is not None:
-            try:
-                return self.math(*args)
-            except (ArithmeticError, ValueError):
-                pass  # a domain edge: numpy returns nan/inf (and warns), as arrays would
-        elif not plain_numbers and namespace_for(*args) is SYMPY:
+            numeric = False
+        if plain_numbers:
+            if self.math is not None:
+                try:
+                    return self.math(*args)
+                except (ArithmeticError, ValueError):
+                    pass  # a domain edge: numpy returns nan/inf (and warns), as arrays would
+        elif not numeric and namespace_for(*args) is SYMPY:
             return self.evaluate_symbolic(*args, **params)
         try:
             return as_float(self.numpy(*args, **params))

@@ -44,11 +44,18 @@ from .value import ValueEvaluator
 def _kind(value):
     """What a program recorded on ``value`` is specific to: "f" for a Python float, the dtype
     and shape for a float array; ``None`` for anything else (no program)."""
-    if type(value) is float:
+    kind = type(value)
+    if kind is float:
         return "f"
-    if type(value) is np.ndarray and value.dtype.kind in "fc":
-        return (value.dtype.str, value.shape)
+    if kind is np.ndarray:
+        char = value.dtype.char
+        if char in _FLOAT_CODES:
+            return (char, value.shape)
     return None
+
+
+#: numpy's type codes of the float and complex dtypes
+_FLOAT_CODES = frozenset(np.typecodes["AllFloat"])
 
 
 def _kinds(values):
@@ -80,23 +87,25 @@ def _programs(graph):
     programs = graph.__dict__.get("_programs")
     if programs is None:
         signature = _signature(graph) if len(graph) <= SHARE_LIMIT else None
+        try:
+            programs = None if signature is None else _SHARED.get(signature)
+        except TypeError:       # a parameter that cannot be hashed after all
+            signature = None
         if signature is None:
             programs = {}
+        elif programs is None:
+            programs = _SHARED[signature] = {}
+            if len(_SHARED) > SHARED_STRUCTURES:
+                _SHARED.popitem(last=False)
         else:
-            programs = _SHARED.get(signature)
-            if programs is None:
-                programs = _SHARED[signature] = {}
-                if len(_SHARED) > SHARED_STRUCTURES:
-                    _SHARED.popitem(last=False)
-            else:
-                _SHARED.move_to_end(signature)
+            _SHARED.move_to_end(signature)
         graph._programs = programs
     return programs
 
 
 def _signature(graph):
-    """A hashable description of ``graph``'s structure, or ``None`` when it has none (an op
-    that is not registered, parameters that cannot be compared)."""
+    """A description of ``graph``'s structure to look its programs up by, or ``None`` when it
+    has none (an op that is not registered, parameters that cannot be compared)."""
     nodes = graph.nodes
     parts = []
     for pos, args in zip(graph.op_positions, graph.op_args):
@@ -107,20 +116,22 @@ def _signature(graph):
         if params is _UNHASHABLE:
             return None
         parts.append((prim, args, params))
-    signature = (len(nodes), tuple(parts), tuple(graph.leaf_positions), graph.input_positions,
-                 graph.output_positions, graph.guards)
-    try:
-        hash(signature)
-    except TypeError:
-        return None
-    return signature
+    return (len(nodes), tuple(parts), tuple(graph.leaf_positions), graph.input_positions,
+            graph.output_positions, graph.guards)
 
 
 _UNHASHABLE = object()
+#: parameter types compared by value as they are (True and 1 differ by their type)
+_PLAIN_PARAMETERS = frozenset({int, bool, float, str, type(None)})
 
 
 def _frozen(value):
     """``value`` (an op's parameters) as something hashable and comparable by value."""
+    kind = type(value)
+    if kind in _PLAIN_PARAMETERS:
+        return (kind, value)
+    if kind is dict and not value:
+        return ()
     if isinstance(value, dict):
         items = tuple((k, _frozen(v)) for k, v in sorted(value.items()))
         return _UNHASHABLE if any(v is _UNHASHABLE for _, v in items) else items

@@ -195,7 +195,7 @@ class Tape:
                 return same
         for k, ref in enumerate(refs):
             if ref is None:
-                refs[k] = self.literal(args[k])
+                refs[k] = self.literal(_as_number(prim, args, k, value))
         refs = tuple(refs)
         step_key = (prim, refs) if not params else _step_key(prim, refs, params)
         if step_key is not None:
@@ -289,6 +289,24 @@ def _is_literal(value, number):
         return value == number
     return (isinstance(value, np.ndarray) and value.dtype.kind in "fiu"
             and bool(np.all(value == number)))
+
+
+def _as_number(prim, args, k, value):
+    """A literal array operand of an elementwise step that holds one number throughout (a
+    broadcast seed, ``mean``'s ``1/n``) as that number, when the step's result keeps the shape
+    and dtype it has: numpy then broadcasts a scalar instead of reading an array."""
+    literal = args[k]
+    if (type(literal) is not np.ndarray or literal.dtype != np.float64 or literal.size < 2
+            or not prim.elementwise or type(value) is not np.ndarray
+            or value.dtype != np.float64):
+        return literal
+    if not any(type(a) is Slot and type(a.value) is np.ndarray and a.value.shape == value.shape
+               and a.value.dtype == np.float64 for a in args):
+        return literal
+    bits = literal.view(np.int64)
+    if not np.all(bits == bits.flat[0]):      # the same number throughout, bit for bit
+        return literal
+    return float(literal.flat[0])
 
 
 #: The ops with a neutral element: multiplying by 1, adding or subtracting 0 copies.
