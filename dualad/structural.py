@@ -358,6 +358,35 @@ def _bind_broadcast_to(x, shape, subok=False):
     return (x,), {"shape": shape_param("broadcast_to", shape)}
 
 
+# The kernels of sum, mean and transpose: numpy's own functions without their Python layer
+# (argument dispatch, the count of mean) on float arrays, which is what graphs hold. The same
+# numbers as np.sum, np.mean and np.transpose; anything else goes to those functions.
+_add_reduce = np.add.reduce
+
+
+def _float_array(x):
+    return type(x) is np.ndarray and x.dtype.kind in "fc"
+
+
+def _sum_kernel(x, axis=None, keepdims=False):
+    if _float_array(x):
+        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_kernel(x, axis=None, keepdims=False):
+    if _float_array(x) and x.size:
+        total = _add_reduce(x, axis=axis, keepdims=keepdims)
+        return total / (x.size // total.size)       # np.mean divides the sum by the count
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _transpose_kernel(x, axes=None):
+    if type(x) is np.ndarray:
+        return x.transpose(axes)
+    return np.transpose(x, axes)
+
+
 def _matmul_cost(in_shapes, out_shape, **params):
     # q multiplies and q - 1 adds per result element, q the contracted length
     q = in_shapes[0][-1] if in_shapes[0] else 1
@@ -365,7 +394,8 @@ def _matmul_cost(in_shapes, out_shape, **params):
 
 
 register(Primitive(
-    name="sum", numpy=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp, bind=_bind_sum,
+    name="sum", numpy=_sum_kernel, numpy_api=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
+    bind=_bind_sum,
     doc="Sum of the elements over axis (all by default).",
     example=("sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)", "array([4., 6.])"),
     cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]) - size(out_shape),  # N-M adds
@@ -374,7 +404,8 @@ register(Primitive(
                                                       keepdims=keepdims),
 ))
 register(Primitive(
-    name="mean", numpy=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp, bind=_bind_mean,
+    name="mean", numpy=_mean_kernel, numpy_api=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
+    bind=_bind_mean,
     doc="Mean of the elements over axis (all by default).",
     example=("mean(np.array([1.0, 2.0, 6.0]))", "3.0"),
     cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]),   # the adds and divides
@@ -383,7 +414,8 @@ register(Primitive(
                                                        keepdims=keepdims),
 ))
 register(Primitive(
-    name="transpose", numpy=np.transpose, nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    name="transpose", numpy=_transpose_kernel, numpy_api=np.transpose,
+    nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
     bind=_bind_transpose, doc="The axes permuted (reversed by default).",
     example=("transpose(np.zeros((2, 3))).shape", "(3, 2)"),
     examples=(([(2, 3)], {}), ([(2, 3, 2)], {"axes": (1, 2, 0)})),

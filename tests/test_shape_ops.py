@@ -1,6 +1,8 @@
 """squeeze, expand_dims, concatenate and einsum: against numpy's own functions and central
 differences, in every mode, and their errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -188,3 +190,29 @@ def test_einsum_on_random_subscripts_matches_numpy_and_central_differences(probl
     f = lambda *a: ad.einsum(subscripts, *a)  # noqa: E731
     for mode in ("forward", "reverse"):
         check_jacobians(f, numpy_f, operands, mode)
+
+
+@pytest.mark.parametrize("name, reference", [("sum", np.sum), ("mean", np.mean)])
+@pytest.mark.parametrize("value", [np.arange(12.0).reshape(3, 4) / 7, np.zeros((0, 3)),
+                                   np.arange(6).reshape(2, 3), np.float64(2.5), 3.0,
+                                   np.array([1 + 2j, 3 - 1j])])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, True), ((-1,), False), ((), False)])
+def test_reduction_kernels_give_numpys_numbers(name, reference, value, axis, keepdims):
+    """sum and mean skip numpy's Python layer on float arrays: the same numbers, bit for bit,
+    and numpy's own function for everything else (ints, scalars, empty arrays)."""
+    if np.ndim(value) == 0 and axis not in (None, ()):
+        return
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = REGISTRY[name].evaluate(value, axis=axis, keepdims=keepdims)
+        expected = reference(value, axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(got, expected)
+    assert np.shape(got) == np.shape(expected)
+
+
+def test_transpose_kernel_is_numpys():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for axes in (None, (1, 2, 0), (0, 2, 1)):
+        np.testing.assert_array_equal(REGISTRY["transpose"].evaluate(x, axes=axes),
+                                      np.transpose(x, axes))
+    assert REGISTRY["transpose"].evaluate(2.0) == 2.0
