@@ -295,14 +295,18 @@ class _Writer:
     def __init__(self, program, names, bindings, scalar, comments):
         self.program, self.names, self.bindings = program, names, bindings
         self.scalar, self.comments = scalar, comments
-        self.uses = {}
-        for _, refs, _, _ in program.steps:
-            for r in refs:
-                self.uses[r] = self.uses.get(r, 0) + 1
-        for r in program.outputs:
-            if r is not None:
-                self.uses[r] = self.uses.get(r, 0) + 2    # an output gets a name of its own
         self.temporaries = itertools.count(1)
+
+    def _uses(self):
+        """register -> how many times the program reads it (an output counts twice more)."""
+        uses = {}
+        for _, refs, _, _ in self.program.steps:
+            for r in refs:
+                uses[r] = uses.get(r, 0) + 1
+        for r in self.program.outputs:
+            if r is not None:
+                uses[r] = uses.get(r, 0) + 2    # an output gets a name of its own
+        return uses
 
     def literal(self, value):
         """A constant as source text: a literal where Python has one, else a bound name."""
@@ -364,10 +368,15 @@ class _Writer:
         for r, value in program.literals.items():
             known[r] = self.literal(value)
         body = []
+        uses = self._uses()
         for function, refs, params, out in program.steps:
             args = [known[r] for r in refs]
+            for r in refs:      # a register read for the last time is forgotten (memory)
+                left = uses[r] = uses[r] - 1
+                if not left:
+                    del known[r]
             text, prec = self.expression(function, params, args)
-            inline = (self.uses.get(out, 0) == 1 and out not in self.names
+            inline = (uses.get(out, 0) == 1 and out not in self.names
                       and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
             if inline:
                 known[out] = (text, prec)
@@ -532,6 +541,18 @@ class CompiledFunction:
 
     def _write(self, name):
         """Record the sweep ``name`` at the example point and write it as Python source."""
+        # the recording (values, Slots, the tape) is gone before the source is written
+        program, names, comments = self._record(name)
+        params = list(self._arg_names)
+        if name == "jvp":
+            params += [f"{n}_dot" for n in self._arg_names]
+        source = self._function_source(name, program, params, names, comments,
+                                       self._textbook)
+        return program, source
+
+    def _record(self, name):
+        """The program of the sweep ``name`` at the example point, the names of its registers
+        (the nodes' textbook names) and the comments of the lines that compute them."""
         graph, point = self.graph, self._point
         textbook, index = self._textbook, self._textbook.index
         inputs = dict(zip(graph.input_positions, self._arg_names))
@@ -548,6 +569,7 @@ class CompiledFunction:
                 tape, values, outputs, derivatives = record_jvp(graph, point, order)
                 suffix = "_dot"
             program = tape.program(outputs)
+            tape.steps.clear()      # the program has them; the Slots below only need registers
         names, comments = {}, {}
         for pos, value in enumerate(values):
             if isinstance(value, Slot) and value.register not in names:
@@ -571,11 +593,7 @@ class CompiledFunction:
                     elif pos not in inputs:
                         comments[found.register] = (f"{shown(graph.nodes[pos].op.name)}: "
                                                     "partial times tangent")
-        params = list(self._arg_names)
-        if name == "jvp":
-            params += [f"{n}_dot" for n in self._arg_names]
-        source = self._function_source(name, program, params, names, comments, textbook)
-        return program, source
+        return program, names, comments
 
     def _function_source(self, name, program, params, names, comments, textbook):
         writer = _Writer(program, names, self.bindings, self.scalar, comments)

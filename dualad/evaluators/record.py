@@ -144,7 +144,7 @@ class Tape:
         self.literals = {}            # register -> value
         self.steps = []               # (function, argument registers, params, register)
         self._literal_registers = {}
-        self._recent = OrderedDict()  # step key -> Slot, the last CSE_WINDOW steps
+        self._recent = OrderedDict()  # step key -> (value, register), the last CSE_WINDOW steps
         #: every value written so far is a Python number (the program may use ``math``)
         self.scalar = True
 
@@ -201,7 +201,7 @@ class Tape:
         if step_key is not None:
             known = self._recent.get(step_key)
             if known is not None:
-                return known
+                return Slot(known[0], known[1], self)
         slot = Slot(value, self.count, self)
         self.count += 1
         self.steps.append((prim, refs, params, slot.register))
@@ -211,7 +211,7 @@ class Tape:
             self.ops += prim.cost([shape_of(v) for v in values], shape_of(value), **params)
         if step_key is not None:
             recent = self._recent
-            recent[step_key] = slot
+            recent[step_key] = (value, slot.register)   # not the Slot: no cycle via .tape
             if len(recent) > CSE_WINDOW:
                 recent.popitem(last=False)
         return slot
