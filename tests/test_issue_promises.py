@@ -195,3 +195,11 @@ def test_fd_study_of_a_function_of_no_numbers_is_refused():
     with pytest.raises(ad.DualadError, match="fd_study: f has no input elements"):
         ad.fd_study(lambda x: ad.sum(ad.sin(x)), np.array([]))
 
+
+def test_compare_on_an_empty_array_gives_a_1_by_0_jacobian_and_no_negative_counts():
+    report = ad.compare(lambda x: ad.sum(ad.log(x)) + ad.prod(x, axis=0), np.array([]))
+    assert report.forward.jacobian.shape == report.reverse.jacobian.shape == (1, 0)
+    # n = 0: no forward sweep at all; reverse evaluates f once, and of f only the add of the
+    # two (empty) reductions' results costs anything
+    assert (report.forward.ops, report.reverse.ops) == (0, 1)
+    assert "-1" not in str(report)
