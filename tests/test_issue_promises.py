@@ -178,6 +178,29 @@ def test_numpy_where_with_only_a_condition_is_refused_on_vars():
     assert np.where(x > 0, x, -x).value.tolist() == [1.0, 2.0]
 
 
+def test_where_with_an_infinite_untaken_branch_at_0_gives_nan_or_0_in_every_path():
+    # the issue's trap: where(x > 0, sqrt(x), 0) at x = 0 -- 0 (the taken branch's slope) or
+    # nan, never another finite number
+    f = lambda x: ad.where(x > 0, ad.sqrt(x), 0.0)                # noqa: E731
+    compiled = ad.compile(f, 1.0)
+    with np.errstate(all="ignore"):
+        slopes = [ad.grad(f)(0.0), ad.grad(f, mode="forward")(0.0), ad.jvp(f, (0.0,), (1.0,))[1],
+                  compiled.value_and_grad(0.0)[1], compiled.jvp((0.0,), (1.0,))[1]]
+    assert all(math.isnan(s) or s == 0.0 for s in slopes), slopes
+
+
+def test_the_double_where_idiom_gives_0_at_0_and_the_slope_elsewhere_in_every_path():
+    def safe_sqrt(x):
+        inside = ad.where(x > 0, x, 1.0)
+        return ad.where(x > 0, ad.sqrt(inside), 0.0)
+    compiled = ad.compile(safe_sqrt, 1.0)
+    for x, slope in ((0.0, 0.0), (4.0, 0.25), (-1.0, 0.0)):          # d sqrt x = 1/(2 sqrt x)
+        assert ad.grad(safe_sqrt)(x) == slope
+        assert ad.grad(safe_sqrt, mode="forward")(x) == slope
+        assert compiled.value_and_grad(x)[1] == slope
+    assert ad.hessian(safe_sqrt)(4.0) == -1 / 32                     # -1/(4 x^(3/2))
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "where's rule is a local partial 1/0 per branch, so forward mode forms 0 * nan where the "
     "branch not taken is not finite (sqrt'(0) * 0 = nan) and the nan spreads through the sum "
