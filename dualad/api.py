@@ -363,7 +363,7 @@ def jvp(f, primals, tangents, has_aux=False):
     graph = run.graph
     checked = []
     for i, (p, t) in enumerate(zip(graph.input_positions, tangents)):
-        t = as_value(t)
+        t = as_value(t, f"jvp: tangent {i}")
         if shape_of(t) != shape_of(run.values[p]):
             raise ShapeMismatchError(f"jvp: tangent {i} has shape {shape_of(t)} but its primal "
                                      f"has shape {shape_of(run.values[p])}")
@@ -415,7 +415,7 @@ def vjp(f, *primals, has_aux=False):
                               f"{len(seeds)} cotangent(s) were given")
         checked = []
         for i, (seed, out) in enumerate(zip(seeds, outs)):
-            seed = as_value(seed)
+            seed = as_value(seed, f"vjp: cotangent {i}")
             out_shape = shape_of(out.value if isinstance(out, Var) else out)
             if shape_of(seed) != out_shape:
                 raise ShapeMismatchError(f"vjp: cotangent {i} has shape {shape_of(seed)} but "

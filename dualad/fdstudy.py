@@ -274,6 +274,10 @@ def _predicted(value, coefficients):
 def _unit_ones(graph, point):
     """The default direction: every input element moving equally, as a unit vector."""
     count = sum(int(np.size(v)) for v in point)
+    if not count:
+        shapes = ", ".join(f"{n} of shape {shape_of(v)}" for n, v in zip(graph.input_names, point))
+        raise DualadError(f"fd_study: f has no input elements to step along ({shapes}); "
+                          "give it at least one number")
     scale = 1 / math.sqrt(count)
     return [np.full(shape_of(v), scale) if shape_of(v) else scale for v in point]
 

@@ -20,7 +20,7 @@ Examples
 import numpy as np
 
 from .errors import DerivativeLostError, DualadError, ShapeMismatchError
-from .primitives import REGISTRY, primitive_for_numpy
+from .primitives import REGISTRY, bind_arguments, primitive_for_numpy
 from .shapes import as_index, shape_of
 from .values import NO_PARAMS
 
@@ -248,7 +248,7 @@ class Overloaded:
             return func(*(self._plain(a) for a in args), **kwargs)
         prim = primitive_for_numpy(func)
         if prim is not None:
-            inputs, params = prim.bind(*args, **kwargs) if prim.bind else (args, NO_PARAMS)
+            inputs, params = bind_arguments(prim, args, kwargs)
             return self._apply(prim, inputs, params)
         composite = _composites().get(func)
         if composite is not None:

@@ -266,6 +266,24 @@ def _positional_bind(prim):
                                    or tuple(f"x{i}" for i in range(prim.nin))))
 
 
+def bind_arguments(prim, args, kwargs):
+    """``(inputs, params)`` of a call of ``prim`` with numpy's arguments: its ``bind``, or, for
+    an op without one, its inputs by position (so ``np.where(c)`` is refused, not taken as a
+    where of one input).
+
+    Examples
+    --------
+    >>> from dualad.primitives import REGISTRY, bind_arguments
+    >>> bind_arguments(REGISTRY["where"], (True, 1.0, 2.0), {})
+    ((True, 1.0, 2.0), {})
+    >>> bind_arguments(REGISTRY["where"], (True,), {})
+    Traceback (most recent call last):
+      ...
+    dualad.errors.DualadError: where: takes 3 arguments (c, a, b), got 1
+    """
+    return (prim.bind or _positional_bind(prim))(*args, **kwargs)
+
+
 def positional(name, *names):
     """A bind for op ``name`` whose arguments are its inputs, called ``names`` (positional).
 
@@ -766,7 +784,7 @@ register(Primitive(
 
 def _sigmoid(x):
     with np.errstate(over="ignore"):    # exp(-x) = inf below x = -709: 1/inf = 0, the limit
-        return 1 / (1 + np.exp(-x))
+        return 1 / (1 + np.exp(np.negative(x)))    # np.negative: lists too, as np.exp takes
 
 
 def _sigmoid_scalar(x):

@@ -494,8 +494,8 @@ def _groups(in_shape, axis):
 
 
 def _fold_cost(in_shapes, out_shape, axis=None, **params):
-    # N elements folded into M results: N - M comparisons or products
-    return size(in_shapes[0]) - size(out_shape)
+    # N elements folded into M results: N - M comparisons or products (none for empty groups)
+    return max(size(in_shapes[0]) - size(out_shape), 0)
 
 
 def _scan_cost(in_shapes, out_shape, axis=None, **params):

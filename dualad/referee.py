@@ -443,6 +443,8 @@ def _float30(value):
 def _rounded(value):
     if isinstance(value, np.ndarray):
         return np.vectorize(_rounded, otypes=[object])(value) if value.size else value
+    if isinstance(value, (int, float, np.number)):    # sum over no elements: a Python 0
+        return sp.Float(value, DIGITS)
     return value if isinstance(value, sp.Float) else value.evalf(DIGITS)
 
 

@@ -398,7 +398,8 @@ register(Primitive(
     bind=_bind_sum,
     doc="Sum of the elements over axis (all by default).",
     example=("sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)", "array([4., 6.])"),
-    cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]) - size(out_shape),  # N-M adds
+    cost=lambda in_shapes, out_shape, **p: max(size(in_shapes[0]) - size(out_shape), 0),
+    # N - M adds; none where the groups are empty (sum over no elements: M zeros)
     examples=(([(2, 3)], {}), ([(2, 3)], {"axis": 0}), ([(2, 3)], {"axis": 1, "keepdims": True})),
     sympy=lambda x, axis=None, keepdims=False: np.sum(_object_array(x), axis=axis,
                                                       keepdims=keepdims),

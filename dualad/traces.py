@@ -442,8 +442,9 @@ def _direction(graph, point, direction, names):
         if unknown:
             raise DualadError(f"trace_table: no input named {unknown[0]!r} "
                               f"(inputs: {', '.join(names)})")
-        return [as_value(direction[n]) if n in direction else z for n, z in zip(names, zeros)]
-    tangents = [as_value(t) for t in direction]
+        return [as_value(direction[n], f"trace_table: the direction of {n}") if n in direction
+                else z for n, z in zip(names, zeros)]
+    tangents = [as_value(t, f"trace_table: direction {k}") for k, t in enumerate(direction)]
     if len(tangents) != len(names):
         raise DualadError(f"trace_table: {len(tangents)} direction value(s) for "
                           f"{len(names)} inputs ({', '.join(names)})")

@@ -132,7 +132,7 @@ def test_sweeps_give_hand_derived_jacobians():
 def test_seconds_are_a_median_of_real_runs_and_bad_arguments_are_refused():
     graph = ad.trace(lambda x: ad.sin(x), 1.0)
     cost = CostEvaluator(graph, "reverse").run([1.0], repeats=3)
-    assert cost.repeats == 3 and 0 < cost.seconds < 1
+    assert cost.repeats == 3 and cost.seconds > 0      # measured, never bounded
     with pytest.raises(ad.DualadError, match="mode must be 'forward' or 'reverse'"):
         CostEvaluator(graph, "sideways")
     with pytest.raises(ad.DualadError, match="repeats must be at least 1"):

@@ -19,8 +19,10 @@ Examples
 
 import functools
 
+import numpy as np
+
 from ..values import NO_PARAMS, opaque_handler
-from ..mathns import NUMPY, call_in_namespace, namespace_for
+from ..mathns import MATH, NUMPY, as_float, call_in_namespace, namespace_for
 from ..shapes import align_tangent, shape_of, unbroadcast
 
 
@@ -85,12 +87,25 @@ def _structural(rule, m, *args, **kwargs):
     the rule cannot run on them."""
     try:
         return rule(m, *args, **kwargs)
+    except ArithmeticError:
+        # Python floats raise where numpy gives inf/nan (std's rule divides by std = 0.0):
+        # run the rule again on numpy float64, as call_in_namespace does for partials
+        if m is not NUMPY and m is not MATH:
+            raise
+        result = rule(NUMPY, *_floats_as_numpy(args), **kwargs)
+        return tuple(map(as_float, result)) if isinstance(result, tuple) else as_float(result)
     except Exception:
         handler = opaque_handler(*_flat(args), *kwargs.values())
         if handler is None:
             raise
         return handler(functools.partial(rule, NUMPY), args, kwargs,
                        name=getattr(rule, "__name__", "rule"))
+
+
+def _floats_as_numpy(args):
+    """``args`` with each Python float (also inside lists and tuples) as a numpy float64."""
+    return [type(a)(_floats_as_numpy(a)) if isinstance(a, (list, tuple))
+            else np.float64(a) if type(a) is float else a for a in args]
 
 
 def _flat(args):
