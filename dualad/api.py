@@ -33,7 +33,7 @@ from .evaluators import DEFAULT
 from .evaluators.reverse import as_result, default_seed
 from .entry import check_argnums, prepare
 from .graph import Graph, Var, tracing_depth
-from .shapes import identity_blocks, shape_of
+from .shapes import direction_groups, identity_blocks, shape_of
 from .shapes import size as size_of
 from .values import as_value, describe
 
@@ -109,6 +109,16 @@ def _as_columns(stacked, sizes, row_shape, column_shapes):
                                                                 + tuple(column_shape))))
         offset += size
     return blocks
+
+
+def _largest(values):
+    """The most elements any node's value has: what bounds a group of batched directions."""
+    return max((size_of(shape_of(v)) for v in values), default=1)
+
+
+def _joined(parts):
+    """The tangents (or adjoints) of groups of directions, as one array along the first axis."""
+    return np.asarray(parts[0]) if len(parts) == 1 else np.concatenate(parts)
 
 
 def _finish(array):
@@ -245,14 +255,18 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
 
 
 def _forward_gradient(run, wrt):
-    """Gradient of a scalar output by forward mode: every unit direction in one sweep."""
+    """Gradient of a scalar output by forward mode: the unit directions in batched sweeps."""
     if run.nested:
         return _forward_gradient_nested(run, wrt)
     shapes = [shape_of(run.values[p]) for p in wrt]
-    blocks, sizes = identity_blocks(shapes)
-    _, tangents = DEFAULT["forward"](run.graph, wrt=wrt, batch=1).run(
-        None, blocks, values=run.values)
-    out_dot = tangents[run.graph.output_positions[0]]
+    evaluator = DEFAULT["forward"](run.graph, wrt=wrt, batch=1)
+    out_pos = run.graph.output_positions[0]
+    parts = []
+    for start, stop in direction_groups(sum(map(size_of, shapes)), _largest(run.values)):
+        blocks, sizes = identity_blocks(shapes, start, stop)
+        _, tangents = evaluator.run(None, blocks, values=run.values)
+        parts.append(tangents[out_pos])
+    out_dot = None if parts[0] is None else _joined(parts)
     grads, offset = [], 0
     for shape, size in zip(shapes, sizes):
         if out_dot is None:
@@ -491,31 +505,37 @@ def jacobian(f, argnums=0, mode="auto", has_aux=False):
 
 
 def _forward_jacobian(run, wrt, in_shapes, out_shapes):
-    """blocks[j][i]: d output_j / d input_i, all columns in one batched forward sweep."""
+    """blocks[j][i]: d output_j / d input_i, the columns by batched forward sweeps (one for
+    all of them, or one per group where they would not fit: see ``direction_groups``)."""
     graph = run.graph
-    directions, sizes = identity_blocks(in_shapes)
-    _, tangents = DEFAULT["forward"](graph, wrt=wrt, batch=1).run(None, directions,
-                                                               values=run.values)
-    total = sum(sizes)
-    blocks = []
-    for pos, out_shape in zip(graph.output_positions, out_shapes):
-        t = tangents[pos]
-        t = np.zeros((total,) + out_shape) if t is None else np.asarray(t)
-        # t[k] is the output's tangent along direction k: column k of the Jacobian
-        blocks.append(_as_columns(t, sizes, out_shape, in_shapes))
-    return blocks
+    evaluator = DEFAULT["forward"](graph, wrt=wrt, batch=1)
+    parts = [[] for _ in out_shapes]
+    for start, stop in direction_groups(sum(map(size_of, in_shapes)), _largest(run.values)):
+        directions, sizes = identity_blocks(in_shapes, start, stop)
+        _, tangents = evaluator.run(None, directions, values=run.values)
+        for part, pos, out_shape in zip(parts, graph.output_positions, out_shapes):
+            t = tangents[pos]
+            part.append(np.zeros((stop - start,) + out_shape) if t is None else t)
+    # t[k] is the output's tangent along direction k: column k of the Jacobian
+    return [_as_columns(_joined(part), sizes, out_shape, in_shapes)
+            for part, out_shape in zip(parts, out_shapes)]
 
 
 def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
-    """blocks[j][i]: d output_j / d input_i, all rows in one batched reverse sweep."""
+    """blocks[j][i]: d output_j / d input_i, the rows by batched reverse sweeps (one for all
+    of them, or one per group)."""
     graph = run.graph
-    seeds, sizes = identity_blocks(out_shapes)
-    adjoints = DEFAULT["reverse"](graph, wrt=wrt, batch=1).run(run.values, seeds)
-    total = sum(sizes)
+    evaluator = DEFAULT["reverse"](graph, wrt=wrt, batch=1)
+    parts = [[] for _ in wrt]
+    for start, stop in direction_groups(sum(map(size_of, out_shapes)), _largest(run.values)):
+        seeds, sizes = identity_blocks(out_shapes, start, stop)
+        adjoints = evaluator.run(run.values, seeds)
+        for part, pos, in_shape in zip(parts, wrt, in_shapes):
+            a = adjoints[pos]
+            part.append(np.zeros((stop - start,) + in_shape) if a is None else a)
     blocks = [[None] * len(wrt) for _ in out_shapes]
-    for i, (pos, in_shape) in enumerate(zip(wrt, in_shapes)):
-        a = adjoints[pos]
-        a = np.zeros((total,) + in_shape) if a is None else np.asarray(a)
+    for i, in_shape in enumerate(in_shapes):
+        a = _joined(parts[i])
         # a[k] is the adjoint of this input for seed k: row k of the Jacobian
         offset = 0
         for j, (size, out_shape) in enumerate(zip(sizes, out_shapes)):

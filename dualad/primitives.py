@@ -38,6 +38,11 @@ zero_derivative, boolean
     An op that is constant almost everywhere (``sign``, ``floor``) has ``zero_derivative``:
     no tangent or adjoint flows through it, and its ``pds`` are filled in as 0. ``boolean`` ops
     (comparisons, ``logical_and``) also have a boolean value.
+selects
+    The op picks each element from one of its inputs (``where``): its partials are 1 where an
+    input is picked and 0 elsewhere, and a term of the chain rule whose partial is 0 is 0 even
+    where the tangent or adjoint is inf or nan (a select, as JAX's ``select``), so that a
+    branch not taken never reaches the derivative of another element.
 bind
     How the user function's arguments become ``(inputs, params)``: ``bind(*args, **kwargs)``.
     Elementwise ops need none (their arguments are their inputs); ``sum``'s turns
@@ -146,6 +151,7 @@ class Primitive:
     analytic: bool = None
     zero_derivative: bool = False
     boolean: bool = False
+    selects: bool = False
     bind: object = None
     doc: str = None
     example: tuple = None
@@ -665,12 +671,15 @@ register(Primitive(
     example=("where(True, 1.0, 2.0)", "1.0"),
     sympy=lambda c, a, b: sp.Piecewise((a, c), (b, True)),
     # d where(c, a, b)/da = 1 where c holds, else 0; /db the other way round; c is boolean.
-    # Where the branch not taken is not finite (where(x > 0, sqrt(x), 0) at 0), its adjoint
-    # is 0 times its partial: 0 * inf = nan, never another number (the double-where idiom in
+    # The terms are selects (see `selects`): a tangent or adjoint only flows where its branch
+    # is taken, so the nan of a branch not taken (sqrt(x) at x = 0 in where(x > 0, sqrt(x), 0))
+    # stays out of the other elements. The branch's own partials still run at x = 0, where
+    # the adjoint of x is then 0 * inf = nan, never another number (the double-where idiom in
     # docs/forward-mode.md avoids it).
     pds=(_zero_partial,
          lambda m, c, a, b, out: m.where(c, 1, 0),
          lambda m, c, a, b, out: m.where(c, 0, 1)),
+    selects=True,
     domain=(BOOLEAN, REALS, REALS),
 ))
 

@@ -261,9 +261,11 @@ def unit(shape, index, one=1.0, zero=0.0):
     return seed
 
 
-def identity_blocks(shapes):
+def identity_blocks(shapes, start=0, stop=None):
     """Unit directions for several arguments at once: one array per shape, of shape
     ``(N,) + shape`` with N the total size, together forming the N x N identity; and the sizes.
+    With ``start`` and ``stop``, only the directions ``start`` to ``stop - 1`` (rows of that
+    identity), for a sweep over a group of them.
 
     Examples
     --------
@@ -271,15 +273,39 @@ def identity_blocks(shapes):
     >>> blocks, sizes = identity_blocks([(), (2,)])
     >>> [b.tolist() for b in blocks], sizes
     ([[1.0, 0.0, 0.0], [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]], [1, 2])
+    >>> [b.tolist() for b in identity_blocks([(), (2,)], 1, 2)[0]]
+    [[0.0], [[1.0, 0.0]]]
     """
     sizes = [size(shape) for shape in shapes]
-    total = sum(sizes)
+    stop = sum(sizes) if stop is None else stop
     blocks, offset = [], 0
     for shape, count in zip(shapes, sizes):
-        block = np.zeros((total, count))
+        block = np.zeros((stop - start, count))
         # only the ones are written: copying in a dense eye(count) would touch every page of
         # the block, and for 1,000 inputs cost 20x the forward sweep it seeds
-        block[np.arange(offset, offset + count), np.arange(count)] = 1.0
-        blocks.append(block.reshape((total,) + tuple(shape)))
+        low, high = max(start, offset), min(stop, offset + count)
+        if low < high:
+            block[np.arange(low - start, high - start), np.arange(low - offset, high - offset)] = 1.0
+        blocks.append(block.reshape((stop - start,) + tuple(shape)))
         offset += count
     return blocks, sizes
+
+
+#: The most numbers a batched sweep's tangents (or adjoints) may hold at one node; more unit
+#: directions than that are run in groups (a 150 x 150 input has 22,650 of them, and its
+#: tangents in one batch would take 4 GB).
+BATCH_ELEMENTS = 2**22
+
+
+def direction_groups(total, largest):
+    """``(start, stop)`` ranges covering ``total`` unit directions, in groups small enough
+    that a node of ``largest`` elements holds at most ``BATCH_ELEMENTS`` tangent numbers.
+
+    Examples
+    --------
+    >>> from dualad.shapes import direction_groups
+    >>> direction_groups(3, 1), len(direction_groups(22650, 22500)), direction_groups(0, 1)
+    ([(0, 3)], 122, [(0, 0)])
+    """
+    step = max(1, BATCH_ELEMENTS // max(largest, 1))
+    return [(k, min(k + step, total)) for k in range(0, total, step)] or [(0, 0)]

@@ -305,3 +305,28 @@ def test_dual_errors_are_clear():
         ad.Dual(np.ones(3), np.ones(2))
     with pytest.raises(ad.DualadError, match="numpy.fmod on a Dual"):
         np.fmod(ad.Dual(1.0, 1.0), 1.0)
+
+
+# ---- many unit directions run in groups ----
+
+@pytest.mark.parametrize("budget", [1, 7, 40, 2**22])
+def test_batched_jacobians_in_groups_of_directions_agree_with_the_formula(monkeypatch, budget):
+    """Where the tangents of all unit directions would not fit (BATCH_ELEMENTS numbers at a
+    node), forward and reverse Jacobians and forward gradients run in groups: the same numbers,
+    d tanh(Wx)_i/dW_ij = (1 - tanh(Wx)_i^2) x_j and d/dx_j = (1 - tanh(Wx)_i^2) W_ij."""
+    import dualad.shapes
+    monkeypatch.setattr(dualad.shapes, "BATCH_ELEMENTS", budget)
+    rng = np.random.default_rng(3)
+    W, x = rng.normal(size=(3, 4)), rng.normal(size=4)
+    slope = 1 - np.tanh(W @ x) ** 2
+    by_hand_W = np.zeros((3, 3, 4))
+    for i in range(3):
+        by_hand_W[i, i] = slope[i] * x
+    by_hand_x = slope[:, None] * W
+    for mode in ("forward", "reverse"):
+        JW, Jx = ad.jacobian(lambda W, x: ad.tanh(W @ x), argnums=(0, 1), mode=mode)(W, x)
+        np.testing.assert_allclose(JW, by_hand_W, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(Jx, by_hand_x, rtol=1e-13, atol=1e-15)
+    gW, gx = ad.grad(lambda W, x: ad.sum(ad.tanh(W @ x)), argnums=(0, 1), mode="forward")(W, x)
+    np.testing.assert_allclose(gW, np.outer(slope, x), rtol=1e-13)
+    np.testing.assert_allclose(gx, slope @ W, rtol=1e-13)

@@ -201,17 +201,21 @@ def test_the_double_where_idiom_gives_0_at_0_and_the_slope_elsewhere_in_every_pa
     assert ad.hessian(safe_sqrt)(4.0) == -1 / 32                     # -1/(4 x^(3/2))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "where's rule is a local partial 1/0 per branch, so forward mode forms 0 * nan where the "
-    "branch not taken is not finite (sqrt'(0) * 0 = nan) and the nan spreads through the sum "
-    "to every direction; JAX's select gives 0.25 for x[1] in forward mode too, as reverse "
-    "mode does here"))
-def test_where_with_a_nan_branch_elsewhere_gives_the_taken_branchs_gradient_in_forward_mode():
+def test_where_with_a_nan_branch_elsewhere_gives_the_taken_branchs_gradient_in_every_mode():
+    """where's terms are selects (JAX's select): the nan of sqrt at 0 and at -1, in a branch
+    not taken, stays out of the other elements' derivatives, in forward mode too."""
     f = lambda x: ad.sum(ad.where(x > 0, ad.sqrt(x), 0.0))       # noqa: E731
     x = np.array([0.0, 4.0, -1.0])
     with np.errstate(all="ignore"):
-        assert ad.grad(f)(x)[1] == 0.25                       # reverse mode: right
-        assert ad.grad(f, mode="forward")(x)[1] == 0.25       # forward mode: nan today
+        assert ad.grad(f)(x)[1] == 0.25                       # 1 / (2 sqrt 4), by hand
+        forward = ad.grad(f, mode="forward")(x)
+        assert list(forward) == [0.0, 0.25, 0.0]               # JAX's jacfwd gives the same
+        assert ad.jvp(f, (x,), (np.array([0.0, 1.0, 0.0]),))[1] == 0.25
+        compiled = ad.compile(f, x)
+        assert compiled.jvp((x,), (np.array([0.0, 1.0, 0.0]),))[1] == 0.25
+        assert compiled.value_and_grad(x)[1][1] == 0.25
+        batched = ad.jacobian(lambda x: ad.where(x > 0, ad.sqrt(x), 0.0), mode="forward")(x)
+        assert batched[1, 1] == 0.25 and batched[0, 1] == 0 and batched[2, 1] == 0
 
 
 def test_fd_study_of_a_function_of_no_numbers_is_refused():

@@ -22,7 +22,8 @@ import functools
 import numpy as np
 
 from ..values import NO_PARAMS, opaque_handler
-from ..mathns import MATH, NUMPY, as_float, call_in_namespace, namespace_for
+from ..mathns import MATH, NUMPY, SYMPY, as_float, call_in_namespace, namespace_for
+from ..primitives import REGISTRY
 from ..shapes import align_tangent, shape_of, unbroadcast
 
 
@@ -116,6 +117,17 @@ def _flat(args):
             yield a
 
 
+def _term(prim, pd, derivative):
+    """One term of the chain rule: the partial ``pd`` times a tangent or an adjoint. For an op
+    that ``selects`` (``where``) it is a select: the derivative where ``pd`` is 1, exactly 0
+    where it is 0 (even where the derivative is inf or nan). On sympy values it stays the
+    product, which is the same function."""
+    if not prim.selects or namespace_for(pd, derivative) is SYMPY:
+        return pd * derivative
+    where, not_equal = REGISTRY["where"].function, REGISTRY["not_equal"].function
+    return where(not_equal(pd, 0), derivative, 0.0)
+
+
 def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS, on_term=None):
     """Forward mode's step for one op: the output tangent from the input tangents (a JVP).
 
@@ -147,7 +159,7 @@ def push_tangent(prim, inputs, out, tangents, batch=0, params=NO_PARAMS, on_term
     ndim = len(shape_of(out))
     out_dot = None
     for j in wanted:
-        term = pds[j] * align_tangent(tangents[j], ndim, batch)
+        term = _term(prim, pds[j], align_tangent(tangents[j], ndim, batch))
         if on_term is not None:
             on_term(j, pds[j], term)
         out_dot = term if out_dot is None else out_dot + term
@@ -185,8 +197,8 @@ def pull_adjoints(prim, inputs, out, out_bar, wanted, batch=0, params=NO_PARAMS,
                 on_term(j, None, bars[j])
         return bars
     pds = local_partials(prim, inputs, out, wanted)
-    bars = [unbroadcast(pds[j] * out_bar, shape_of(inputs[j]), batch) if j in wanted else None
-            for j in range(len(inputs))]
+    bars = [unbroadcast(_term(prim, pds[j], out_bar), shape_of(inputs[j]), batch)
+            if j in wanted else None for j in range(len(inputs))]
     if on_term is not None:
         for j in wanted:
             on_term(j, pds[j], bars[j])
