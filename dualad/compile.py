@@ -43,6 +43,7 @@ Examples
 """
 
 import builtins
+import collections
 import itertools
 import keyword
 import linecache
@@ -77,7 +78,7 @@ from .values import as_value, is_traced
 #: CompiledFunction puts in its globals, and the builtins it calls. No input, node or binding
 #: is ever given one of these names.
 RESERVED = frozenset(("primal", "value_and_grad", "jvp", "FLOAT", "convert_arguments",
-                      "rerun_with_numpy", "branch_changed", "fresh", "type", "bool",
+                      "rerun_with_numpy", "branch_changed", "fresh", "copied", "type", "bool",
                       "ArithmeticError", "ValueError", "r"))
 _LOCAL_NAME = re.compile(r"\A[vt]\d+\Z|_(bar|dot)\Z|\Ablock_")   # never used for a global
 _PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
@@ -435,6 +436,12 @@ def fresh(value):
     return value
 
 
+def copied(value):
+    """A copy of an array the code did not compute (an argument, a constant), so that what
+    compiled code returns is never the caller's own argument or the function's constant."""
+    return np.array(value) if type(value) is np.ndarray else value
+
+
 class _BranchChanged(Exception):
     """Raised by compiled code where a branch decision recorded while tracing would flip."""
 
@@ -526,7 +533,7 @@ class CompiledFunction:
                                            self.scalar)
         common = {"__name__": "dualad.compiled", "__builtins__": builtins,
                   "convert_arguments": runtime.convert_arguments,
-                  "branch_changed": _branch_changed, "fresh": fresh}
+                  "branch_changed": _branch_changed, "fresh": fresh, "copied": copied}
         runtime.fast = dict(common, FLOAT=float, rerun_with_numpy=runtime.rerun_with_numpy)
         runtime.fallback = dict(common, FLOAT=np.float64, rerun_with_numpy=_reraise)
         self._sources = {}
@@ -609,7 +616,12 @@ class CompiledFunction:
         for k, ((pos, outcome), text) in enumerate(zip(guards, outputs[len(results):])):
             checks.append(f"if {'not ' if outcome else ''}{text}:")
             checks.append(f"    return branch_changed({k})")
-        returns = self._returns(name, results)
+        computed = {r for _, _, _, r in program.steps}
+        # an argument or constant returned, or one array returned twice, is returned copied
+        times = collections.Counter(results)
+        borrowed = {text for r, text in zip(program.outputs, outputs)
+                    if r is not None and (r not in computed or times[text] > 1)}
+        returns = self._returns(name, results, borrowed)
         renamed = [f"    # {new} stands for {shown(old)}" for new, old in self._renamed]
         header = [f"def {name}({', '.join(params)}):"] + renamed
         if self.scalar and params:
@@ -639,12 +651,12 @@ class CompiledFunction:
                          for b, chunk in zip(block_names, chunks)]
         return "\n".join(lines) + "\n", block_sources
 
-    def _returns(self, name, results):
+    def _returns(self, name, results, borrowed=()):
         def result(text, shape):
             if text is None:
                 return "0.0" if self.scalar or shape == () else \
                     f"{self.bindings.bind('zeros', np.zeros)}({shape!r})"
-            return text if self.scalar else f"fresh({text})"
+            return text if self.scalar else f"{'copied' if text in borrowed else 'fresh'}({text})"
 
         def several(items):
             return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"

@@ -43,9 +43,10 @@ For each mode it reports four numbers.
     are the result and stay). Constants and inputs count as values; the Jacobian being
     assembled (the same m x n numbers in both modes) does not.
 ``seconds``
-    The median of ``repeats`` wall-clock runs of the real evaluators computing the Jacobian
-    that way (forward: n runs of ``ForwardEvaluator``; reverse: one ``ValueEvaluator`` run and
-    m runs of ``ReverseEvaluator``; batched: one sweep of each).
+    The median of ``repeats`` wall-clock runs of the evaluators the transforms run, computing
+    the Jacobian that way (forward: n runs of ``FastForwardEvaluator``; reverse: one
+    ``ValueEvaluator`` run and m runs of ``FastReverseEvaluator``, each sweep recorded once and
+    replayed; batched: one sweep of each).
 
 Examples
 --------
@@ -67,6 +68,7 @@ import numpy as np
 from ..errors import DualadError
 from ..shapes import identity_blocks, shape_of, unit
 from .base import Evaluator
+from .fast import FastForwardEvaluator, FastReverseEvaluator
 from .forward import ForwardEvaluator
 from .record import Tape
 from .reverse import ReverseEvaluator
@@ -126,7 +128,7 @@ def forward_sweeps(graph, input_values, one=1.0, zero=0.0):
     columns = []
     for pos in graph.input_positions:
         shape = shape_of(leaves[pos])
-        evaluator = ForwardEvaluator(graph, wrt=(pos,))
+        evaluator = FastForwardEvaluator(graph, wrt=(pos,))   # recorded once, replayed
         for index in np.ndindex(shape):
             values, tangents = evaluator.run(input_values, [unit(shape, index, one, zero)])
             columns.append(np.concatenate([_flat(tangents[p], shape_of(values[p]), zero)
@@ -154,7 +156,7 @@ def reverse_sweeps(graph, input_values, one=1.0, zero=0.0, values=None):
     if values is None:
         values = ValueEvaluator(graph).run(input_values)
     in_shapes = [shape_of(values[p]) for p in graph.input_positions]
-    evaluator = ReverseEvaluator(graph)
+    evaluator = FastReverseEvaluator(graph)        # recorded once, replayed
     rows = []
     for j, pos in enumerate(graph.output_positions):
         shape = shape_of(values[pos])

@@ -36,7 +36,7 @@ from ..graph import _collector_paused
 from ..mathns import as_float
 from ..primitives import REGISTRY
 from .forward import ForwardEvaluator
-from .record import Slot, Tape
+from .record import CSE_WINDOW, Slot, Tape
 from .reverse import ReverseEvaluator
 from .value import ValueEvaluator
 
@@ -296,6 +296,12 @@ class FastReverseEvaluator(ReverseEvaluator):
             with _collector_paused():        # recording makes many small objects
                 tape = Tape()
                 slots = [tape.input(v) for v in values]
+                nodes = graph.nodes
+                for pos, args in zip(graph.op_positions[-CSE_WINDOW:],
+                                     graph.op_args[-CSE_WINDOW:]):
+                    # x * x computed by a rule is the node x * x: read, not computed again
+                    tape.remember(nodes[pos].op, [slots[a] for a in args], nodes[pos].params,
+                                  slots[pos])
                 slot_seeds = [None if s is None else 1.0 if one else tape.input(s)
                               for s, one in zip(seeds, ones)]
                 adjoints = super().run(slots, slot_seeds)

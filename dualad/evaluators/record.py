@@ -43,7 +43,7 @@ from ..mathns import as_float
 from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
 from ..shapes import shape_of
-from ..values import RECORDING_TYPES
+from ..values import NO_PARAMS, RECORDING_TYPES
 
 #: How many recent steps a new step is compared with, to write a repeated one once.
 CSE_WINDOW = 64
@@ -109,13 +109,23 @@ RECORDING_TYPES[Slot] = _opaque_call
 
 
 def _step_key(prim, refs, params):
-    """A hashable key of a step with parameters, or ``None`` when they are not hashable."""
+    """A hashable key of a step, or ``None`` when its parameters are not hashable. The
+    arguments of ``add`` and ``multiply`` are keyed in order of register: ``b * a`` is ``a * b``,
+    bit for bit (IEEE addition and multiplication commute)."""
+    if not params:
+        if prim.name in _COMMUTATIVE and len(refs) == 2 and refs[0] > refs[1] \
+                and REGISTRY.get(prim.name) is prim:
+            refs = (refs[1], refs[0])
+        return (prim, refs)
     try:
         key = (prim, refs, tuple(sorted(params.items())))
         hash(key)
         return key
     except TypeError:
         return None
+
+
+_COMMUTATIVE = frozenset(("add", "multiply"))
 
 
 class Tape:
@@ -145,6 +155,7 @@ class Tape:
         self.steps = []               # (function, argument registers, params, register)
         self._literal_registers = {}
         self._recent = OrderedDict()  # step key -> (value, register), the last CSE_WINDOW steps
+        self._negations = {}          # register of -x -> (value, register) of x
         #: every value written so far is a Python number (the program may use ``math``)
         self.scalar = True
 
@@ -193,11 +204,14 @@ class Tape:
             same = _identity(prim, args, value)
             if same is not None:
                 return same
+            shorter = self._shorter(prim, args, value)
+            if shorter is not None:
+                return shorter
         for k, ref in enumerate(refs):
             if ref is None:
                 refs[k] = self.literal(_as_number(prim, args, k, value))
         refs = tuple(refs)
-        step_key = (prim, refs) if not params else _step_key(prim, refs, params)
+        step_key = _step_key(prim, refs, params)
         if step_key is not None:
             known = self._recent.get(step_key)
             if known is not None:
@@ -205,6 +219,8 @@ class Tape:
         slot = Slot(value, self.count, self)
         self.count += 1
         self.steps.append((prim, refs, params, slot.register))
+        if prim.name == "negative" and type(args[0]) is Slot and REGISTRY.get("negative") is prim:
+            self._negations[slot.register] = (args[0].value, args[0].register)
         if self.scalar and type(value) not in _NUMBERS:
             self.scalar = False
         if self.count_ops:
@@ -215,6 +231,39 @@ class Tape:
             if len(recent) > CSE_WINDOW:
                 recent.popitem(last=False)
         return slot
+
+    def _shorter(self, prim, args, value):
+        """The same numbers in fewer passes, or None: ``-1 * x`` as ``-x``, and ``a + (-b)``
+        as ``a - b`` (IEEE subtraction is the addition of the negation, bit for bit)."""
+        if prim is not REGISTRY.get(prim.name):
+            return None
+        if prim.name == "multiply":
+            for keep, drop in ((0, 1), (1, 0)):
+                kept = args[keep]
+                if (type(kept) is Slot and _is_literal(args[drop], -1)
+                        and shape_of(kept.value) == shape_of(value)
+                        and getattr(kept.value, "dtype", None) == getattr(value, "dtype", None)
+                        and type(kept.value) is type(value)):
+                    return self.apply(REGISTRY["negative"], (kept,), NO_PARAMS)
+        elif prim.name == "add":
+            for keep, negated in ((0, 1), (1, 0)):
+                source = self._negations.get(getattr(args[negated], "register", None))
+                if source is not None:
+                    return self.apply(REGISTRY["subtract"],
+                                      (args[keep], Slot(source[0], source[1], self)), NO_PARAMS)
+        return None
+
+    def remember(self, prim, args, params, slot):
+        """Say that ``prim(*args, **params)`` (args Slots) is already ``slot``'s value: a later
+        step equal to it reads ``slot``'s register instead of computing it again (a value of
+        the graph, given to a recorded sweep as an input, that a rule computes again)."""
+        refs = tuple(a.register for a in args)
+        key = _step_key(prim, refs, params)
+        if key is not None:
+            recent = self._recent
+            recent[key] = (slot.value, slot.register)
+            if len(recent) > CSE_WINDOW:
+                recent.popitem(last=False)
 
     def opaque(self, function, args, kwargs=None, name=None):
         """Write ``function(*args, **kwargs)`` as one step run on the values at replay; its
@@ -405,12 +454,47 @@ class Program:
         return "\n".join(lines)
 
     def runners(self, scalar):
-        """The callable of each step for this kind of run (built once per kind)."""
+        """The callable of each step for this kind of run (built once per kind). On arrays, a
+        step whose argument is an array no later step reads writes its result into that
+        array (see :meth:`reusable`) instead of allocating a new one."""
         built = self._runners.get(scalar)
         if built is None:
-            built = self._runners[scalar] = [_runner(f, p, scalar) for f, p in
-                                             zip(self.functions, self.params)]
+            built = [_runner(f, p, scalar) for f, p in zip(self.functions, self.params)]
+            if not scalar:
+                for k, which in self.reusable().items():
+                    built[k] = _in_place(self.functions[k].numpy, which)
+            self._runners[scalar] = built
         return built
+
+    def reusable(self):
+        """step -> which argument (0 or 1) the step may write its result into: an array made
+        by an elementwise numpy step (so the program's own, and nobody's view), read by
+        elementwise steps only (so no view of it exists), for the last time here, and not an
+        output. The same reuse numpy makes of a temporary in ``a + b + c``."""
+        made, readers_ok, last = set(), {}, {}
+        ufunc_steps = []
+        for k, (function, refs, params, out) in enumerate(self.steps):
+            plain = (isinstance(function, Primitive) and function.elementwise and not params
+                     and not function.boolean and isinstance(function.numpy, np.ufunc)
+                     and function.numpy.nout == 1 and function.numpy.nin == len(refs) <= 2)
+            ufunc_steps.append(plain)
+            for r in refs:
+                last[r] = k
+                if not plain:
+                    readers_ok[r] = False
+            if plain:
+                made.add(out)
+        outputs = set(self.outputs)
+        found = {}
+        for k, (function, refs, params, out) in enumerate(self.steps):
+            if not ufunc_steps[k]:
+                continue
+            for which, r in enumerate(refs):
+                if (r in made and last[r] == k and readers_ok.get(r, True)
+                        and r not in outputs):
+                    found[k] = which
+                    break
+        return found
 
     def run(self, input_values, scalar=None):
         """The outputs at these input values (``None`` where an output is ``None``).
@@ -452,6 +536,30 @@ def _shown(value):
     if isinstance(value, np.ndarray) and value.size > 4:
         return f"<array {value.shape}>"
     return repr(value)
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _in_place(ufunc, which):
+    """``ufunc`` on one or two arguments, writing into argument ``which`` where that is a float64
+    array the result fits exactly (the other argument a Python float or an array of its
+    shape and dtype), else into a new array."""
+    if which == 0:
+        def run(x, y=None):
+            if (type(x) is np.ndarray and x.dtype is _FLOAT64 and x.flags.writeable
+                    and (y is None or type(y) is float or (type(y) is np.ndarray
+                         and y.shape == x.shape and y.dtype is _FLOAT64))):
+                return ufunc(x, out=x) if y is None else ufunc(x, y, out=x)
+            return ufunc(x) if y is None else ufunc(x, y)
+    else:
+        def run(x, y):
+            if (type(y) is np.ndarray and y.dtype is _FLOAT64 and y.flags.writeable
+                    and (type(x) is float or (type(x) is np.ndarray and x.shape == y.shape
+                                              and x.dtype is _FLOAT64))):
+                return ufunc(x, y, out=y)
+            return ufunc(x, y)
+    return run
 
 
 def _runner(function, params, scalar):
