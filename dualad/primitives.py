@@ -805,7 +805,5 @@ register(Primitive(
 ))
 
 # The structural ops (sum, matmul, indexing, ...), the reductions (max, prod, softmax, ...) and
-# the linear-algebra ops (ad.linalg.det, ...) register themselves from their own modules.
-from . import structural  # noqa: E402,F401
-from . import reductions  # noqa: E402,F401
-from . import linalg  # noqa: E402,F401
+# the linear-algebra ops (ad.linalg.det, ...) register themselves from their own modules, which
+# import this one; dualad/__init__.py imports them right after it, before anything else.
