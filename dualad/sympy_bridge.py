@@ -101,7 +101,7 @@ def depth(graph):
 # mapped to the op whose sympy form it is, read from the registry (see _functions).
 _ARITHMETIC = (sp.Add, sp.Mul, sp.Pow)
 
-_cache = {"key": None, "table": None}
+_cache = {"key": None, "table": None, "named": {}}
 
 
 def _functions():
@@ -134,7 +134,7 @@ def _functions():
             if (isinstance(form, sp.Basic) and form.func not in _ARITHMETIC
                     and form.args == tuple(symbols)):
                 table.setdefault(form.func, name)
-        _cache["key"], _cache["table"] = key, table
+        _cache.update(key=key, table=table, named={})
     return _cache["table"]
 
 
@@ -161,7 +161,10 @@ def _op_for(func, nargs):
     """The registry op for a sympy function of ``nargs`` arguments, or None."""
     name = _functions().get(func)
     if name is None and isinstance(func, type) and issubclass(func, sp.Function):
-        name = _named_function(func, nargs)
+        named = _cache["named"]         # emptied with the table when the registry changes
+        if (func, nargs) not in named:
+            named[func, nargs] = _named_function(func, nargs)
+        name = named[func, nargs]
     return name
 
 
