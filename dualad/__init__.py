@@ -15,6 +15,8 @@ Examples
 from .errors import (BranchChangedError, DerivativeLostError, DualadError, ExpressionError,
                      GradientMismatchError, MissingDependencyError, ShapeMismatchError,
                      SingularMatrixError)
+# the registry, whole: the elementwise ops, then the modules that register the others
+from . import primitives, structural, reductions, linalg  # noqa: F401,I001
 from .graph import Graph, Var, topological_order, trace
 from .dual import Dual
 from .taylor import Taylor, taylor

@@ -164,12 +164,24 @@ class Bindings:
 
 
 def _argument_names(graph):
-    """Names for the inputs: their own where usable (ASCII, not reserved, not like a
-    generated name, no collision), else ``x0``, ``x1``, ...; and the names that changed."""
+    """Names for the inputs: the graph's one naming (:attr:`Graph.input_names`, as every view
+    calls them) made ASCII identifiers, where that gives a usable one (starting with a letter,
+    not reserved, not like a generated name, no collision), else ``x0``, ``x1``, ...; and the
+    names that changed.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.compile import _argument_names
+    >>> x, y, z = ad.Var(1.0, name="x"), ad.Var(2.0, name="x"), ad.Var(3.0, name="\u03b8")
+    >>> _argument_names(ad.Graph(x * y * z))
+    (['x', 'x_2', 'x2'], [('x2', '\u03b8')])
+    """
     used, names, renamed = set(), [], []
-    given = {_identifier(leaf.name) for leaf in graph.inputs if leaf.name is not None}
-    for i, leaf in enumerate(graph.inputs):
-        name = _identifier(leaf.name) if leaf.name is not None else ""
+    views = graph.input_names
+    given = {_identifier(view) for view in views}
+    for i, view in enumerate(views):
+        name = _identifier(view)
         if (not name[:1].isalpha() or name in RESERVED or _LOCAL_NAME.search(name)
                 or name in used):
             name = f"x{i}"
@@ -177,8 +189,8 @@ def _argument_names(graph):
                 name += "_"
         used.add(name)
         names.append(name)
-        if leaf.name is not None and leaf.name != name:
-            renamed.append((name, leaf.name))
+        if view != name:
+            renamed.append((name, view))
     return names, renamed
 
 

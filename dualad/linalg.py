@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import DualadError, ShapeMismatchError, SingularMatrixError
-from .primitives import REGISTRY, Primitive, register
+from .primitives import NONZERO, REGISTRY, Primitive, register
 from .shapes import shape_of, size, unbroadcast
 from .structural import (_gather, _in_range, _lift, _object_array, _scatter, _swap_last,
                          _symbolic_result, apply_op)
@@ -52,10 +52,6 @@ __all__ = ["det", "inv", "solve", "norm", "SingularMatrixError"]
 #: Beyond this condition number a matrix is singular to working precision: no digit of its
 #: inverse can be trusted (numpy would return numbers of about 1e16 without a word).
 CONDITION_LIMIT = 1 / np.finfo(float).eps
-
-#: Where ``norm`` is smooth, entry by entry: the registry proof's symbols are nonzero reals.
-NONZERO = sp.Union(sp.Interval.open(-sp.oo, 0), sp.Interval.open(0, sp.oo))
-
 
 # ---- shapes and arguments ----
 
@@ -437,7 +433,7 @@ def _norm_vjp(m, g, inputs, out, batch, axis=(), keepdims=False, needs=None):
 norm = register(Primitive(
     name="norm", namespace="linalg", numpy=_norm, numpy_api=np.linalg.norm, nin=1,
     jvp=_norm_jvp, vjp=_norm_vjp, bind=_bind_norm, cost=_norm_cost, analytic=False,
-    domain=(NONZERO,),
+    domain=(NONZERO,),    # smooth entry by entry where no entry is 0 (proved on nonzero reals)
     doc="The vector 2-norm (ord=None or 2) or the Frobenius norm of a matrix (ord=None or "
         "'fro'), over axis (all axes by default); its gradient at 0 is 0.",
     example=("linalg.norm(np.array([3.0, 4.0]))", "5.0"),

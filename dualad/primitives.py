@@ -108,6 +108,8 @@ from .values import NO_PARAMS, as_value, describe, is_traced
 REALS = sp.S.Reals
 POSITIVE = sp.Interval.open(0, sp.oo)
 UNIT = sp.Interval.open(-1, 1)
+#: The reals but 0 (a divisor; cbrt, whose slope is infinite there).
+NONZERO = sp.Union(sp.Interval.open(-sp.oo, 0), POSITIVE)
 #: The domain of a boolean input (a condition).
 BOOLEAN = sp.FiniteSet(sp.true, sp.false)
 
@@ -463,6 +465,7 @@ register(Primitive(
     doc="a / b.", example=("divide(3.0, 2.0)", "1.5"),
     pds=(lambda m, a, b, out: 1 / b,                 # d(a/b)/da = 1/b
          lambda m, a, b, out: -a / (b * b)),         # d(a/b)/db = -a/b^2
+    domain=(REALS, NONZERO),
 ))
 register(Primitive(
     name="power", numpy=np.power, math=math.pow, sympy=lambda a, b: a**b, infix="**",
@@ -769,7 +772,7 @@ register(Primitive(
     # d/dx x^(1/3) = 1/(3 cbrt(x)^2); infinite at 0, as in JAX
     # (tests/test_ops_elementwise.py::test_cbrt_at_zero)
     pds=(lambda m, x, out: 1 / (3 * out * out),),
-    domain=(sp.Union(sp.Interval.open(-sp.oo, 0), POSITIVE),),
+    domain=(NONZERO,),
 ))
 
 
@@ -831,7 +834,5 @@ register(Primitive(
 ))
 
 # The structural ops (sum, matmul, indexing, ...), the reductions (max, prod, softmax, ...) and
-# the linear-algebra ops (ad.linalg.det, ...) register themselves from their own modules.
-from . import structural  # noqa: E402,F401
-from . import reductions  # noqa: E402,F401
-from . import linalg  # noqa: E402,F401
+# the linear-algebra ops (ad.linalg.det, ...) register themselves from their own modules, which
+# import this one; dualad/__init__.py imports them right after it, before anything else.

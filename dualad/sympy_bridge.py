@@ -17,7 +17,6 @@ w + sin(w*x)
 """
 
 import sympy as sp
-from sympy.codegen.cfunctions import expm1 as sympy_expm1, log1p as sympy_log1p
 
 from .errors import DualadError, ExpressionError
 from .evaluators import SympyEvaluator
@@ -96,14 +95,82 @@ def depth(graph):
     return max((depths[p] for p in graph.output_positions), default=0)
 
 
-#: sympy function classes with one argument, and the registry op each one becomes.
-SYMPY_FUNCTIONS = {
-    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
-    sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asin: "arcsin", sp.acos: "arccos",
-    sp.atan: "arctan", sp.Abs: "abs", sympy_log1p: "log1p", sympy_expm1: "expm1",
-}
-_SUPPORTED = ("Add, Mul, Pow, Max, Min, numbers, symbols, "
-              + ", ".join(sorted(f.__name__ for f in SYMPY_FUNCTIONS)))
+# Add, Mul and Pow are read by hand, not from the registry: a sympy sum or product of any
+# length has no one op (x - y is Add(x, -y), x/y is Mul(x, Pow(y, -1))), and a power is
+# sqrt, square, a reciprocal or power depending on its exponent. Every other sympy function is
+# mapped to the op whose sympy form it is, read from the registry (see _functions).
+_ARITHMETIC = (sp.Add, sp.Mul, sp.Pow)
+
+_cache = {"key": None, "table": None, "named": {}}
+
+
+def _functions():
+    """sympy function class -> the registry op whose sympy form applies it to the op's inputs.
+
+    Derived from the registry when called (and kept while the registry is unchanged): each op's
+    sympy form is evaluated on fresh symbols, and where the result is one sympy function
+    applied to exactly those symbols, in order (``sin(a0)``, ``atan2(a0, a1)``,
+    ``Heaviside(a0, a1)``), that function stands for the op. Forms built of several sympy
+    nodes (``log2``: ``log(a0)/log(2)``) do not map back; their values do, through their parts.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from dualad.sympy_bridge import _functions
+    >>> _functions()[sp.sin], _functions()[sp.atan2]
+    ('sin', 'arctan2')
+    """
+    key = tuple(REGISTRY.items())
+    if _cache["key"] != key:
+        table = {}
+        for name, prim in REGISTRY.items():
+            if not prim.elementwise or prim.sympy is None:
+                continue
+            symbols = sp.symbols(f"a0:{prim.nin}", real=True)
+            try:
+                form = prim.sympy(*symbols)
+            except Exception:       # noqa: BLE001 (a user's form that needs other inputs)
+                continue
+            if (isinstance(form, sp.Basic) and form.func not in _ARITHMETIC
+                    and form.args == tuple(symbols)):
+                table.setdefault(form.func, name)
+        _cache.update(key=key, table=table, named={})
+    return _cache["table"]
+
+
+def _named_function(func, nargs):
+    """The op a sympy function stands for by name, when the registry's form of it is not that
+    function: sympy's ``log1p`` (``sympy.codegen.cfunctions``) is the op ``log1p``, whose form
+    is ``log(x + 1)``. The op (by its name or an alias) must take ``nargs`` inputs, and the
+    function, expanded, must equal the op's form."""
+    name = getattr(func, "__name__", None)
+    for prim in REGISTRY.values():
+        if (prim.elementwise and prim.sympy is not None and prim.nin == nargs
+                and name in (prim.name, *prim.aliases)):
+            symbols = sp.symbols(f"a0:{nargs}", real=True)
+            try:
+                same = sp.simplify(sp.expand_func(func(*symbols)) - prim.sympy(*symbols)) == 0
+            except Exception:       # noqa: BLE001 (not comparable: not this op)
+                same = False
+            if same:
+                return prim.name
+    return None
+
+
+def _op_for(func, nargs):
+    """The registry op for a sympy function of ``nargs`` arguments, or None."""
+    name = _functions().get(func)
+    if name is None and isinstance(func, type) and issubclass(func, sp.Function):
+        named = _cache["named"]         # emptied with the table when the registry changes
+        if (func, nargs) not in named:
+            named[func, nargs] = _named_function(func, nargs)
+        name = named[func, nargs]
+    return name
+
+
+def _supported():
+    names = sorted({getattr(f, "__name__", str(f)) for f in _functions()})
+    return "Add, Mul, Pow, numbers, symbols, " + ", ".join(names)
 
 
 def _negative_coefficient(term):
@@ -145,16 +212,19 @@ def _parts(expr):
         if _is_reciprocal(expr):
             return "reciprocal", (base ** -exponent,), None
         return "power", (base, exponent), None
-    if isinstance(expr, (sp.Max, sp.Min)):
-        return ("maximum" if isinstance(expr, sp.Max) else "minimum"), expr.args, None
-    name = SYMPY_FUNCTIONS.get(expr.func)
-    if name is not None and len(expr.args) == 1:
-        return name, expr.args, None
+    name = _op_for(expr.func, len(expr.args))
+    if name is not None and len(expr.args) == REGISTRY[name].nin:
+        return "apply", expr.args, name
+    # Max(x, y, z), And(a, b, c): sympy's associative functions take any number of arguments
+    name = _op_for(expr.func, 2)
+    if (name is not None and len(expr.args) > 2 and REGISTRY[name].nin == 2
+            and issubclass(expr.func, sp.core.operations.AssocOp)):
+        return "fold", expr.args, name
     what = getattr(expr.func, "__name__", type(expr).__name__)
     shown = str(expr)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     raise ExpressionError(f"from_sympy: {what} has no dualad primitive (in {shown}); "
-                          f"supported: {_SUPPORTED}")
+                          f"supported: {_supported()}")
 
 
 def _is_reciprocal(expr):
@@ -207,9 +277,11 @@ def _build(kind, expr, children, detail, leaves):
         return apply_primitive(REGISTRY["negative"], result) if p == -1 else result
     if kind == "reciprocal":
         return apply_primitive(REGISTRY["divide"], as_node(1.0), children[0])
-    if kind in ("maximum", "minimum"):
-        return _fold(kind, children)
-    return apply_primitive(REGISTRY[kind], *children)
+    if kind == "fold":
+        return _fold(detail, children)
+    if kind == "apply":
+        return apply_primitive(REGISTRY[detail], *children)
+    return apply_primitive(REGISTRY[kind], *children)     # sqrt, square, power
 
 
 def from_sympy(expr):
@@ -217,10 +289,13 @@ def from_sympy(expr):
 
     ``Add`` and ``Mul`` of any length become chains of ``add``/``subtract`` and
     ``multiply``/``divide``; ``x**(1/2)`` becomes ``sqrt``, ``x**2`` ``square``, other powers
-    ``power``; ``exp, log, sin, cos, tan, sinh, cosh, tanh, asin, acos, atan, Abs, Max, Min``
-    (and sympy's ``log1p``, ``expm1`` from ``sympy.codegen.cfunctions``) their registry ops;
-    numbers (also ``pi``, ``E``) constants. A subexpression used twice becomes one shared node.
-    The inputs are the free symbols, in alphabetical order of their names (as in ``parse``).
+    ``power``. Every other sympy function becomes the registry op whose sympy form it is
+    (``sin``, ``atan2``, ``Max``, ``Heaviside``, comparisons, and any op registered while the
+    program runs whose form is one sympy function of its inputs), or the op of its name whose
+    form it expands to (sympy's ``log1p``, ``expm1`` from ``sympy.codegen.cfunctions``);
+    numbers (also ``pi``, ``E``) become constants. A subexpression used twice becomes one
+    shared node. The inputs are the free symbols, in alphabetical order of their names (as in
+    ``parse``).
 
     Raises
     ------
@@ -235,6 +310,8 @@ def from_sympy(expr):
     >>> g = ad.from_sympy(sp.sin(x * w) + sp.exp(x) / w)
     >>> [leaf.name for leaf in g.inputs], round(g(4.0, 1.0), 6)
     (['w', 'x'], -0.077232)
+    >>> ad.from_sympy(sp.atan2(x, w)).nodes[-1].op.name
+    'arctan2'
     >>> ad.from_sympy(sp.gamma(x) + 1)
     Traceback (most recent call last):
       ...
@@ -243,7 +320,7 @@ def from_sympy(expr):
     several = isinstance(expr, (list, tuple))
     exprs = list(expr) if several else [expr]
     for e in exprs:
-        if not isinstance(e, sp.Expr):
+        if not isinstance(e, (sp.Expr, sp.logic.boolalg.Boolean)):
             hint = "; to read text use dualad.parse" if isinstance(e, str) else ""
             raise ExpressionError(f"from_sympy: expected a sympy expression, got "
                                   f"{type(e).__name__}{hint}")

@@ -226,3 +226,18 @@ def test_any_names_at_all_compile_to_the_interpreted_numbers(input_names, node_n
     check_against_interpreted(f, graph, point)
     assert_safe_source(f)
     assert getattr(builtins, SENTINEL) == []
+
+
+def test_compiled_arguments_are_the_graphs_input_names():
+    # two leaves called x, and an unnamed one: one naming in to_sympy, trace_table and compile
+    a, b, c = ad.Var(0.5, name="x"), ad.Var(2.0), ad.Var(1.5, name="x")
+    graph = ad.Graph(ad.sin(a) * b + c * c)
+    assert graph.input_names == ["x", "x1", "x_2"]
+    f = ad.compile(graph, 0.5, 2.0, 1.5, argnums=(0, 1, 2))
+    assert f.source.split("\n")[0] == "def primal(x, x1, x_2):"
+    assert "stands for" not in f.source
+    assert str(ad.to_sympy(graph)) == "x1*sin(x) + x_2**2"
+    value, grads = f.value_and_grad(0.5, 2.0, 1.5)
+    # by hand: d/dx = x1 cos(x), d/dx1 = sin(x), d/dx_2 = 2 x_2
+    assert value == pytest.approx(2.0 * np.sin(0.5) + 2.25, rel=1e-14)
+    np.testing.assert_allclose(grads, [2.0 * np.cos(0.5), np.sin(0.5), 3.0], rtol=1e-14)

@@ -208,8 +208,8 @@ def test_from_sympy_builds_several_outputs_and_long_sums():
 
 @pytest.mark.parametrize("expr,name", [
     (sp.gamma(x) + 1, "gamma"),
-    (x * sp.sign(x), "sign"),
-    (sp.Heaviside(x), "Heaviside"),
+    (x * sp.sinc(x), "sinc"),
+    (sp.Heaviside(x, 1) * sp.erfc(x), "erfc"),
     (sp.floor(x) + sp.erf(x), "erf"),        # erf(x) comes first in reading order
     (sp.Function("f")(x), "f"),
     (sp.Derivative(sp.Function("g")(x), x), "Derivative"),
@@ -218,6 +218,30 @@ def test_from_sympy_builds_several_outputs_and_long_sums():
 def test_from_sympy_names_the_first_unsupported_function(expr, name):
     with pytest.raises(ad.ExpressionError, match=rf"from_sympy: {name} has no dualad primitive"):
         ad.from_sympy(expr)
+
+
+@pytest.mark.parametrize("expr,ops", [
+    (sp.sign(x) * sp.floor(y), ["sign", "floor", "multiply"]),
+    (sp.Heaviside(x), ["divide", "heaviside"]),   # sympy's H(0) = 1/2 is an argument
+    (sp.atan2(y, x), ["arctan2"]),
+    (x > y, ["greater"]),
+    (sp.And(x > 0, y > 0, x > y), ["greater", "greater", "logical_and", "greater",
+                                   "logical_and"]),
+])
+def test_from_sympy_reads_every_op_whose_sympy_form_is_one_function(expr, ops):
+    graph = ad.from_sympy(expr)
+    assert sorted(n.op.name for n in graph.nodes if n.op is not None) == sorted(ops)
+
+
+def test_from_sympy_reads_an_op_registered_at_run_time():
+    with pytest.raises(ad.ExpressionError, match="asinh has no dualad primitive"):
+        ad.from_sympy(sp.asinh(x))
+    ad.register(ad.Primitive(name="arcsinh", numpy=np.arcsinh, sympy=sp.asinh,
+                             pds=(lambda m, x, out: 1 / m.sqrt(1 + x * x),)))
+    graph = ad.from_sympy(2 * sp.asinh(x))
+    assert [n.op.name for n in graph.nodes if n.op is not None] == ["arcsinh", "multiply"]
+    assert graph(0.75) == pytest.approx(2 * float(sp.asinh(sp.Rational(3, 4)).evalf(20)),
+                                        rel=1e-14)
 
 
 def test_from_sympy_refuses_text_and_non_real_numbers():
