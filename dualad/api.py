@@ -260,6 +260,7 @@ def _forward_gradient(run, wrt):
         return _forward_gradient_nested(run, wrt)
     shapes = [shape_of(run.values[p]) for p in wrt]
     evaluator = DEFAULT["forward"](run.graph, wrt=wrt, batch=1)
+    evaluator.outputs_only = True
     out_pos = run.graph.output_positions[0]
     parts = []
     for start, stop in direction_groups(sum(map(size_of, shapes)), _largest(run.values)):
@@ -382,7 +383,9 @@ def jvp(f, primals, tangents, has_aux=False):
             raise ShapeMismatchError(f"jvp: tangent {i} has shape {shape_of(t)} but its primal "
                                      f"has shape {shape_of(run.values[p])}")
         checked.append(t)
-    _, out_tangents = DEFAULT["forward"](graph).run(None, checked, values=run.values)
+    evaluator = DEFAULT["forward"](graph)
+    evaluator.outputs_only = True
+    _, out_tangents = evaluator.run(None, checked, values=run.values)
     outs = run.output_values()
     dots = [_user_value(as_result(out_tangents[p], v))
             for p, v in zip(graph.output_positions, outs)]
@@ -509,6 +512,7 @@ def _forward_jacobian(run, wrt, in_shapes, out_shapes):
     all of them, or one per group where they would not fit: see ``direction_groups``)."""
     graph = run.graph
     evaluator = DEFAULT["forward"](graph, wrt=wrt, batch=1)
+    evaluator.outputs_only = True
     parts = [[] for _ in out_shapes]
     for start, stop in direction_groups(sum(map(size_of, in_shapes)), _largest(run.values)):
         directions, sizes = identity_blocks(in_shapes, start, stop)

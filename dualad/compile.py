@@ -64,7 +64,7 @@ from .graph import Graph, _collector_paused
 from .mathns import as_float, is_symbolic
 from .primitives import REGISTRY, Primitive
 from .printing import TraceNames
-from .shapes import shape_of
+from .shapes import shape_of, size
 from .values import as_value, is_traced
 
 # ---- names ----
@@ -85,6 +85,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
 MAX_NAME = 32    # characters of a user's text kept in an identifier
 #: Steps of a program written with local variables; a longer one is written in blocks.
 BLOCK_STEPS = 2000
+#: Elements of the largest array a function computes from which its generated code frees
+#: each local after its last read (``del``): the next result then reuses that memory.
+FREE_ELEMENTS = 2**16
 #: Longest expression a step is written into before it gets a line of its own.
 MAX_EXPRESSION = 100
 
@@ -371,9 +374,11 @@ class _Writer:
         text = ", ".join([a for a, _ in args] + self.params_text(function, params))
         return f"{name}({text})", ATOM
 
-    def lines(self, registers):
+    def lines(self, registers, free=False):
         """The assignments, with ``registers(r)`` the text of register r where it is stored
-        (a local name, or ``r[k]``). Returns (lines, text of each output)."""
+        (a local name, or ``r[k]``). With ``free``, a ``del`` follows the line that reads a
+        local for the last time (on arrays: its memory is reused by the next result, as the
+        replayed programs reuse it). Returns (lines, text of each output)."""
         program = self.program
         known = {}                                    # register -> (text, precedence)
         for r in program.inputs:
@@ -382,17 +387,26 @@ class _Writer:
             known[r] = self.literal(value)
         body = []
         uses = self._uses()
+        written = {}        # register -> its local, for the lines written (with free)
+        carried = {}        # an inlined register -> the locals to free once it is written
         for function, refs, params, out in program.steps:
             args = [known[r] for r in refs]
+            dead = []
             for r in refs:      # a register read for the last time is forgotten (memory)
                 left = uses[r] = uses[r] - 1
                 if not left:
                     del known[r]
+                    if free:
+                        dead += carried.pop(r, ())
+                        if r in written:
+                            dead.append(written.pop(r))
             text, prec = self.expression(function, params, args)
             inline = (uses.get(out, 0) == 1 and out not in self.names
                       and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
             if inline:
                 known[out] = (text, prec)
+                if dead:
+                    carried[out] = dead
                 continue
             target = registers(out)
             line = f"{target} = {text}"
@@ -400,6 +414,10 @@ class _Writer:
             if comment and len(line) < 64:
                 line = f"{line:<40}  # {comment}"
             body.append(line)
+            if dead:
+                body.append(f"del {', '.join(dead)}")
+            if free:
+                written[out] = target
             known[out] = (target, ATOM)
         return body, [None if r is None else known[r][0] for r in program.outputs]
 
@@ -524,6 +542,7 @@ class CompiledFunction:
         self.scalar = (all(type(values[p]) is float for p in graph.leaf_positions)
                        and all(nodes[p].op.elementwise for p in graph.op_positions))
         self._input_shapes = [shape_of(values[p]) for p in graph.input_positions]
+        self._largest = max((size(shape_of(v)) for v in values), default=1)
         self._output_shapes = [shape_of(values[p]) for p in graph.output_positions]
         self._arg_names, self._renamed = _argument_names(graph)
         self._textbook = TraceNames(graph, values)
@@ -620,7 +639,8 @@ class CompiledFunction:
         if blocks:
             body, outputs = writer.lines(lambda r: f"r[{r}]")
         else:
-            body, outputs = writer.lines(_local_names(program, names))
+            free = not self.scalar and self._largest >= FREE_ELEMENTS
+            body, outputs = writer.lines(_local_names(program, names), free=free)
         guards = self.graph.guards
         n_guards = len(guards)
         results = outputs[:len(outputs) - n_guards] if n_guards else outputs

@@ -254,6 +254,15 @@ class FastValueEvaluator(ValueEvaluator):
 
 # ---- derivatives: record once, replay ----
 
+def _remember_nodes(tape, graph, slots):
+    """Tell ``tape`` that the graph's last ops are already computed (their values are the
+    recorded sweep's inputs ``slots``): ``x * x`` that a rule computes again is read, not
+    computed, and ``x * (-y)`` can be written from ``x * y``."""
+    nodes = graph.nodes
+    for pos, args in zip(graph.op_positions[-CSE_WINDOW:], graph.op_args[-CSE_WINDOW:]):
+        tape.remember(nodes[pos].op, [slots[a] for a in args], nodes[pos].params, slots[pos])
+
+
 def _first_time(programs, key):
     """True the first time ``key`` is asked for: that run is the reference evaluator's own.
     Recording costs a few reference runs, so it is done where a sweep is run again: the
@@ -296,12 +305,7 @@ class FastReverseEvaluator(ReverseEvaluator):
             with _collector_paused():        # recording makes many small objects
                 tape = Tape()
                 slots = [tape.input(v) for v in values]
-                nodes = graph.nodes
-                for pos, args in zip(graph.op_positions[-CSE_WINDOW:],
-                                     graph.op_args[-CSE_WINDOW:]):
-                    # x * x computed by a rule is the node x * x: read, not computed again
-                    tape.remember(nodes[pos].op, [slots[a] for a in args], nodes[pos].params,
-                                  slots[pos])
+                _remember_nodes(tape, graph, slots)
                 slot_seeds = [None if s is None else 1.0 if one else tape.input(s)
                               for s, one in zip(seeds, ones)]
                 adjoints = super().run(slots, slot_seeds)
@@ -319,6 +323,10 @@ class FastReverseEvaluator(ReverseEvaluator):
 class FastForwardEvaluator(ForwardEvaluator):
     """``ForwardEvaluator``, recorded on the second run for each kind of values, then replayed.
 
+    ``outputs_only = True`` (set on an instance) says only the outputs' tangents are wanted:
+    the replayed program then keeps no other tangent, and may reuse their arrays (the other
+    entries of ``tangents`` are ``None`` on replays).
+
     Examples
     --------
     >>> import dualad as ad
@@ -327,6 +335,8 @@ class FastForwardEvaluator(ForwardEvaluator):
     >>> FastForwardEvaluator(g).run([3.0], [1.0])[1][-1]
     6.0
     """
+
+    outputs_only = False
 
     def run(self, input_values, input_tangents, values=None):
         graph = self.graph
@@ -337,7 +347,8 @@ class FastForwardEvaluator(ForwardEvaluator):
         kinds = _kinds([buffer[p] for p in graph.leaf_positions] + list(input_tangents))
         if kinds is None:
             return super().run(input_values, input_tangents, values)
-        key = ("forward", self.wrt, self.batch, known, kinds)
+        only = self.outputs_only
+        key = ("forward", self.wrt, self.batch, known, kinds, only)
         programs = _programs(graph)
         program = programs.get(key)
         if program is None and _first_time(programs, key):
@@ -347,13 +358,19 @@ class FastForwardEvaluator(ForwardEvaluator):
                 tape = Tape()
                 if known:
                     slots = [tape.input(v) for v in buffer]
+                    _remember_nodes(tape, graph, slots)
                 else:
                     slots = [None] * len(buffer)
                     for p in graph.leaf_positions:
                         slots[p] = tape.input(buffer[p])
                 slot_tangents = [tape.input(t) for t in input_tangents]
                 _, tangents = self._sweep(slots, slot_tangents, known)
-                programs[key] = tape.program(([] if known else self.values) + tangents)
+                if only:
+                    outputs = set(graph.output_positions)
+                    kept = [t if p in outputs else None for p, t in enumerate(tangents)]
+                else:
+                    kept = tangents
+                programs[key] = tape.program(([] if known else self.values) + kept)
                 found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
         else:
             inputs = (buffer if known else [buffer[p] for p in graph.leaf_positions])

@@ -204,6 +204,7 @@ class Tape:
             same = _identity(prim, args, value)
             if same is not None:
                 return same
+        if prim.name in _SHORTER and not self.count_ops:   # counts price the rule as written
             shorter = self._shorter(prim, args, value)
             if shorter is not None:
                 return shorter
@@ -233,11 +234,18 @@ class Tape:
         return slot
 
     def _shorter(self, prim, args, value):
-        """The same numbers in fewer passes, or None: ``-1 * x`` as ``-x``, and ``a + (-b)``
-        as ``a - b`` (IEEE subtraction is the addition of the negation, bit for bit)."""
+        """The same numbers in fewer passes, or None. Rounding is symmetric in sign, so these
+        are equal bit for bit: ``-1 * x`` is ``-x``, ``a * (-b)`` is ``-(a * b)`` (which may
+        be computed already), ``-(-x)`` is ``x``, and ``a + (-b)`` is ``a - b`` (IEEE
+        subtraction is the addition of the negation)."""
         if prim is not REGISTRY.get(prim.name):
             return None
-        if prim.name == "multiply":
+        negations = self._negations
+        if prim.name == "negative":
+            source = negations.get(getattr(args[0], "register", None))
+            if source is not None and type(source[0]) is type(value):
+                return Slot(source[0], source[1], self)
+        elif prim.name == "multiply":
             for keep, drop in ((0, 1), (1, 0)):
                 kept = args[keep]
                 if (type(kept) is Slot and _is_literal(args[drop], -1)
@@ -245,6 +253,15 @@ class Tape:
                         and getattr(kept.value, "dtype", None) == getattr(value, "dtype", None)
                         and type(kept.value) is type(value)):
                     return self.apply(REGISTRY["negative"], (kept,), NO_PARAMS)
+            for keep, negated in ((0, 1), (1, 0)):
+                source = negations.get(getattr(args[negated], "register", None))
+                if source is not None:
+                    pair = [None, None]
+                    pair[keep], pair[negated] = args[keep], Slot(source[0], source[1], self)
+                    product = self.apply(prim, tuple(pair), NO_PARAMS)
+                    if type(product) is not Slot or type(product.value) is not type(value):
+                        return None
+                    return self.apply(REGISTRY["negative"], (product,), NO_PARAMS)
         elif prim.name == "add":
             for keep, negated in ((0, 1), (1, 0)):
                 source = self._negations.get(getattr(args[negated], "register", None))
@@ -264,6 +281,8 @@ class Tape:
             recent[key] = (slot.value, slot.register)
             if len(recent) > CSE_WINDOW:
                 recent.popitem(last=False)
+        if prim.name == "negative" and REGISTRY.get("negative") is prim:
+            self._negations[slot.register] = (args[0].value, args[0].register)
 
     def opaque(self, function, args, kwargs=None, name=None):
         """Write ``function(*args, **kwargs)`` as one step run on the values at replay; its
@@ -360,6 +379,8 @@ def _as_number(prim, args, k, value):
 
 #: The ops with a neutral element: multiplying by 1, adding or subtracting 0 copies.
 _NEUTRAL = frozenset(("multiply", "add", "subtract"))
+#: The ops Tape._shorter writes in fewer passes.
+_SHORTER = frozenset(("multiply", "add", "negative"))
 
 
 def _identity(prim, args, value):
