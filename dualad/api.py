@@ -111,9 +111,11 @@ def _as_columns(stacked, sizes, row_shape, column_shapes):
     return blocks
 
 
-def _largest(values):
-    """The most elements any node's value has: what bounds a group of batched directions."""
-    return max((size_of(shape_of(v)) for v in values), default=1)
+def _largest(run, wrt):
+    """The most elements of a node that carries tangents or adjoints (one that depends on the
+    inputs ``wrt``): what bounds a group of batched directions."""
+    active = run.graph.activity(wrt)
+    return max((size_of(shape_of(v)) for v, a in zip(run.values, active) if a), default=1)
 
 
 def _joined(parts):
@@ -263,7 +265,7 @@ def _forward_gradient(run, wrt):
     evaluator.outputs_only = True
     out_pos = run.graph.output_positions[0]
     parts = []
-    for start, stop in direction_groups(sum(map(size_of, shapes)), _largest(run.values)):
+    for start, stop in direction_groups(sum(map(size_of, shapes)), _largest(run, wrt)):
         blocks, sizes = identity_blocks(shapes, start, stop)
         _, tangents = evaluator.run(None, blocks, values=run.values)
         parts.append(tangents[out_pos])
@@ -514,7 +516,7 @@ def _forward_jacobian(run, wrt, in_shapes, out_shapes):
     evaluator = DEFAULT["forward"](graph, wrt=wrt, batch=1)
     evaluator.outputs_only = True
     parts = [[] for _ in out_shapes]
-    for start, stop in direction_groups(sum(map(size_of, in_shapes)), _largest(run.values)):
+    for start, stop in direction_groups(sum(map(size_of, in_shapes)), _largest(run, wrt)):
         directions, sizes = identity_blocks(in_shapes, start, stop)
         _, tangents = evaluator.run(None, directions, values=run.values)
         for part, pos, out_shape in zip(parts, graph.output_positions, out_shapes):
@@ -531,7 +533,7 @@ def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
     graph = run.graph
     evaluator = DEFAULT["reverse"](graph, wrt=wrt, batch=1)
     parts = [[] for _ in wrt]
-    for start, stop in direction_groups(sum(map(size_of, out_shapes)), _largest(run.values)):
+    for start, stop in direction_groups(sum(map(size_of, out_shapes)), _largest(run, wrt)):
         seeds, sizes = identity_blocks(out_shapes, start, stop)
         adjoints = evaluator.run(run.values, seeds)
         for part, pos, in_shape in zip(parts, wrt, in_shapes):

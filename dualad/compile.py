@@ -61,7 +61,7 @@ from .evaluators.reverse import ReverseEvaluator
 from .evaluators.steps import _Ordered
 from .evaluators.value import ValueEvaluator
 from .graph import Graph, _collector_paused
-from .mathns import as_float, is_symbolic
+from .mathns import as_float, is_symbolic, numpy_scalars
 from .primitives import REGISTRY, Primitive
 from .printing import TraceNames
 from .shapes import shape_of, size
@@ -499,7 +499,7 @@ class _Runtime:
         return self.fast[name](*values)
 
     def rerun_with_numpy(self, name, *args):
-        values = [np.float64(a) if type(a) is float else a for a in args]
+        values = numpy_scalars(args)
         result = self.fallback[name](*values)
         return _floats_of(result) if self.scalar else result
 

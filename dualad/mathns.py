@@ -180,6 +180,22 @@ def as_float(value):
     return value
 
 
+def numpy_scalars(values):
+    """``values`` with each Python float (also inside lists and tuples) as a numpy float64:
+    what a computation that raised on Python numbers (``math.log(-1.0)``, ``1 / 0.0``) runs
+    again on, to give numpy's ``inf``/``nan`` with numpy's warning, as arrays would. Every
+    path that falls back from Python's arithmetic to numpy's uses it.
+
+    Examples
+    --------
+    >>> from dualad.mathns import numpy_scalars
+    >>> [type(v).__name__ for v in numpy_scalars([1.0, (2.0,), 3])]
+    ['float64', 'tuple', 'int']
+    """
+    return [type(v)(numpy_scalars(v)) if isinstance(v, (list, tuple))
+            else np.float64(v) if type(v) is float else v for v in values]
+
+
 def call_in_namespace(rule, *args):
     """Run ``rule(m, *args)`` with ``m`` chosen by :func:`namespace_for`.
 
@@ -203,13 +219,12 @@ def call_in_namespace(rule, *args):
         try:
             return rule(MATH, *args)
         except (ArithmeticError, ValueError):
-            return as_float(rule(NUMPY, *(np.float64(a) for a in args)))
+            return as_float(rule(NUMPY, *numpy_scalars(args)))
     if m is NUMPY:
         try:
             return rule(m, *args)
         except ArithmeticError:
-            as_numpy = [np.float64(a) if type(a) in (float, int) else a for a in args]
-            return as_float(rule(m, *as_numpy))
+            return as_float(rule(m, *numpy_scalars(args)))
     return rule(m, *args)
 
 

@@ -22,7 +22,8 @@ import functools
 import numpy as np
 
 from ..values import NO_PARAMS, opaque_handler
-from ..mathns import MATH, NUMPY, SYMPY, as_float, call_in_namespace, namespace_for
+from ..mathns import (MATH, NUMPY, SYMPY, as_float, call_in_namespace, namespace_for,
+                      numpy_scalars)
 from ..primitives import REGISTRY
 from ..shapes import align_tangent, shape_of, unbroadcast
 
@@ -93,7 +94,7 @@ def _structural(rule, m, *args, **kwargs):
         # run the rule again on numpy float64, as call_in_namespace does for partials
         if m is not NUMPY and m is not MATH:
             raise
-        result = rule(NUMPY, *_floats_as_numpy(args), **kwargs)
+        result = rule(NUMPY, *numpy_scalars(args), **kwargs)
         return tuple(map(as_float, result)) if isinstance(result, tuple) else as_float(result)
     except Exception:
         handler = opaque_handler(*_flat(args), *kwargs.values())
@@ -101,12 +102,6 @@ def _structural(rule, m, *args, **kwargs):
             raise
         return handler(functools.partial(rule, NUMPY), args, kwargs,
                        name=getattr(rule, "__name__", "rule"))
-
-
-def _floats_as_numpy(args):
-    """``args`` with each Python float (also inside lists and tuples) as a numpy float64."""
-    return [type(a)(_floats_as_numpy(a)) if isinstance(a, (list, tuple))
-            else np.float64(a) if type(a) is float else a for a in args]
 
 
 def _flat(args):

@@ -39,7 +39,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..mathns import as_float
+from ..mathns import as_float, numpy_scalars
 from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
 from ..shapes import shape_of
@@ -547,7 +547,7 @@ class Program:
         except (ArithmeticError, ValueError):
             if not scalar:
                 raise
-            values = [np.float64(v) if type(v) is float else v for v in input_values]
+            values = numpy_scalars(input_values)
             return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
         return [None if r is None else registers[r] for r in self.outputs]
 
