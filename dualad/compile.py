@@ -648,7 +648,7 @@ class CompiledFunction:
         for k, ((pos, outcome), text) in enumerate(zip(guards, outputs[len(results):])):
             checks.append(f"if {'not ' if outcome else ''}{text}:")
             checks.append(f"    return branch_changed({k})")
-        computed = {r for _, _, _, r in program.steps}
+        computed = set(program.outs)
         # an argument or constant returned, or one array returned twice, is returned copied
         times = collections.Counter(results)
         borrowed = {text for r, text in zip(program.outputs, outputs)

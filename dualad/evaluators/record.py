@@ -200,19 +200,24 @@ class Tape:
         value = prim.evaluate(*values, **params)
         if not recorded:
             return value                      # a constant: computed now, not written
-        if prim.name in _NEUTRAL:
+        name = prim.name
+        literal = None in refs
+        if literal and name in _NEUTRAL:
             same = _identity(prim, args, value)
             if same is not None:
                 return same
-        if prim.name in _SHORTER and not self.count_ops:   # counts price the rule as written
+        if ((literal or self._negations) and name in _SHORTER
+                and not self.count_ops):      # counts price the rule as written
             shorter = self._shorter(prim, args, value)
             if shorter is not None:
                 return shorter
-        for k, ref in enumerate(refs):
-            if ref is None:
-                refs[k] = self.literal(_as_number(prim, args, k, value))
+        if literal:
+            for k, ref in enumerate(refs):
+                if ref is None:
+                    refs[k] = self.literal(_as_number(prim, args, k, value))
         refs = tuple(refs)
-        step_key = _step_key(prim, refs, params)
+        step_key = ((prim, refs) if not params and name not in _COMMUTATIVE
+                    else _step_key(prim, refs, params))
         if step_key is not None:
             known = self._recent.get(step_key)
             if known is not None:
@@ -220,7 +225,7 @@ class Tape:
         slot = Slot(value, self.count, self)
         self.count += 1
         self.steps.append((prim, refs, params, slot.register))
-        if prim.name == "negative" and type(args[0]) is Slot and REGISTRY.get("negative") is prim:
+        if name == "negative" and type(args[0]) is Slot and REGISTRY.get("negative") is prim:
             self._negations[slot.register] = (args[0].value, args[0].register)
         if self.scalar and type(value) not in _NUMBERS:
             self.scalar = False
