@@ -48,8 +48,9 @@ from .entry import prepare
 from .graph import Graph, element_label, trace
 from .primitives import POSITIVE
 from .printing import format_value, html_table, plain_json
+from .evaluators.cost import forward_columns, reverse_sweeps
 from .referee import (AGREEMENT, COMPLEX_STEP, Oracle, function_values, graph_values,
-                      is_analytic, jacobians, nearby_points, numbers_work, proof_work)
+                      is_analytic, nearby_points, numbers_work, proof_work)
 from .shapes import shape_of
 from .timelimit import Worker, collect
 
@@ -69,7 +70,8 @@ class Derivative:
     label, input : str
         ``"df/dx"``, and the input it is taken with respect to (``"x"``, ``"x[1]"``).
     forward, reverse : float
-        What each mode computed, in floating point, at the point.
+        What each mode computed, in floating point, at the point (forward mode ``None`` where
+        its sweeps stopped at the time limit before this entry's column).
     oracle : float
         The complex step or central differences at the point (``nan`` where undefined).
     sympy : float
@@ -111,9 +113,13 @@ class Derivatives(Sequence):
     (2, ['df/dx', 'df/dy'], 2.0)
     """
 
-    def __init__(self, rows, columns, forward, reverse, oracle, reached, sympy=None):
+    def __init__(self, rows, columns, forward, reverse, oracle, reached, sympy=None,
+                 swept=None):
         self.rows, self.columns = rows, columns
         self._forward, self._reverse = np.ravel(forward), np.ravel(reverse)
+        #: the entries forward mode computed (its sweeps stop at half the time limit)
+        self._swept = (None if swept is None else
+                       np.ravel(np.broadcast_to(swept, np.shape(forward))))
         self._oracle = np.ravel(oracle)
         self._reached = np.ravel(np.broadcast_to(reached, np.shape(oracle)))
         self._sympy = None if sympy is None else np.ravel(sympy)
@@ -133,7 +139,9 @@ class Derivatives(Sequence):
         a, b = divmod(k, len(self.columns))
         return Derivative(
             label=f"d{self.rows[a]}/d{self.columns[b]}", input=self.columns[b],
-            forward=float(self._forward[k]), reverse=float(self._reverse[k]),
+            forward=(float(self._forward[k]) if self._swept is None or self._swept[k]
+                     else None),
+            reverse=float(self._reverse[k]),
             oracle=float(self._oracle[k]) if self._reached[k] else None,
             sympy=None if self._sympy is None else float(self._sympy[k]),
             proof=self.proofs.setdefault(k, {}), expressions=self.expressions.setdefault(k, {}))
@@ -587,17 +595,21 @@ def _compare(mode, method, got, reference, tolerance, reference_name, derivative
     masks the columns the reference reached (all by default)."""
     rtol, atol = tolerance
     got, reference = np.asarray(got, dtype=float), np.asarray(reference, dtype=float)
-    reached = np.ones(got.shape, bool) if done is None else np.broadcast_to(done, got.shape)
-    finite = (reached & np.isfinite(got) & np.isfinite(reference)).ravel()
-    undefined = reached.ravel() & ~finite
+    width = got.shape[1]
+    # only the columns reached: entry k of these is entry entries[k] of the Jacobian
+    columns = np.arange(width) if done is None else np.flatnonzero(done)
+    entries = (np.arange(got.shape[0])[:, None] * width + columns).ravel()
+    got, reference = got[:, columns], reference[:, columns]
+    finite = (np.isfinite(got) & np.isfinite(reference)).ravel()
+    undefined = ~finite
     with np.errstate(all="ignore"):
         errors = np.where(finite, np.abs(got - reference).ravel(), 0.0)
         bad = finite & ~(errors <= atol + rtol * np.abs(reference).ravel())
     check = Check(mode, method, max_abs_error=float(errors.max()) if finite.any() else None)
     ref = reference.ravel()
     if bad.any():
-        check.ok, check.worst = False, int(np.argmax(np.where(bad, errors, -1.0)))
-        k = check.worst
+        k = int(np.argmax(np.where(bad, errors, -1.0)))
+        check.ok, check.worst = False, int(entries[k])
         relative = errors[k] / abs(ref[k]) if ref[k] else math.inf
         verb = "give" if reference_name.endswith("differences") else "gives"
         check.detail = (f"{reference_name} {verb} {ref[k]:.12g} (off by {errors[k]:.3g}, "
@@ -609,7 +621,8 @@ def _compare(mode, method, got, reference, tolerance, reference_name, derivative
         whose = "reference" if not np.isfinite(ref[k]) else f"{mode} mode's value"
         count = int(undefined.sum())
         check.undefined = True
-        check.detail = (f"{whose} undefined here: for {derivatives[k].label} {mode} mode gives "
+        check.detail = (f"{whose} undefined here: for {derivatives[int(entries[k])].label} "
+                        f"{mode} mode gives "
                         f"{got.ravel()[k]:.12g}, {reference_name} {ref[k]:.12g}"
                         + (f"; {count} entries undefined" if count > 1 else ""))
     elif finite.any():
@@ -815,9 +828,11 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
     fd_rtol, fd_atol : float
         Tolerances against central differences.
     time_limit : float
-        Seconds for the whole call (``float("inf")``: no limit). Both modes' Jacobians at the
-        point, one random point nearby and one oracle column at the point are always
-        computed; the rest stops at the limit, and the report says what did not run.
+        Seconds for the whole call (``float("inf")``: no limit). Reverse mode's Jacobian at
+        the point (one sweep per output element), one column of forward mode's (one sweep per
+        input element: its sweeps stop at half the limit), one random point nearby and one
+        oracle column are always computed; the rest stops at the limit, and the report says
+        what did not run.
     points : int
         Random points for the checks nearby.
     seed : int
@@ -868,7 +883,12 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
         # at the point, in floating point, while the workers run
         with np.errstate(all="ignore"):
             values = ValueEvaluator(graph).run(point)
-            forward, reverse = jacobians(graph, point, values, 1.0, 0.0)
+            reverse = reverse_sweeps(graph, point, values=values)
+            # the columns in random order, as the oracle takes them; forward mode's sweeps
+            # (one per input element) stop at half the time limit, one column at least
+            order = np.random.default_rng(seed).permutation(reverse.shape[1])
+            forward, swept = forward_columns(graph, point, order=order,
+                                             deadline=started + time_limit / 2)
         row_labels, column_labels = _labels_for(graph, name, values, names)
         traced = graph_values(graph)
         oracle = Oracle(traced if function is None else function_values(function), point,
@@ -877,7 +897,6 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
         # evaluations each, then the Jacobian's columns one by one (in random order)
         nearby, divergence, stopped = _nearby(function, graph, point, feeds_positive, points,
                                               seed, deadline)
-        order = np.random.default_rng(seed).permutation(forward.shape[1])
         with np.errstate(all="ignore"):
             oracle_jacobian, done = oracle.jacobian(deadline, order)
         collect(list(workers.values()), max(0.0, deadline - time.monotonic()))
@@ -891,22 +910,26 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
     if numbers_worker is not None and numbers_worker.messages:
         reference = np.reshape(numbers_worker.messages[0][1], forward.shape)
     derivatives = Derivatives(row_labels, column_labels, forward, reverse, oracle_jacobian,
-                              done, reference)
+                              done, reference, swept)
     if proof is not None:
         _record_proofs(proof, derivatives)
 
     checks = []
-    for mode, jacobian in (("forward", forward), ("reverse", reverse)):
+    everywhere = np.ones_like(swept)
+    for mode, jacobian, computed in (("forward", forward, swept),
+                                     ("reverse", reverse, everywhere)):
         if reference is not None:
-            checks.append(_compare(mode, "sympy.diff at the point", jacobian, reference,
-                                   tolerances[0], "sympy.diff", derivatives))
+            checks.append(_cut_short(
+                _compare(mode, "sympy.diff at the point", jacobian, reference, tolerances[0],
+                         "sympy.diff", derivatives, computed), computed, time_limit))
         else:
             checks.append(Check(mode, "sympy.diff at the point",
                                 detail=_why_not(user_ops, numbers_worker, time_limit)))
         checks.append(_cut_short(
             _compare(mode, f"{oracle.method} at the point", jacobian, oracle_jacobian,
-                     _tolerance(oracle.method, tolerances), oracle.method, derivatives, done),
-            done, time_limit))
+                     _tolerance(oracle.method, tolerances), oracle.method, derivatives,
+                     done & computed),
+            done & computed, time_limit))
         checks.append(_random_points_check(mode, numbers_worker, user_ops, points, time_limit))
         checks.append(_nearby_check(mode, nearby, stopped, points, tolerances, time_limit))
         checks.append(_proof_check(mode, derivatives, proof, user_ops, time_limit))
@@ -929,6 +952,10 @@ def verify(f, *args, rtol=1e-8, atol=1e-10, fd_rtol=1e-5, fd_atol=1e-7, time_lim
             notes.append(f"the {worker_name} worker failed: {worker.error}")
         if not worker.bounded:
             notes.append("this platform cannot fork: the time limit was not enforced")
+    if not swept.all():
+        notes.append(f"forward mode's Jacobian at the point: {int(swept.sum())} of "
+                     f"{swept.size} columns (one sweep each) computed within half the time "
+                     f"limit of {time_limit:g} s; the others are not shown")
     not_run = list(dict.fromkeys(c.method for c in checks if "lack of time" in c.detail))
     cut = list(dict.fromkeys(c.method for c in checks if "time limit" in c.detail
                              and "lack of time" not in c.detail))

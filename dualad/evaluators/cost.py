@@ -124,19 +124,47 @@ def forward_sweeps(graph, input_values, one=1.0, zero=0.0):
     >>> forward_sweeps(graph, [2.0, 5.0]).tolist()
     [[5.0, 2.0], [1.0, 1.0]]
     """
+    return forward_columns(graph, input_values, one, zero)[0]
+
+
+def forward_columns(graph, input_values, one=1.0, zero=0.0, order=None, deadline=math.inf):
+    """``(jacobian, done)``: the columns of :func:`forward_sweeps` for the input elements in
+    ``order`` (flat indices; all in turn by default), one sweep each, until
+    ``time.monotonic()`` passes ``deadline`` (one column at least). The columns not reached
+    are ``nan``, and ``done`` (one bool per column) marks them False.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.evaluators.cost import forward_columns
+    >>> graph = ad.trace(lambda x, y: x * y, 2.0, 5.0)
+    >>> jacobian, done = forward_columns(graph, [2.0, 5.0], order=[1], deadline=0)
+    >>> jacobian.tolist(), done.tolist()
+    ([[nan, 2.0]], [False, True])
+    """
     leaves = graph.leaf_values(input_values)
-    columns = []
-    for pos in graph.input_positions:
-        shape = shape_of(leaves[pos])
-        evaluator = FastForwardEvaluator(graph, wrt=(pos,))   # recorded once, replayed
-        for index in np.ndindex(shape):
-            values, tangents = evaluator.run(input_values, [unit(shape, index, one, zero)])
-            columns.append(np.concatenate([_flat(tangents[p], shape_of(values[p]), zero)
-                                           for p in graph.output_positions]))
-    if not columns:   # no inputs: an m x 0 Jacobian
+    elements = [(pos, index) for pos in graph.input_positions
+                for index in np.ndindex(shape_of(leaves[pos]))]
+    if not elements:   # no inputs: an m x 0 Jacobian
         values = ValueEvaluator(graph).run(input_values)
-        return np.zeros((sum(np.size(values[p]) for p in graph.output_positions), 0))
-    return np.stack(columns, axis=1)
+        return (np.zeros((sum(np.size(values[p]) for p in graph.output_positions), 0)),
+                np.zeros(0, bool))
+    evaluators, columns = {}, [None] * len(elements)
+    for count, k in enumerate(range(len(elements)) if order is None else order):
+        if count and time.monotonic() > deadline:
+            break
+        pos, index = elements[k]
+        evaluator = evaluators.get(pos)
+        if evaluator is None:      # recorded once, replayed
+            evaluator = evaluators[pos] = FastForwardEvaluator(graph, wrt=(pos,))
+        shape = shape_of(leaves[pos])
+        values, tangents = evaluator.run(input_values, [unit(shape, index, one, zero)])
+        columns[k] = np.concatenate([_flat(tangents[p], shape_of(values[p]), zero)
+                                     for p in graph.output_positions])
+    done = np.array([c is not None for c in columns])
+    height = len(next(c for c in columns if c is not None))
+    missing = np.full(height, np.nan)
+    return np.stack([missing if c is None else c for c in columns], axis=1), done
 
 
 def reverse_sweeps(graph, input_values, one=1.0, zero=0.0, values=None):
