@@ -312,6 +312,7 @@ class _Writer:
         self.program, self.names, self.bindings = program, names, bindings
         self.scalar, self.comments = scalar, comments
         self.temporaries = itertools.count(1)
+        self._call_names = {}      # (function, without params) -> its bound name
 
     def _uses(self):
         """register -> how many times the program reads it (an output counts twice more)."""
@@ -335,6 +336,13 @@ class _Writer:
     def call_name(self, function, params):
         """The bound name of a step's function (the op's ``math`` one on floats, else its
         numpy one, or the opaque call)."""
+        key = (function, not params)
+        found = self._call_names.get(key)
+        if found is None:
+            found = self._call_names[key] = self._call_name(function, params)
+        return found
+
+    def _call_name(self, function, params):
         if not isinstance(function, Primitive):
             return self.bindings.bind(f"call_{function.name}", function)
         numpy_fn = function.numpy
@@ -608,10 +616,13 @@ class CompiledFunction:
                 suffix = "_dot"
             program = tape.program(outputs)
             tape.steps.clear()      # the program has them; the Slots below only need registers
+        # a long program is written with registers r[k]: its lines are commented with the op
+        # alone, and the nodes' names only mark which registers get a line of their own
+        short = len(program) <= BLOCK_STEPS
         names, comments = {}, {}
         for pos, value in enumerate(values):
             if isinstance(value, Slot) and value.register not in names:
-                names[value.register] = inputs.get(pos) or f"v{index[pos]}"
+                names[value.register] = (inputs.get(pos) or f"v{index[pos]}") if short else None
                 if pos in index and pos not in inputs:
                     comments[value.register] = shown(graph.nodes[pos].op.name)
         for k, r in enumerate(program.inputs[len(point):]):     # the jvp's tangents
@@ -620,6 +631,9 @@ class CompiledFunction:
             users = _users(graph)
             for pos, found in enumerate(derivatives):
                 if isinstance(found, Slot) and found.register not in names and pos in index:
+                    if not short:
+                        names[found.register] = None
+                        continue
                     base = inputs.get(pos) or f"v{index[pos]}"
                     names[found.register] = base + suffix
                     if suffix == "_bar":
