@@ -424,21 +424,32 @@ class TraceNames:
         self.index = {pos: k + 1 - n for k, pos in enumerate(graph.input_positions)}
         for k, instruction in enumerate(self.order):
             self.index[instruction.pos] = k + 1
-        self.constants = {}
-        self._names = {}
-        for pos, node in enumerate(graph.nodes):
-            if pos in self.index:
-                self._names[pos] = value_name(self.index[pos])
-            elif shape_of(values[pos]) == ():
-                self._names[pos] = format_number(values[pos], 6)
-            else:
-                name = "C" + subscript(len(self.constants) + 1)
-                self.constants[name] = values[pos]
-                self._names[pos] = name
+        self._values = values
+        self._names = None      # written when first asked for (a long graph's may never be)
+
+    @property
+    def constants(self):
+        """Name (C₁, ...) -> value of each array constant."""
+        return self._named()[1]
+
+    def _named(self):
+        if self._names is None:
+            names, constants, values = {}, {}, self._values
+            for pos in range(len(self.graph.nodes)):
+                if pos in self.index:
+                    names[pos] = value_name(self.index[pos])
+                elif shape_of(values[pos]) == ():
+                    names[pos] = format_number(values[pos], 6)
+                else:
+                    name = "C" + subscript(len(constants) + 1)
+                    constants[name] = values[pos]
+                    names[pos] = name
+            self._names, self._constants, self._values = names, constants, None
+        return self._names, self._constants
 
     def name(self, pos):
         """The name of node ``pos``: v_i, a number, or C_k."""
-        return self._names[pos]
+        return self._named()[0][pos]
 
     def input_name(self, k):
         """The name of input ``k`` (:attr:`Graph.input_names`)."""

@@ -443,15 +443,15 @@ class Program:
         self.size = tape.count
         #: recorded on Python numbers only: the ``math`` functions may run it
         self.scalar = tape.scalar
-        self.functions = [step[0] for step in kept]
-        self.params = [step[2] or None for step in kept]
+        functions, arguments, params, outs = zip(*kept) if kept else ((), (), (), ())
+        self.functions, self.outs = list(functions), list(outs)
+        self.params = [p or None for p in params]
         # arguments: one or two registers in first/second; other counts in `rest`, in order,
         # marked by second == -2 (the lists share the register numbers' int objects)
-        self.first = [refs[0] if refs else -1 for _, refs, _, _ in kept]
+        self.first = [refs[0] if refs else -1 for refs in arguments]
         self.second = [refs[1] if len(refs) == 2 else -1 if len(refs) == 1 else -2
-                       for _, refs, _, _ in kept]
-        self.rest = [refs for _, refs, _, _ in kept if len(refs) not in (1, 2)]
-        self.outs = [step[3] for step in kept]
+                       for refs in arguments]
+        self.rest = [refs for refs in arguments if len(refs) not in (1, 2)]
         # the inputs are registers 0, 1, ... in order (Tape.input numbers them first), so a run
         # starts from a copy of its input values
         self._inputs_first = self.inputs == list(range(len(self.inputs)))
