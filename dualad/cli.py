@@ -364,6 +364,19 @@ def _graph_and_point(args):
     return graph, names, point
 
 
+def _with_names(names):
+    """Refuse an expression with no names: there is nothing to differentiate."""
+    if not names:
+        raise UsageError("the expression uses no names: there is nothing to differentiate")
+
+
+def _check_direction(args, names):
+    """Refuse a --direction that is not one of the expression's names."""
+    if args.direction is not None and args.direction not in names:
+        raise UsageError(f"--direction: {args.direction} is not a name in the expression "
+                         f"(its names: {', '.join(names) or 'none'})")
+
+
 def _values_warning_at_edges(args, graph, names, point):
     """Every node's value at the point. The first operation whose value is not finite (the
     point is at or beyond the edge of its domain) is named in one warning line on stderr; the
@@ -404,8 +417,7 @@ def run_compare(args):
     if args.expression is None:
         raise UsageError("give an expression (EXPR), or --sweep")
     graph, names, point = _graph_and_point(args)
-    if not names:
-        raise UsageError("the expression uses no names: there is nothing to differentiate")
+    _with_names(names)
     _values_warning_at_edges(args, graph, names, point)
     report = compare(graph, *point, repeats=args.repeats, reference=not args.no_reference)
     _write(report.to_json(indent=2) if args.json else str(report))
@@ -435,11 +447,8 @@ def run_sweep(args):
 
 def run_trace(args):
     graph, names, point = _graph_and_point(args)
-    if not names:
-        raise UsageError("the expression uses no names: there is nothing to differentiate")
-    if args.direction is not None and args.direction not in names:
-        raise UsageError(f"--direction: {args.direction} is not a name in the expression "
-                         f"(its names: {', '.join(names) or 'none'})")
+    _with_names(names)
+    _check_direction(args, names)
     if not -len(graph.outputs) <= args.output < len(graph.outputs):
         raise UsageError(f"--output: the expression has {len(graph.outputs)} output(s), "
                          f"numbered from 0")
@@ -470,9 +479,7 @@ def run_graph(args):
     if args.direction is not None:
         if not args.at:
             raise UsageError("--direction needs --at (tangents are numbers at a point)")
-        if args.direction not in names:
-            raise UsageError(f"--direction: {args.direction} is not a name in the expression "
-                             f"(its names: {', '.join(names) or 'none'})")
+        _check_direction(args, names)
     if args.partials == "number" and not args.at:
         raise UsageError("--partials number needs --at (the partials' numbers at a point)")
     if args.format == "png" and not args.output:
@@ -546,11 +553,8 @@ def run_fd(args):
     0
     """
     graph, names, point = _graph_and_point(args)
-    if not names:
-        raise UsageError("the expression uses no names: there is nothing to differentiate")
-    if args.direction is not None and args.direction not in names:
-        raise UsageError(f"--direction: {args.direction} is not a name in the expression "
-                         f"(its names: {', '.join(names)})")
+    _with_names(names)
+    _check_direction(args, names)
     _values_warning_at_edges(args, graph, names, point)
     study = fd_study(graph, *point, direction=args.direction)
     _write(json.dumps(study.to_dict(), indent=2) if args.json else str(study))

@@ -25,8 +25,7 @@ from .entry import prepare
 from .evaluators.cost import CostEvaluator, ModeCost
 from .evaluators.value import ValueEvaluator
 from .graph import Graph, element_label
-from .printing import (format_number, format_value, html_table, output_name, plain_json,
-                       text_table)
+from .printing import format_value, html_table, output_name, plain_json, text_table
 from .referee import reference_jacobian_at
 from .shapes import shape_of
 

@@ -79,7 +79,7 @@ def direction_tangents(names, point, direction, what):
     if isinstance(direction, (str, bytes, bool)) or not hasattr(direction, "__iter__"):
         raise DualadError(f"{what}: direction must be an input's name or position, or one "
                           f"tangent per input; got {direction!r}")
-    tangents = [as_value(t, f"{what}: direction") for t in direction]
+    tangents = [as_value(t, f"{what}: direction {k}") for k, t in enumerate(direction)]
     if len(tangents) != len(names):
         raise DualadError(f"{what}: {len(tangents)} direction value(s) for "
                           f"{len(names)} inputs ({', '.join(names)})")

@@ -30,12 +30,12 @@ import sympy as sp
 from .entry import prepare
 from .errors import DualadError
 from .evaluators.steps import ForwardSteps, ReverseSteps
+from .partials import direction_tangents
 from .printing import (BAR_ABOVE, DOT_ABOVE, TraceNames, accented, adjoint_name, format_number,
                        format_value, formula_latex, formula_text, html_table, latex_name,
-                       latex_number, output_name, plain_json, plain_subscripts, tangent_name,
+                       latex_number, output_name, plain_json, tangent_name,
                        text_table, trace_latex_name, value_name)
 from .shapes import shape_of
-from .values import as_value
 
 #: What a trace line shows besides its value (the ``show`` option of the writers).
 SHOW = ("formulas", "numbers", "both")
@@ -418,39 +418,6 @@ class TraceTable:
                 "adjoint": [r.to_dict() for r in self.adjoint]}
 
 
-def _direction(graph, point, direction, names):
-    """One tangent per input from ``direction``: an input's name or position (that input
-    gets 1s, the others 0s), or one tangent per input (a sequence, or a dict by name)."""
-    zeros = [np.zeros(shape_of(v)) if shape_of(v) else 0.0 for v in point]
-    ones = [np.ones(shape_of(v)) if shape_of(v) else 1.0 for v in point]
-    if direction is None:
-        direction = 0
-    if isinstance(direction, str):
-        if direction not in names:
-            raise DualadError(f"trace_table: no input named {direction!r} "
-                              f"(inputs: {', '.join(names)})")
-        direction = names.index(direction)
-    if isinstance(direction, (int, np.integer)):
-        if not -len(names) <= direction < len(names):
-            raise DualadError(f"trace_table: direction {direction} is not an input position "
-                              f"(there are {len(names)} inputs)")
-        tangents = list(zeros)
-        tangents[direction] = ones[direction]
-        return tangents
-    if isinstance(direction, dict):
-        unknown = sorted(set(direction) - set(names))
-        if unknown:
-            raise DualadError(f"trace_table: no input named {unknown[0]!r} "
-                              f"(inputs: {', '.join(names)})")
-        return [as_value(direction[n], f"trace_table: the direction of {n}") if n in direction
-                else z for n, z in zip(names, zeros)]
-    tangents = [as_value(t, f"trace_table: direction {k}") for k, t in enumerate(direction)]
-    if len(tangents) != len(names):
-        raise DualadError(f"trace_table: {len(tangents)} direction value(s) for "
-                          f"{len(names)} inputs ({', '.join(names)})")
-    return tangents
-
-
 # ---- the sweeps on symbols: the formulas ----
 
 class _NamedForward(ForwardSteps):
@@ -601,7 +568,7 @@ def trace_table(f, *args, direction=None, output=0, decimals=3):
     """
     graph, point, f_name = prepare(f, args, "trace_table")
     names = graph.input_names
-    tangents_in = _direction(graph, point, direction, names)
+    tangents_in = direction_tangents(names, point, direction, "trace_table")
     count = len(graph.outputs)
     if not -count <= output < count:
         raise DualadError(f"trace_table: output {output} does not exist (f has {count})")

@@ -19,8 +19,6 @@ Examples
 
 import functools
 
-import numpy as np
-
 from ..values import NO_PARAMS, opaque_handler
 from ..mathns import (MATH, NUMPY, SYMPY, as_float, call_in_namespace, namespace_for,
                       numpy_scalars)
