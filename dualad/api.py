@@ -243,7 +243,9 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
         seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
         wrt = [run.graph.input_positions[i] for i in nums]
         if mode == "reverse":
-            adjoints = DEFAULT["reverse"](run.graph, wrt=wrt).run(run.values, [seed])
+            evaluator = DEFAULT["reverse"](run.graph, wrt=wrt)
+            evaluator.inputs_only = True
+            adjoints = evaluator.run(run.values, [seed])
             grads = [as_result(adjoints[p], run.values[p]) for p in wrt]
         else:
             grads = _forward_gradient(run, wrt)
@@ -440,7 +442,9 @@ def vjp(f, *primals, has_aux=False):
                 raise ShapeMismatchError(f"vjp: cotangent {i} has shape {shape_of(seed)} but "
                                          f"the output has shape {out_shape}")
             checked.append(seed)
-        adjoints = DEFAULT["reverse"](graph).run(run.values, checked)
+        evaluator = DEFAULT["reverse"](graph)
+        evaluator.inputs_only = True
+        adjoints = evaluator.run(run.values, checked)
         return tuple(_user_value(as_result(adjoints[p], run.values[p]))
                      for p in graph.input_positions)
 
@@ -532,6 +536,7 @@ def _reverse_jacobian(run, wrt, in_shapes, out_shapes):
     of them, or one per group)."""
     graph = run.graph
     evaluator = DEFAULT["reverse"](graph, wrt=wrt, batch=1)
+    evaluator.inputs_only = True
     parts = [[] for _ in wrt]
     for start, stop in direction_groups(sum(map(size_of, out_shapes)), _largest(run, wrt)):
         seeds, sizes = identity_blocks(out_shapes, start, stop)

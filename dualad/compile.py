@@ -56,7 +56,8 @@ import numpy as np
 from .entry import check_argnums, prepare
 from .errors import BranchChangedError, DualadError, ShapeMismatchError
 from .evaluators.forward import ForwardEvaluator
-from .evaluators.record import Slot, Tape
+from .evaluators.blocks import BLOCK, elementwise_part, in_blocks
+from .evaluators.record import BIG_ARRAY, Slot, Tape
 from .evaluators.reverse import ReverseEvaluator
 from .evaluators.steps import _Ordered
 from .evaluators.value import ValueEvaluator
@@ -64,7 +65,7 @@ from .graph import Graph, _collector_paused
 from .mathns import as_float, is_symbolic, numpy_scalars
 from .primitives import REGISTRY, Primitive
 from .printing import TraceNames
-from .shapes import shape_of, size
+from .shapes import shape_of
 from .values import as_value, is_traced
 
 # ---- names ----
@@ -79,15 +80,13 @@ from .values import as_value, is_traced
 #: is ever given one of these names.
 RESERVED = frozenset(("primal", "value_and_grad", "jvp", "FLOAT", "convert_arguments",
                       "rerun_with_numpy", "branch_changed", "fresh", "copied", "type", "bool",
-                      "ArithmeticError", "ValueError", "r"))
+                      "ArithmeticError", "ValueError", "r", "in_blocks", "elementwise_primal",
+                      "elementwise_value_and_grad", "elementwise_jvp"))
 _LOCAL_NAME = re.compile(r"\A[vt]\d+\Z|_(bar|dot)\Z|\Ablock_")   # never used for a global
 _PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
 MAX_NAME = 32    # characters of a user's text kept in an identifier
 #: Steps of a program written with local variables; a longer one is written in blocks.
 BLOCK_STEPS = 2000
-#: Elements of the largest array a function computes from which its generated code frees
-#: each local after its last read (``del``): the next result then reuses that memory.
-FREE_ELEMENTS = 2**16
 #: Longest expression a step is written into before it gets a line of its own.
 MAX_EXPRESSION = 100
 
@@ -314,16 +313,34 @@ class _Writer:
         self.temporaries = itertools.count(1)
         self._call_names = {}      # (function, without params) -> its bound name
 
-    def _uses(self):
-        """register -> how many times the program reads it (an output counts twice more)."""
+    @staticmethod
+    def _uses(steps, outputs):
+        """register -> how many times ``steps`` read it (an output counts twice more)."""
         uses = {}
-        for _, refs, _, _ in self.program.steps:
+        for _, refs, _, _ in steps:
             for r in refs:
                 uses[r] = uses.get(r, 0) + 1
-        for r in self.program.outputs:
+        for r in outputs:
             if r is not None:
                 uses[r] = uses.get(r, 0) + 2    # an output gets a name of its own
         return uses
+
+    def _writes_into(self):
+        """register -> the argument whose array the step's result may be written into (``out=``):
+        one :meth:`Program.reusable` finds, recorded as a float64 array of the result's shape.
+        Shapes recorded hold at every call (the arguments' are checked), unless an opaque call
+        may return other shapes: then none."""
+        program = self.program
+        if not all(isinstance(f, Primitive) for f in program.functions):
+            return {}
+        layouts, found = program.layouts, {}
+        steps = list(program.steps)
+        for k, which in program.reusable().items():
+            arg, out = steps[k][1][which], steps[k][3]
+            layout = layouts.get(out)
+            if layout is not None and layout[1] == np.float64 and layouts.get(arg) == layout:
+                found[out] = which
+        return found
 
     def literal(self, value):
         """A constant as source text: a literal where Python has one, else a bound name."""
@@ -382,52 +399,82 @@ class _Writer:
         text = ", ".join([a for a, _ in args] + self.params_text(function, params))
         return f"{name}({text})", ATOM
 
-    def lines(self, registers, free=False):
+    def lines(self, registers, free=False, steps=None, outputs=None, params=(), given=()):
         """The assignments, with ``registers(r)`` the text of register r where it is stored
         (a local name, or ``r[k]``). With ``free``, a ``del`` follows the line that reads a
         local for the last time (on arrays: its memory is reused by the next result, as the
-        replayed programs reuse it). Returns (lines, text of each output)."""
+        replayed programs reuse it), and a result may be written into the array of an
+        argument read for the last time (``out=``). Returns (lines, text of each output).
+
+        By default the lines are the program's steps and return its outputs; ``steps`` and
+        ``outputs`` write a part of it. ``params`` are registers read by their local names
+        (a function's parameters), ``given`` registers assigned to locals before these
+        lines (freed like the lines' own)."""
         program = self.program
+        steps = list(program.steps) if steps is None else steps
+        outputs = program.outputs if outputs is None else outputs
         known = {}                                    # register -> (text, precedence)
         for r in program.inputs:
             known[r] = (registers(r), ATOM)
         for r, value in program.literals.items():
             known[r] = self.literal(value)
+        for r in (*params, *given):
+            known[r] = (registers(r), ATOM)
         body = []
-        uses = self._uses()
-        written = {}        # register -> its local, for the lines written (with free)
-        carried = {}        # an inlined register -> the locals to free once it is written
-        for function, refs, params, out in program.steps:
+        uses = self._uses(steps, outputs)
+        written = {r: registers(r) for r in given} if free else {}  # register -> its local
+        reads = {}          # an inlined register -> the locals its text reads (with free)
+        held = collections.Counter()   # a local -> how many inlined texts not yet written read it
+        waiting = {}        # locals read for the last time, to free once no text holds them
+        into = self._writes_into() if free else {}
+        for function, refs, step_params, out in steps:
             args = [known[r] for r in refs]
-            dead = []
+            text, prec = self.expression(function, step_params, args)
+            inline = (uses.get(out, 0) == 1 and out not in self.names
+                      and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
+            if free:
+                needs = set()
+                for r in refs:
+                    inner = reads.pop(r, None)
+                    if inner is not None:
+                        held.subtract(inner)
+                        needs |= inner
+                    elif r in written:
+                        needs.add(r)
             for r in refs:      # a register read for the last time is forgotten (memory)
                 left = uses[r] = uses[r] - 1
                 if not left:
                     del known[r]
-                    if free:
-                        dead += carried.pop(r, ())
-                        if r in written:
-                            dead.append(written.pop(r))
-            text, prec = self.expression(function, params, args)
-            inline = (uses.get(out, 0) == 1 and out not in self.names
-                      and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
+                    if free and r in written:
+                        waiting[r] = True
             if inline:
                 known[out] = (text, prec)
-                if dead:
-                    carried[out] = dead
+                if free:
+                    reads[out] = needs
+                    held.update(needs)
                 continue
             target = registers(out)
+            which = into.get(out)
+            if (which is not None and refs[which] in written and not uses[refs[which]]
+                    and not held[refs[which]]):
+                # the argument's array, read for the last time (here, and in no text inlined
+                # into a later line), takes the result
+                text = (f"{self.call_name(function, step_params)}("
+                        f"{', '.join(a for a, _ in args)}, out={written[refs[which]]})")
             line = f"{target} = {text}"
             comment = self.comments.get(out)
             if comment and len(line) < 64:
                 line = f"{line:<40}  # {comment}"
             body.append(line)
-            if dead:
-                body.append(f"del {', '.join(dead)}")
             if free:
+                dead = [r for r in waiting if not held[r]]
+                if dead:
+                    body.append(f"del {', '.join(written.pop(r) for r in dead)}")
+                    for r in dead:
+                        del waiting[r]
                 written[out] = target
             known[out] = (target, ATOM)
-        return body, [None if r is None else known[r][0] for r in program.outputs]
+        return body, [None if r is None else known[r][0] for r in outputs]
 
 
 def _local_names(program, names):
@@ -550,7 +597,6 @@ class CompiledFunction:
         self.scalar = (all(type(values[p]) is float for p in graph.leaf_positions)
                        and all(nodes[p].op.elementwise for p in graph.op_positions))
         self._input_shapes = [shape_of(values[p]) for p in graph.input_positions]
-        self._largest = max((size(shape_of(v)) for v in values), default=1)
         self._output_shapes = [shape_of(values[p]) for p in graph.output_positions]
         self._arg_names, self._renamed = _argument_names(graph)
         self._textbook = TraceNames(graph, values)
@@ -572,7 +618,8 @@ class CompiledFunction:
                                            self.scalar)
         common = {"__name__": "dualad.compiled", "__builtins__": builtins,
                   "convert_arguments": runtime.convert_arguments,
-                  "branch_changed": _branch_changed, "fresh": fresh, "copied": copied}
+                  "branch_changed": _branch_changed, "fresh": fresh, "copied": copied,
+                  "in_blocks": in_blocks}
         runtime.fast = dict(common, FLOAT=float, rerun_with_numpy=runtime.rerun_with_numpy)
         runtime.fallback = dict(common, FLOAT=np.float64, rerun_with_numpy=_reraise)
         self._sources = {}
@@ -650,11 +697,19 @@ class CompiledFunction:
     def _function_source(self, name, program, params, names, comments, textbook):
         writer = _Writer(program, names, self.bindings, self.scalar, comments)
         blocks = len(program) > BLOCK_STEPS
+        prefix = ""
         if blocks:
             body, outputs = writer.lines(lambda r: f"r[{r}]")
         else:
-            free = not self.scalar and self._largest >= FREE_ELEMENTS
-            body, outputs = writer.lines(_local_names(program, names), free=free)
+            # on big arrays, each local is freed after its last read (``del``): the next result
+            # then reuses that memory, as the replayed program lets its registers go
+            free = not self.scalar and program.largest >= BIG_ARRAY
+            local = _local_names(program, names)
+            part = self._elementwise_part(program) if free else None
+            if part is None:
+                body, outputs = writer.lines(local, free=free)
+            else:
+                prefix, body, outputs = self._elementwise_source(name, writer, part, local)
         guards = self.graph.guards
         n_guards = len(guards)
         results = outputs[:len(outputs) - n_guards] if n_guards else outputs
@@ -683,7 +738,7 @@ class CompiledFunction:
             lines += [f"        {line}" for line in body + checks] or ["        pass"]
             lines += ["    except (ArithmeticError, ValueError):  # a domain edge such as "
                       "log(-1.0)", rerun, f"    return {returns}"]
-            return "\n".join(lines) + "\n", []
+            return prefix + "\n".join(lines) + "\n", []
         # a long program: one list of registers, and blocks of lines, each a function
         chunks = [body[i:i + BLOCK_STEPS] for i in range(0, len(body), BLOCK_STEPS)]
         block_names = [f"block_{name}_{k}" for k in range(len(chunks))]
@@ -696,6 +751,49 @@ class CompiledFunction:
         block_sources = [f"def {b}(r):\n" + "\n".join(f"    {line}" for line in chunk) + "\n"
                          for b, chunk in zip(block_names, chunks)]
         return "\n".join(lines) + "\n", block_sources
+
+    def _elementwise_part(self, program):
+        """The steps of ``program`` to run in blocks (see :mod:`~dualad.evaluators.blocks`),
+        planned with the example point's values (a jvp's tangents have their primals' kinds),
+        or None."""
+        registers = [None] * program.size
+        point = self._point
+        for k, r in enumerate(program.inputs):
+            registers[r] = point[k % len(point)]
+        for r, value in program.literals.items():
+            registers[r] = value
+        return elementwise_part(program, registers)
+
+    def _elementwise_source(self, name, writer, part, local):
+        """The elementwise steps of a program on big arrays as a function of blocks of its
+        arrays, which ``in_blocks`` runs block by block, and the lines of the rest: (that
+        function's source, the lines of the body, the texts of the outputs)."""
+        program = writer.program
+        steps = list(program.steps)
+        taken = (*part.sliced, *part.numbers)
+        lines, kept = writer.lines(local, free=True, steps=[steps[k] for k in part.steps],
+                                   outputs=part.kept, params=taken)
+        function = f"elementwise_{name}"
+        source = [f"def {function}({', '.join(local(r) for r in taken)}):",
+                  f"    # the elementwise steps, on {BLOCK} elements of each array at a time "
+                  "(so that they stay in the cache)"]
+        source += [f"    {line}" for line in lines]
+        source += [f"    return {', '.join(kept)}{',' if len(kept) == 1 else ''}"]
+
+        def outside(r):
+            value = program.literals.get(r)
+            return local(r) if value is None else writer.literal(value)[0]
+
+        def several(texts):
+            return f"({texts[0]},)" if len(texts) == 1 else f"({', '.join(texts)})"
+
+        targets = ", ".join(local(r) for r in part.kept) + ("," if len(part.kept) == 1 else "")
+        call = (f"{targets} = in_blocks({function}, {part.shape!r}, "
+                f"{several([outside(r) for r in part.sliced])}, "
+                f"{several([local(r) for r in part.numbers])})")
+        body, outputs = writer.lines(local, free=True, steps=[steps[k] for k in part.rest],
+                                     given=part.kept)
+        return "\n".join(source) + "\n\n\n", [call] + body, outputs
 
     def _returns(self, name, results, borrowed=()):
         def result(text, shape):

@@ -285,6 +285,11 @@ class FastReverseEvaluator(ReverseEvaluator):
     6.0
     """
 
+    #: Set on an instance: only the adjoints of the inputs (of ``wrt``, where given) are
+    #: wanted. The replayed program then keeps no other adjoint (the other entries of the
+    #: adjoints returned are ``None`` on replays), and so holds less memory.
+    inputs_only = False
+
     def run(self, values, seeds):
         graph = self.graph
         if len(seeds) != len(graph.outputs):
@@ -295,7 +300,9 @@ class FastReverseEvaluator(ReverseEvaluator):
         # a seed of exactly 1.0 (a gradient) is written as the number 1, so that the products
         # by it are not written at all
         ones = tuple(type(s) is float and s == 1.0 for s in seeds)
-        key = ("reverse", None if self.wrt is None else tuple(self.wrt), self.batch, kinds, ones)
+        only = self.inputs_only
+        key = ("reverse", None if self.wrt is None else tuple(self.wrt), self.batch, kinds, ones,
+               only)
         programs = _programs(graph)
         program = programs.get(key)
         given = [s for s, one in zip(seeds, ones) if s is not None and not one]
@@ -309,7 +316,12 @@ class FastReverseEvaluator(ReverseEvaluator):
                 slot_seeds = [None if s is None else 1.0 if one else tape.input(s)
                               for s, one in zip(seeds, ones)]
                 adjoints = super().run(slots, slot_seeds)
-                programs[key] = tape.program(adjoints)
+                if only:
+                    wanted = set(graph.input_positions if self.wrt is None else self.wrt)
+                    kept = [a if p in wanted else None for p, a in enumerate(adjoints)]
+                else:
+                    kept = adjoints
+                programs[key] = tape.program(kept)
                 adjoints = [_plain(a) for a in adjoints]
         else:
             adjoints = program.run(list(values) + given,

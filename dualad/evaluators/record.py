@@ -44,9 +44,14 @@ from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
 from ..shapes import shape_of
 from ..values import NO_PARAMS, RECORDING_TYPES
+from .blocks import elementwise_part
 
 #: How many recent steps a new step is compared with, to write a repeated one once.
 CSE_WINDOW = 64
+#: A program that wrote an array of at least this many elements is run for memory: each step
+#: just before the step that first needs it, and every array let go after its last reader
+#: (fresh memory costs page faults, which on 10^6-element arrays cost as much as arithmetic).
+BIG_ARRAY = 2**16
 
 
 class Unrecordable(TypeError):
@@ -158,6 +163,10 @@ class Tape:
         self._negations = {}          # register of -x -> (value, register) of x
         #: every value written so far is a Python number (the program may use ``math``)
         self.scalar = True
+        #: the number of elements of the largest value a step has written
+        self.largest = 1
+        #: register -> (shape, dtype) of each array of at least BIG_ARRAY elements written
+        self.layouts = {}
 
     def _new_register(self):
         register = self.count
@@ -227,8 +236,13 @@ class Tape:
         self.steps.append((prim, refs, params, slot.register))
         if name == "negative" and type(args[0]) is Slot and REGISTRY.get("negative") is prim:
             self._negations[slot.register] = (args[0].value, args[0].register)
-        if self.scalar and type(value) not in _NUMBERS:
+        if type(value) not in _NUMBERS:
             self.scalar = False
+            size = getattr(value, "size", 1)
+            if size > self.largest:
+                self.largest = size
+            if size >= BIG_ARRAY and type(value) is np.ndarray:
+                self.layouts[slot.register] = (value.shape, value.dtype)
         if self.count_ops:
             self.ops += prim.cost([shape_of(v) for v in values], shape_of(value), **params)
         if step_key is not None:
@@ -241,8 +255,8 @@ class Tape:
     def _shorter(self, prim, args, value):
         """The same numbers in fewer passes, or None. Rounding is symmetric in sign, so these
         are equal bit for bit: ``-1 * x`` is ``-x``, ``a * (-b)`` is ``-(a * b)`` (which may
-        be computed already), ``-(-x)`` is ``x``, and ``a + (-b)`` is ``a - b`` (IEEE
-        subtraction is the addition of the negation)."""
+        be computed already), ``-(-x)`` is ``x``, ``a + (-b)`` is ``a - b`` (IEEE
+        subtraction is the addition of the negation), and ``(-a) + (-a)`` is ``-(a + a)``."""
         if prim is not REGISTRY.get(prim.name):
             return None
         negations = self._negations
@@ -268,6 +282,14 @@ class Tape:
                         return None
                     return self.apply(REGISTRY["negative"], (product,), NO_PARAMS)
         elif prim.name == "add":
+            first, second = (negations.get(getattr(a, "register", None)) for a in args)
+            if first is not None and second is not None and first[1] == second[1]:
+                # (-a) + (-a) is -(a + a), the sign of a zero included (not so for -a + -b)
+                a = Slot(first[0], first[1], self)
+                total = self.apply(prim, (a, a), NO_PARAMS)
+                if type(total) is not Slot or type(total.value) is not type(value):
+                    return None
+                return self.apply(REGISTRY["negative"], (total,), NO_PARAMS)
             for keep, negated in ((0, 1), (1, 0)):
                 source = self._negations.get(getattr(args[negated], "register", None))
                 if source is not None:
@@ -437,6 +459,14 @@ class Program:
                 kept.append(step)
                 needed.update(step[1])
         kept.reverse()
+        #: the number of elements of the largest value a step wrote when it was recorded
+        self.largest = tape.largest
+        #: register -> (shape, dtype) of the big arrays the steps wrote when recorded
+        self.layouts = {}
+        if self.largest >= BIG_ARRAY:
+            kept = _needed_first(kept, outputs)
+            self.layouts = {step[3]: tape.layouts[step[3]] for step in kept
+                            if step[3] in tape.layouts}
         self.inputs = list(tape.inputs)
         self.literals = {r: v for r, v in tape.literals.items() if r in needed}
         self.outputs = outputs
@@ -456,6 +486,8 @@ class Program:
         # starts from a copy of its input values
         self._inputs_first = self.inputs == list(range(len(self.inputs)))
         self._runners = {}
+        self._dying = None
+        self._part = None             # the steps run in blocks: None before the first run
 
     def __len__(self):
         return len(self.functions)
@@ -540,6 +572,9 @@ class Program:
         for register, value in self.literals.items():
             registers[register] = value
         rest = iter(self.rest)
+        if not scalar and self.largest >= BIG_ARRAY:
+            self._run_letting_go(registers, rest)
+            return [None if r is None else registers[r] for r in self.outputs]
         try:
             for function, a, b, out in zip(self.runners(scalar), self.first, self.second,
                                            self.outs):
@@ -555,6 +590,75 @@ class Program:
             values = numpy_scalars(input_values)
             return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
         return [None if r is None else registers[r] for r in self.outputs]
+
+    def _run_letting_go(self, registers, rest):
+        """The steps on arrays, each register emptied after the step that reads it last (its
+        array is freed there, unless the caller holds it). The elementwise steps over the
+        program's big shape run block by block first, where there are enough of them (see
+        :mod:`~dualad.evaluators.blocks`)."""
+        part = self._part
+        if part is None:
+            part = self._part = elementwise_part(self, registers) or False
+        if part:
+            part.run(registers)
+            return
+        dying = self._dying
+        if dying is None:
+            dying = self._dying = self._last_readers()
+        for function, a, b, out, dead in zip(self.runners(False), self.first, self.second,
+                                             self.outs, dying):
+            if b >= 0:
+                registers[out] = function(registers[a], registers[b])
+            elif b == -1:
+                registers[out] = function(registers[a])
+            else:
+                registers[out] = function(*[registers[r] for r in next(rest)])
+            for r in dead:
+                registers[r] = None
+
+    def _last_readers(self):
+        """For each step, the registers no later step reads and no output is (literals are
+        kept: the next run reads them where they are)."""
+        last = {}
+        for k, (_, refs, _, _) in enumerate(self.steps):
+            for r in refs:
+                last[r] = k
+        dying = [[] for _ in self.outs]
+        kept = set(self.outputs) | set(self.literals)
+        for r, k in last.items():
+            if r not in kept:
+                dying[k].append(r)
+        return [tuple(d) for d in dying]
+
+
+def _needed_first(steps, outputs):
+    """``steps`` reordered so that each runs as late as it can: a depth-first walk from the
+    outputs, in order, placing a step after the steps that make its arguments (iterative, for
+    programs of a million steps). A value is then made just before it is first read, and so
+    lives for as short a time as the program's shape allows: forward mode's ``sin(x)`` is not
+    made first and held while ``exp(-x*x)`` and its tangent are made. The same operations on
+    the same numbers, so the results are the same bit for bit."""
+    maker = {step[3]: k for k, step in enumerate(steps)}
+    placed = [False] * len(steps)
+    order = []
+    for r in outputs:
+        k = maker.get(r)
+        if k is None or placed[k]:
+            continue
+        placed[k] = True
+        stack = [(k, iter(steps[k][1]))]
+        while stack:
+            k, refs = stack[-1]
+            for a in refs:
+                j = maker.get(a)
+                if j is not None and not placed[j]:
+                    placed[j] = True
+                    stack.append((j, iter(steps[j][1])))
+                    break
+            else:
+                stack.pop()
+                order.append(steps[k])
+    return order
 
 
 def _shown(value):
