@@ -678,8 +678,7 @@ class CompiledFunction:
             users = _users(graph)
             for pos, found in enumerate(derivatives):
                 if isinstance(found, Slot) and found.register not in names and pos in index:
-                    if not short:
-                        names[found.register] = None
+                    if not short:       # an adjoint read once is written into its reader
                         continue
                     base = inputs.get(pos) or f"v{index[pos]}"
                     names[found.register] = base + suffix
