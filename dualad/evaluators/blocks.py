@@ -54,8 +54,12 @@ def _plain_ufunc(function, refs, params):
 
 
 def _number(value):
-    return type(value) in (float, int) or (isinstance(value, (np.floating, np.integer))
-                                           and value.dtype.itemsize <= 8)
+    """True for a value read whole by every block: a Python or numpy number, or a 0-d array
+    (such as the exponent ``n - 1`` of ``power``'s partial, folded to a constant)."""
+    if type(value) in (float, int):
+        return True
+    return (isinstance(value, (np.floating, np.integer, np.ndarray)) and np.ndim(value) == 0
+            and value.dtype.kind in "fiu" and value.dtype.itemsize <= 8)
 
 
 class ElementwisePart:
@@ -79,7 +83,8 @@ class ElementwisePart:
                                out))
         made = {columns[k][3] for k in steps}
         self._temporaries = tuple(made - set(kept))
-        self._rest = _plan_with_deaths(program, rest, columns)
+        runners, dying = program.runners(False), program.last_reads(rest)
+        self._rest = [(runners[k], columns[k][1], columns[k][3], dying.get(k, ())) for k in rest]
 
     def run(self, registers):
         """Run the part in blocks, then the rest of the program, on ``registers``."""
@@ -138,24 +143,6 @@ def in_blocks(function, shape, sliced, numbers):
         for whole, r in zip(kept, results):
             whole[start:stop] = r
     return tuple(whole.reshape(shape) for whole in kept)
-
-
-def _plan_with_deaths(program, indices, columns):
-    """(runner, argument registers, register, registers to let go) of each step in
-    ``indices``: a register is let go after the last of these steps that reads it, unless it
-    is an output or a literal."""
-    runners = program.runners(False)
-    last = {}
-    for k in indices:
-        for r in columns[k][1]:
-            last[r] = k
-    kept = set(program.outputs) | set(program.literals)
-    dying = collections.defaultdict(list)
-    for r, k in last.items():
-        if r not in kept:
-            dying[k].append(r)
-    return [(runners[k], columns[k][1], columns[k][3], tuple(dying.get(k, ())))
-            for k in indices]
 
 
 def elementwise_part(program, registers):

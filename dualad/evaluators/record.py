@@ -604,7 +604,8 @@ class Program:
             return
         dying = self._dying
         if dying is None:
-            dying = self._dying = self._last_readers()
+            found = self.last_reads(range(len(self)))
+            dying = self._dying = [found.get(k, ()) for k in range(len(self))]
         for function, a, b, out, dead in zip(self.runners(False), self.first, self.second,
                                              self.outs, dying):
             if b >= 0:
@@ -616,19 +617,21 @@ class Program:
             for r in dead:
                 registers[r] = None
 
-    def _last_readers(self):
-        """For each step, the registers no later step reads and no output is (literals are
-        kept: the next run reads them where they are)."""
+    def last_reads(self, indices):
+        """step -> the registers that step, of the steps ``indices`` (in the order they run),
+        reads last, leaving out outputs and literals (the next run reads them where they
+        are): what a run lets go of after each step."""
+        steps = list(self.steps)
         last = {}
-        for k, (_, refs, _, _) in enumerate(self.steps):
-            for r in refs:
+        for k in indices:
+            for r in steps[k][1]:
                 last[r] = k
-        dying = [[] for _ in self.outs]
         kept = set(self.outputs) | set(self.literals)
+        found = {}
         for r, k in last.items():
             if r not in kept:
-                dying[k].append(r)
-        return [tuple(d) for d in dying]
+                found.setdefault(k, []).append(r)
+        return {k: tuple(registers) for k, registers in found.items()}
 
 
 def _needed_first(steps, outputs):
