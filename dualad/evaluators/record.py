@@ -572,18 +572,23 @@ class Program:
         for register, value in self.literals.items():
             registers[register] = value
         rest = iter(self.rest)
-        if not scalar and self.largest >= BIG_ARRAY:
-            self._run_letting_go(registers, rest)
-            return [None if r is None else registers[r] for r in self.outputs]
+        if scalar or self.largest < BIG_ARRAY:
+            dying = _NOTHING
+        else:                   # big arrays: run for memory (see _run_for_memory)
+            dying = self._run_for_memory(registers)
+            if dying is None:
+                return [None if r is None else registers[r] for r in self.outputs]
         try:
-            for function, a, b, out in zip(self.runners(scalar), self.first, self.second,
-                                           self.outs):
+            for function, a, b, out, dead in zip(self.runners(scalar), self.first, self.second,
+                                                 self.outs, dying):
                 if b >= 0:
                     registers[out] = function(registers[a], registers[b])
                 elif b == -1:
                     registers[out] = function(registers[a])
                 else:
                     registers[out] = function(*[registers[r] for r in next(rest)])
+                for r in dead:
+                    registers[r] = None
         except (ArithmeticError, ValueError):
             if not scalar:
                 raise
@@ -591,31 +596,22 @@ class Program:
             return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
         return [None if r is None else registers[r] for r in self.outputs]
 
-    def _run_letting_go(self, registers, rest):
-        """The steps on arrays, each register emptied after the step that reads it last (its
-        array is freed there, unless the caller holds it). The elementwise steps over the
-        program's big shape run block by block first, where there are enough of them (see
-        :mod:`~dualad.evaluators.blocks`)."""
+    def _run_for_memory(self, registers):
+        """A program on big arrays: where enough of its steps are elementwise over one shape,
+        run it in blocks (see :mod:`~dualad.evaluators.blocks`) and return None; else the
+        registers to let go after each step (each array freed after its last read, unless the
+        caller holds it)."""
         part = self._part
         if part is None:
             part = self._part = elementwise_part(self, registers) or False
         if part:
             part.run(registers)
-            return
+            return None
         dying = self._dying
         if dying is None:
             found = self.last_reads(range(len(self)))
             dying = self._dying = [found.get(k, ()) for k in range(len(self))]
-        for function, a, b, out, dead in zip(self.runners(False), self.first, self.second,
-                                             self.outs, dying):
-            if b >= 0:
-                registers[out] = function(registers[a], registers[b])
-            elif b == -1:
-                registers[out] = function(registers[a])
-            else:
-                registers[out] = function(*[registers[r] for r in next(rest)])
-            for r in dead:
-                registers[r] = None
+        return dying
 
     def last_reads(self, indices):
         """step -> the registers that step, of the steps ``indices`` (in the order they run),
@@ -672,6 +668,7 @@ def _shown(value):
 
 
 _FLOAT64 = np.dtype(np.float64)
+_NOTHING = itertools.repeat(())      # no register let go after any step
 
 
 def _in_place(ufunc, which):
