@@ -24,8 +24,8 @@ at that point when ``compile`` was given the Python function, and refused with
 :class:`~dualad.errors.BranchChangedError` when it was given a graph.
 
 A program of more than :data:`BLOCK_STEPS` steps is written as several functions of at most
-that many lines over one list of registers, each compiled on its own, so a graph of a million
-nodes compiles in bounded memory.
+:data:`BLOCK_LINES` lines over one list of registers, each compiled on its own, so a graph of
+a million nodes compiles in bounded memory.
 
 No text from a user ever runs. Every identifier in the code is ASCII and made by dualad: an
 input's name only as far as its ASCII letters and digits go (and only where that collides with
@@ -87,6 +87,9 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.]+\Z")
 MAX_NAME = 32    # characters of a user's text kept in an identifier
 #: Steps of a program written with local variables; a longer one is written in blocks.
 BLOCK_STEPS = 2000
+#: Lines of each function a long program is written in (Python compiles short functions a
+#: little faster per line).
+BLOCK_LINES = 500
 #: Longest expression a step is written into before it gets a line of its own.
 MAX_EXPRESSION = 100
 
@@ -739,7 +742,7 @@ class CompiledFunction:
                       "log(-1.0)", rerun, f"    return {returns}"]
             return prefix + "\n".join(lines) + "\n", []
         # a long program: one list of registers, and blocks of lines, each a function
-        chunks = [body[i:i + BLOCK_STEPS] for i in range(0, len(body), BLOCK_STEPS)]
+        chunks = [body[i:i + BLOCK_LINES] for i in range(0, len(body), BLOCK_LINES)]
         block_names = [f"block_{name}_{k}" for k in range(len(chunks))]
         lines = header + [f"    r = [None] * {program.size}"]
         lines += [f"    r[{reg}] = {p}" for reg, p in zip(program.inputs, params)]
