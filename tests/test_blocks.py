@@ -226,3 +226,21 @@ def test_random_programs_on_big_arrays_replay_the_reference_and_compile_the_same
     assert all(c.tobytes() == w.tobytes() for c, w in zip(c_grads, w_grads))
     for c, e in zip(c_grads, grads):
         np.testing.assert_allclose(c, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "reversed", "strided", "read-only"])
+def test_every_memory_layout_replays_the_reference_bit_for_bit(layout):
+    """numpy lays out the results of a Fortran-ordered array in its order, and a sum adds in
+    that order: such arrays run over whole arrays, the C-contiguous ones in blocks, and every
+    layout gives the reference's bits."""
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(300, 400))
+    x = {"C": base, "F": np.asfortranarray(base), "reversed": base[::-1, ::-1],
+         "strided": rng.normal(size=(300, 800))[:, ::2], "read-only": base.copy()}[layout]
+    x.flags.writeable = layout != "read-only"
+    graph = ad.trace(f_array, x)
+    value, grad, dot = by_reference(graph, x, x)
+    for _ in range(3):
+        got_value, got_grad = ad.value_and_grad(f_array)(x)
+        assert got_value == value and got_grad.tobytes() == grad.tobytes()
+        assert ad.jvp(f_array, (x,), (x,)) == (value, dot)

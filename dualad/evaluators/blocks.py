@@ -115,9 +115,10 @@ class ElementwisePart:
 def in_blocks(function, shape, sliced, numbers):
     """The results of ``function(*sliced, *numbers)`` (a sequence of arrays of ``shape``),
     computed block by block: ``function`` is called on :data:`BLOCK` elements of each array
-    in ``sliced`` at a time, and the numbers whole. Where an array is not a float64 array of
-    ``shape`` or a number is not a number (the arguments are not of the kinds planned for),
-    ``function`` runs once on the whole arrays.
+    in ``sliced`` at a time, and the numbers whole. Where an array is not a C-contiguous
+    float64 array of ``shape`` or a number is not a number (the arguments are not of the
+    kinds planned for), ``function`` runs once on the whole arrays: numpy lays the results
+    of a Fortran-ordered array out in its order, and a ``sum`` of them adds in that order.
 
     Examples
     --------
@@ -128,7 +129,8 @@ def in_blocks(function, shape, sliced, numbers):
     True
     """
     for a in sliced:
-        if type(a) is not np.ndarray or a.shape != shape or a.dtype is not _FLOAT64:
+        if (type(a) is not np.ndarray or a.shape != shape or a.dtype is not _FLOAT64
+                or not a.flags.c_contiguous):
             return tuple(function(*sliced, *numbers))
     if not all(_number(v) for v in numbers):
         return tuple(function(*sliced, *numbers))
