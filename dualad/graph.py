@@ -367,30 +367,42 @@ def topological_order(outputs, stop=()):
 
 def _sorted_nodes(roots, stopped):
     """``(nodes, position)``: the nodes below ``roots`` in depth-first post-order (children in
-    argument order), and each node's index by ``id``. A node stays on the stack until its
-    children are placed; nodes whose ``id`` is in ``stopped`` are not looked below."""
+    argument order), and each node's index by ``id``. The walk keeps a stack of the nodes
+    being visited and, beside it, the index of the next child to look at in each; nodes whose
+    ``id`` is in ``stopped`` are not looked below."""
     order, position = [], {}
-    stack = list(reversed(roots))
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = stack[-1]
-        key = id(node)
+    for root in roots:
+        key = id(root)
         if key in position:
-            pop()
             continue
-        if key not in stopped:
-            waiting = False
+        if key in stopped or not root.children:
+            position[key] = len(order)
+            order.append(root)
+            continue
+        nodes, nexts = [root], [0]
+        while nodes:
+            node = nodes[-1]
             children = node.children
-            for k in range(len(children) - 1, -1, -1):
+            k, n = nexts[-1], len(children)
+            while k < n:
                 child = children[k]
-                if id(child) not in position:
-                    push(child)
-                    waiting = True
-            if waiting:
-                continue
-        pop()
-        position[key] = len(order)
-        order.append(node)
+                k += 1
+                key = id(child)
+                if key in position:
+                    continue
+                if key in stopped or not child.children:     # a leaf: placed at once
+                    position[key] = len(order)
+                    order.append(child)
+                    continue
+                nexts[-1] = k
+                nodes.append(child)
+                nexts.append(0)
+                break
+            else:                                            # every child placed
+                nodes.pop()
+                nexts.pop()
+                position[id(node)] = len(order)
+                order.append(node)
     return order, position
 
 

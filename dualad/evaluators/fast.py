@@ -328,8 +328,20 @@ class FastReverseEvaluator(ReverseEvaluator):
                                    scalar=program.scalar and all(k == "f" for k in kinds
                                                                  if k is not None))
         self.values, self.adjoints = values, adjoints
-        self.active = graph.activity(self.wrt)
         return adjoints
+
+    @property
+    def active(self):
+        """Which nodes carry adjoints (``graph.activity(wrt)``), worked out when first asked
+        for: a replay does not need it."""
+        found = self.__dict__.get("_active")
+        if found is None:
+            found = self._active = self.graph.activity(self.wrt)
+        return found
+
+    @active.setter
+    def active(self, value):
+        self._active = value
 
 
 class FastForwardEvaluator(ForwardEvaluator):
