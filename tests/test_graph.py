@@ -305,3 +305,41 @@ def test_bad_indices_raise_dualad_errors():
         ad.stack([x, ad.Var(1.0)])
     with pytest.raises(TypeError):
         len(ad.Var(1.0))
+
+
+def _post_order(roots, stopped):
+    """Depth-first post-order, children in argument order, written the plain recursive way
+    (the reference the iterative sort must agree with, node for node)."""
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        if id(node) not in stopped:
+            for child in node.children:
+                visit(child)
+        if id(node) not in seen:
+            seen.add(id(node))
+            order.append(node)
+    for root in roots:
+        visit(root)
+    return order
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_iterative_sort_is_the_depth_first_post_order_in_argument_order(seed):
+    from dualad.graph import _sorted_nodes
+    rng = np.random.default_rng(seed)
+    nodes = [ad.Var(float(k)) for k in range(3)]
+    for _ in range(int(rng.integers(1, 40))):
+        a, b = (nodes[int(k)] for k in rng.integers(0, len(nodes), size=2))
+        kind = int(rng.integers(0, 4))
+        nodes.append(a * b if kind == 0 else ad.sin(a) if kind == 1 else
+                     a + b * 2.0 if kind == 2 else ad.where(a > b, a, b))
+    roots = [nodes[int(k)] for k in rng.integers(0, len(nodes), size=int(rng.integers(1, 4)))]
+    cut = rng.integers(0, len(nodes), size=int(rng.integers(0, 3)))
+    stopped = {id(nodes[int(k)]) for k in cut}
+    order, position = _sorted_nodes(roots, stopped)
+    expected = _post_order(roots, stopped)
+    assert [id(n) for n in order] == [id(n) for n in expected]
+    assert position == {id(n): k for k, n in enumerate(expected)}
