@@ -642,8 +642,7 @@ class CompiledFunction:
         params = list(self._arg_names)
         if name == "jvp":
             params += [f"{n}_dot" for n in self._arg_names]
-        source = self._function_source(name, program, params, names, comments,
-                                       self._textbook)
+        source = self._function_source(name, program, params, names, comments)
         return program, source
 
     def _record(self, name):
@@ -696,7 +695,7 @@ class CompiledFunction:
                                                     "partial times tangent")
         return program, names, comments
 
-    def _function_source(self, name, program, params, names, comments, textbook):
+    def _function_source(self, name, program, params, names, comments):
         writer = _Writer(program, names, self.bindings, self.scalar, comments)
         blocks = len(program) > BLOCK_STEPS
         prefix = ""

@@ -46,7 +46,7 @@ MIN_STEPS = 4
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _plain_ufunc(function, refs, params):
+def plain_ufunc(function, refs, params):
     """True for a step numpy runs as one elementwise ufunc of its one or two arguments."""
     return (isinstance(function, Primitive) and function.elementwise and not params
             and not function.boolean and isinstance(function.numpy, np.ufunc)
@@ -165,7 +165,7 @@ def elementwise_part(program, registers):
     steps, rest = [], []
     columns = list(program.steps)
     for k, (function, refs, params, out) in enumerate(columns):
-        ok = _plain_ufunc(function, refs, params) and layouts.get(out) == wanted
+        ok = plain_ufunc(function, refs, params) and layouts.get(out) == wanted
         reads_sliced, reads_numbers = [], []
         for r in refs if ok else ():
             if r in inside:

@@ -44,7 +44,7 @@ from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
 from ..shapes import shape_of
 from ..values import NO_PARAMS, RECORDING_TYPES
-from .blocks import elementwise_part
+from .blocks import elementwise_part, plain_ufunc
 
 #: How many recent steps a new step is compared with, to write a repeated one once.
 CSE_WINDOW = 64
@@ -291,7 +291,7 @@ class Tape:
                     return None
                 return self.apply(REGISTRY["negative"], (total,), NO_PARAMS)
             for keep, negated in ((0, 1), (1, 0)):
-                source = self._negations.get(getattr(args[negated], "register", None))
+                source = negations.get(getattr(args[negated], "register", None))
                 if source is not None:
                     return self.apply(REGISTRY["subtract"],
                                       (args[keep], Slot(source[0], source[1], self)), NO_PARAMS)
@@ -532,9 +532,7 @@ class Program:
         made, readers_ok, last = set(), {}, {}
         ufunc_steps = []
         for k, (function, refs, params, out) in enumerate(self.steps):
-            plain = (isinstance(function, Primitive) and function.elementwise and not params
-                     and not function.boolean and isinstance(function.numpy, np.ufunc)
-                     and function.numpy.nout == 1 and function.numpy.nin == len(refs) <= 2)
+            plain = plain_ufunc(function, refs, params)
             ufunc_steps.append(plain)
             for r in refs:
                 last[r] = k
