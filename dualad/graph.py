@@ -30,6 +30,7 @@ from .errors import BranchChangedError, DualadError
 from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES, Primitive
 from .shapes import shape_of
+from .structure import remember, remembered
 from .values import NO_PARAMS, as_value, describe
 
 
@@ -519,6 +520,41 @@ class Graph:
         self._program = None
         self._activity = {}
         self._input_names = None
+        self.structure = None
+
+    @classmethod
+    def rebuilt(cls, structure, nodes, inputs, outputs):
+        """The graph whose nodes ``structure.placed`` found (in order): the graph the
+        constructor would build from ``outputs``, ``inputs`` and the guards, without sorting
+        it again. It shares ``structure`` (and so the programs recorded for it).
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> from dualad.structure import Structure
+        >>> f = lambda x: ad.exp(x) * x
+        >>> shape = Structure.of(ad.trace(f, 1.0))
+        >>> again = ad.trace(f, 2.0)
+        >>> nodes = shape.placed(again.outputs, again.inputs, ())
+        >>> ad.Graph.rebuilt(shape, nodes, again.inputs, again.outputs)(2.0) == again(2.0)
+        True
+        """
+        graph = cls.__new__(cls)
+        graph.single_output = len(outputs) == 1
+        graph.nodes = nodes
+        graph.inputs = list(inputs)
+        graph.outputs = list(outputs)
+        graph.input_positions = structure.input_positions
+        graph.output_positions = structure.output_positions
+        graph.guards = structure.guards
+        graph.leaf_positions = structure.leaf_positions
+        graph.op_positions = structure.op_positions
+        graph.op_args = structure.op_args
+        graph._program = None
+        graph._activity = {}
+        graph._input_names = None
+        graph.structure = structure
+        return graph
 
     @property
     def program(self):
@@ -816,8 +852,26 @@ def trace(f, *example_args):
         outputs = [result if isinstance(result, Var) else
                    as_node(result, f"{what} {describe(result)}, which")]
         single = True
-    graph = Graph(outputs, inputs=leaves, guards=guards)
+    graph = _graph_of_trace(f, example_args, outputs, leaves, _distinct_guards(guards))
     graph.single_output = single
+    return graph
+
+
+def _graph_of_trace(f, example_args, outputs, leaves, guards):
+    """The graph of a trace of ``f``: rebuilt from the structure of ``f``'s last trace when
+    the new nodes have that structure (see :mod:`dualad.structure`), else sorted anew, and
+    its structure remembered for the next trace. Traces inside another trace are not."""
+    code = getattr(f, "__code__", None)
+    if code is None or any(isinstance(value, Var) for value in example_args):
+        return Graph(outputs, inputs=leaves, guards=guards)
+    key = (code, len(example_args))
+    structure = remembered(key)
+    if structure is not None:
+        nodes = structure.placed(outputs, leaves, guards)
+        if nodes is not None:
+            return Graph.rebuilt(structure, nodes, leaves, outputs)
+    graph = Graph(outputs, inputs=leaves, guards=guards)
+    graph.structure = remember(key, graph)
     return graph
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from ..graph import _collector_paused
 from ..mathns import as_float
 from ..primitives import REGISTRY
+from ..structure import UNHASHABLE, frozen_params
 from .forward import ForwardEvaluator
 from .record import CSE_WINDOW, Slot, Tape
 from .reverse import ReverseEvaluator
@@ -86,20 +87,33 @@ def _programs(graph):
     so it does not depend on them)."""
     programs = graph.__dict__.get("_programs")
     if programs is None:
-        signature = _signature(graph) if len(graph) <= SHARE_LIMIT else None
-        try:
-            programs = None if signature is None else _SHARED.get(signature)
-        except TypeError:       # a parameter that cannot be hashed after all
-            signature = None
-        if signature is None:
-            programs = {}
-        elif programs is None:
-            programs = _SHARED[signature] = {}
-            if len(_SHARED) > SHARED_STRUCTURES:
-                _SHARED.popitem(last=False)
-        else:
-            _SHARED.move_to_end(signature)
+        structure = graph.__dict__.get("structure")
+        if structure is None:
+            programs = _shared_programs(graph)
+        else:           # a graph traced again with the same structure: no signature to make
+            programs = structure.cache.get("programs")
+            if programs is None:
+                programs = structure.cache["programs"] = _shared_programs(graph)
         graph._programs = programs
+    return programs
+
+
+def _shared_programs(graph):
+    """The programs of every graph with ``graph``'s signature (a dict of its own, when it has
+    none)."""
+    signature = _signature(graph) if len(graph) <= SHARE_LIMIT else None
+    try:
+        programs = None if signature is None else _SHARED.get(signature)
+    except TypeError:       # a parameter that cannot be hashed after all
+        signature = None
+    if signature is None:
+        return {}
+    if programs is None:
+        programs = _SHARED[signature] = {}
+        if len(_SHARED) > SHARED_STRUCTURES:
+            _SHARED.popitem(last=False)
+    else:
+        _SHARED.move_to_end(signature)
     return programs
 
 
@@ -112,41 +126,12 @@ def _signature(graph):
         prim = nodes[pos].op
         if REGISTRY.get(prim.name) is not prim:
             return None
-        params = _frozen(nodes[pos].params)
-        if params is _UNHASHABLE:
+        params = frozen_params(nodes[pos].params)
+        if params is UNHASHABLE:
             return None
         parts.append((prim, args, params))
     return (len(nodes), tuple(parts), tuple(graph.leaf_positions), graph.input_positions,
             graph.output_positions, graph.guards)
-
-
-_UNHASHABLE = object()
-#: parameter types compared by value as they are (True and 1 differ by their type)
-_PLAIN_PARAMETERS = frozenset({int, bool, float, str, type(None)})
-
-
-def _frozen(value):
-    """``value`` (an op's parameters) as something hashable and comparable by value."""
-    kind = type(value)
-    if kind in _PLAIN_PARAMETERS:
-        return (kind, value)
-    if kind is dict and not value:
-        return ()
-    if isinstance(value, dict):
-        items = tuple((k, _frozen(v)) for k, v in sorted(value.items()))
-        return _UNHASHABLE if any(v is _UNHASHABLE for _, v in items) else items
-    if isinstance(value, (tuple, list)):
-        items = tuple(_frozen(v) for v in value)
-        return _UNHASHABLE if any(v is _UNHASHABLE for v in items) else (type(value), items)
-    if isinstance(value, slice):
-        return ("slice", value.start, value.stop, value.step)
-    if isinstance(value, np.ndarray):
-        return ("array", value.dtype.str, value.shape, value.tobytes())
-    try:
-        hash(value)
-    except TypeError:
-        return _UNHASHABLE
-    return (type(value), value)
 
 
 def _plain(value):
