@@ -57,11 +57,7 @@ class _Run:
             self.values = DEFAULT["value"](graph).run(entry.point)
             self.nested = False
             return
-        inputs = {id(n) for n in graph.inputs}
-        self.nested = tracing_depth() > 0 and (
-            any(isinstance(a, Var) for a in args)
-            or any(n.op is None and not n.constant and id(n) not in inputs
-                   for n in graph.nodes))
+        self.nested = tracing_depth() > 0 and _inside(graph, args)
         if self.nested:
             self.values = list(graph.nodes)
         else:
@@ -82,6 +78,16 @@ class _Run:
                                      "outputs; the output must be a single scalar (use "
                                      "jacobian for several outputs)")
         return graph.output_positions[0]
+
+
+def _inside(graph, args):
+    """True when a graph traced while another trace runs depends on that trace: an argument
+    is one of its nodes, or the function read one (a leaf that is neither an input nor a
+    constant)."""
+    inputs = {id(n) for n in graph.inputs}
+    return (any(isinstance(a, Var) for a in args)
+            or any(n.op is None and not n.constant and id(n) not in inputs
+                   for n in graph.nodes))
 
 
 def _user_value(value):
@@ -233,10 +239,16 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
     _check_mode(mode, MODES, what)
     with_aux(f, has_aux, what)      # refuse a Graph or a Var now, not at the first call
 
+    checked = {}        # argument count -> check_argnums(argnums, count, "grad")
+
     def value_and_grad_f(*args):
         output, aux = with_aux(f, has_aux, what)
         run = _Run(output, args, "grad")
-        nums, single = check_argnums(argnums, len(run.graph.inputs), "grad")
+        count = len(run.graph.inputs)
+        known = checked.get(count)
+        if known is None:
+            known = checked[count] = check_argnums(argnums, count, "grad")
+        nums, single = known
         out_pos = run.scalar_output("grad")
         out = run.values[out_pos]
         check_value = out.value if isinstance(out, Var) else out

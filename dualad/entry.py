@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import DualadError
 from .graph import Graph, Var, trace
-from .values import as_value, describe
+from .values import as_value, describe, is_plain
 
 
 class Entry(NamedTuple):
@@ -85,7 +85,8 @@ def prepare(f, args, what, point_required=True):
     elif isinstance(f, Graph):
         graph, name = f, "f"
     elif callable(f):
-        values = [as_value(a, f"{what}: argument {k}") for k, a in enumerate(args)]
+        values = [a if is_plain(a) else as_value(a, f"{what}: argument {k}")
+                  for k, a in enumerate(args)]
         graph = trace(f, *values)
         return Entry(graph, values, function_name(f))
     else:

@@ -31,7 +31,7 @@ from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES, Primitive
 from .shapes import shape_of
 from .structure import remember, remembered
-from .values import NO_PARAMS, as_value, describe
+from .values import NO_PARAMS, as_value, describe, is_plain
 
 
 # ---- nodes ----
@@ -198,7 +198,7 @@ class Var(Overloaded):
 
     @staticmethod
     def _apply(prim, args, params):
-        return _node(prim, args, params)
+        return _node(prim, args, params)    # replaced by _node itself below: one call less
 
     @staticmethod
     def _plain(x):
@@ -224,9 +224,6 @@ class Var(Overloaded):
     __hash__ = object.__hash__
 
 
-# Evaluating any primitive on a Var builds a node: this is how rules run on Vars when a
-# derivative is itself differentiated (transforms nested inside a trace).
-OVERLOADED_TYPES[Var] = Var._apply
 
 
 def as_node(x, what="Var: the value"):
@@ -242,7 +239,7 @@ def as_node(x, what="Var: the value"):
     """
     if isinstance(x, Var):
         return x
-    node = Var(as_value(x, what))
+    node = _leaf(x if is_plain(x) else as_value(x, what), None)
     node.constant = True
     return node
 
@@ -265,25 +262,61 @@ def apply_primitive(prim, *args, **params):
 def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
     yet (a graph built before its leaves have values: forward() fills it in)."""
-    children, values = [], []
-    known = True
-    for i, a in enumerate(args):
+    params = params or NO_PARAMS
+    count = len(args)
+    if count == 1:              # most ops have one or two operands: the steps below, unrolled
+        a, = args
         if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, i, a)
-        children.append(a)
-        value = a.value
-        if value is None:
-            known = False
-        values.append(value)
+            a = _constant(prim, 0, a)
+        children = (a,)
+        x = a.value
+        value = None if x is None else prim.evaluate(x, **params)
+    elif count == 2:
+        a, b = args
+        if type(a) is not Var and not isinstance(a, Var):
+            a = _constant(prim, 0, a)
+        if type(b) is not Var and not isinstance(b, Var):
+            b = _constant(prim, 1, b)
+        children = (a, b)
+        x, y = a.value, b.value
+        value = None if x is None or y is None else prim.evaluate(x, y, **params)
+    else:
+        children, values = [], []
+        known = True
+        for i, a in enumerate(args):
+            if type(a) is not Var and not isinstance(a, Var):
+                a = _constant(prim, i, a)
+            children.append(a)
+            value = a.value
+            if value is None:
+                known = False
+            values.append(value)
+        children = tuple(children)
+        value = prim.evaluate(*values, **params) if known else None
     node = Var.__new__(Var)
-    node.deriv = None
-    node.name = None
+    node.deriv = node.name = node._graph = None
     node.constant = False
-    node._graph = None
     node.op = prim
-    node.children = tuple(children)
-    node.params = params = params or NO_PARAMS
-    node.value = prim.evaluate(*values, **params) if known else None
+    node.children = children
+    node.params = params
+    node.value = value
+    return node
+
+
+Var._apply = staticmethod(_node)
+# Evaluating any primitive on a Var builds a node: this is how rules run on Vars when a
+# derivative is itself differentiated (transforms nested inside a trace).
+OVERLOADED_TYPES[Var] = _node
+
+
+def _leaf(value, name):
+    """``Var(value, name=name)`` for a value :func:`~dualad.values.as_value` has checked."""
+    node = Var.__new__(Var)
+    node.value, node.name = value, name
+    node.deriv = node.op = node._graph = None
+    node.constant = False
+    node.children = ()
+    node.params = NO_PARAMS
     return node
 
 
@@ -825,7 +858,8 @@ def trace(f, *example_args):
     # A Var argument (from an enclosing trace) is used as it is, so derivatives taken inside
     # the enclosing function stay differentiable: that is how transforms nest.
     leaves = [value if isinstance(value, Var) else
-              Var(as_value(value, f"trace: argument {k} ({name})"), name=name)
+              _leaf(value if is_plain(value) else
+                    as_value(value, f"trace: argument {k} ({name})"), name)
               for k, (value, name) in enumerate(zip(example_args, names))]
     guards = []
     _TRACING.depth = tracing_depth() + 1

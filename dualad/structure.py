@@ -98,28 +98,27 @@ class Structure:
     (3, [1, 2], [(0,), (1, 0)])
     """
 
-    __slots__ = ("size", "prims", "params", "frozen", "op_positions", "op_args",
-                 "leaf_positions", "input_positions", "output_positions", "guards", "cache")
+    __slots__ = ("size", "down", "op_positions", "op_args", "leaf_positions",
+                 "input_positions", "output_positions", "guards", "cache")
 
     @classmethod
     def of(cls, graph):
         nodes = graph.nodes
         if len(nodes) > STRUCTURE_LIMIT or any(node.op is not None for node in graph.inputs):
             return None
-        structure = cls.__new__(cls)
-        prims, params, frozen = [], [], []
-        for pos in graph.op_positions:
+        down = []
+        for pos, args in zip(graph.op_positions, graph.op_args):
             node = nodes[pos]
             if REGISTRY.get(node.op.name) is not node.op:
                 return None
-            frozen_form = frozen_params(node.params)
-            if frozen_form is UNHASHABLE:
+            frozen = frozen_params(node.params)
+            if frozen is UNHASHABLE:
                 return None
-            prims.append(node.op)
-            params.append(node.params)
-            frozen.append(frozen_form)
+            down.append((pos, node.op, node.params, frozen, args))
+        down.reverse()
+        structure = cls.__new__(cls)
         structure.size = len(nodes)
-        structure.prims, structure.params, structure.frozen = prims, params, frozen
+        structure.down = down
         structure.op_positions, structure.op_args = graph.op_positions, graph.op_args
         structure.leaf_positions = graph.leaf_positions
         structure.input_positions = graph.input_positions
@@ -159,16 +158,13 @@ class Structure:
                 nodes[pos] = node
             elif here is not node:
                 return None
-        prims, params, frozen, op_args = self.prims, self.params, self.frozen, self.op_args
-        positions = self.op_positions
-        for k in range(len(positions) - 1, -1, -1):
-            node = nodes[positions[k]]
-            if node is None or node.op is not prims[k]:
+        for pos, prim, params, frozen, args in self.down:
+            node = nodes[pos]
+            if node is None or node.op is not prim:
                 return None
-            if node.params is not params[k] and frozen_params(node.params) != frozen[k]:
+            if node.params is not params and not _same_params(node.params, params, frozen):
                 return None
             children = node.children
-            args = op_args[k]
             if len(children) != len(args):
                 return None
             for child, a in zip(children, args):
@@ -181,9 +177,32 @@ class Structure:
             node = nodes[pos]
             if node is None or node.op is not None:
                 return None
-        if len({id(node) for node in nodes}) != self.size:
+        if len(set(map(id, nodes))) != self.size:
             return None         # a node at two positions: the new graph shares more
         return nodes
+
+
+def _same_params(new, old, frozen):
+    """Whether the parameters ``new`` are the parameters ``old`` (whose frozen form is
+    ``frozen``): by value and by type, as :func:`frozen_params` compares them. Parameters of
+    plain values and tuples of them (``axis``, ``keepdims``) are compared directly."""
+    if type(new) is dict and type(old) is dict and new.keys() == old.keys():
+        if all(_same_plain(value, old[key]) for key, value in new.items()):
+            return True
+    return frozen_params(new) == frozen
+
+
+def _same_plain(a, b):
+    """``a == b`` with the same types, for plain values and tuples of them; False for
+    anything else (which :func:`frozen_params` then compares)."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind in _PLAIN_PARAMETERS:
+        return a == b
+    if kind is tuple:
+        return len(a) == len(b) and all(map(_same_plain, a, b))
+    return False
 
 
 #: (code object, argument count) -> the structure of that function's last trace

@@ -76,6 +76,21 @@ def describe(value):
     return f"{article} {name} ({shown})"
 
 
+def is_plain(value):
+    """True for a value :func:`as_value` keeps as it is without a look: a Python float, or a
+    numpy array of floats or complex numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.values import is_plain
+    >>> is_plain(1.0), is_plain(np.ones(2)), is_plain(1), is_plain(np.arange(2))
+    (True, True, False, False)
+    """
+    kind = type(value)
+    return kind is float or (kind is np.ndarray and value.dtype.kind in "fc")
+
+
 def as_value(value, what="Var"):
     """Normalise a value: ints and bools become floats, lists become float arrays.
 
@@ -93,8 +108,7 @@ def as_value(value, what="Var"):
       ...
     dualad.errors.DualadError: grad: argument x is None; expected a number or a numeric array
     """
-    kind = type(value)
-    if kind is float or (kind is np.ndarray and value.dtype.kind in "fc"):
+    if is_plain(value):
         return value
     if value is None or isinstance(value, (str, bytes)):
         raise DualadError(f"{what} is {describe(value)}; expected a number or a numeric array")

@@ -42,33 +42,25 @@ from .reverse import ReverseEvaluator
 from .value import ValueEvaluator
 
 
-def _kind(value):
-    """What a program recorded on ``value`` is specific to: "f" for a Python float, the dtype
-    and shape for a float array; ``None`` for anything else (no program)."""
-    kind = type(value)
-    if kind is float:
-        return "f"
-    if kind is np.ndarray:
-        char = value.dtype.char
-        if char in _FLOAT_CODES:
-            return (char, value.shape)
-    return None
-
-
 #: numpy's type codes of the float and complex dtypes
 _FLOAT_CODES = frozenset(np.typecodes["AllFloat"])
 
 
 def _kinds(values):
+    """What a program recorded on ``values`` is specific to: for each value "f" for a Python
+    float, the dtype and shape for a float array, ``None`` for ``None``; ``None`` when a
+    value is anything else (no program)."""
     kinds = []
     for value in values:
-        if value is None:
+        kind = type(value)
+        if kind is float:
+            kinds.append("f")
+        elif kind is np.ndarray and value.dtype.char in _FLOAT_CODES:
+            kinds.append((value.dtype.char, value.shape))
+        elif value is None:
             kinds.append(None)
-            continue
-        kind = _kind(value)
-        if kind is None:
+        else:
             return None
-        kinds.append(kind)
     return tuple(kinds)
 
 

@@ -40,6 +40,8 @@ def default_seed(value, what, hint="pass a seed of that shape"):
       ...
     dualad.errors.ShapeMismatchError: backward: the output must be a scalar, but it is not (shape (3,)); pass a seed of that shape
     """
+    if type(value) is float:
+        return 1.0
     shape = shape_of(value)
     if shape != ():
         raise ShapeMismatchError(f"{what}: the output must be a scalar, but it is not "
@@ -133,6 +135,8 @@ def as_result(adjoint, value, batch=0):
     >>> as_result(None, np.ones(2)).tolist(), as_result(np.float64(3.0), 1.0)
     ([0.0, 0.0], 3.0)
     """
+    if type(adjoint) is np.ndarray and adjoint.dtype.kind == "f":    # the usual case
+        return adjoint.item() if adjoint.ndim == 0 and not batch else np.array(adjoint)
     if adjoint is None:
         adjoint = np.zeros(shape_of(value))
     if is_symbolic(adjoint) or hasattr(adjoint, "primal") or hasattr(adjoint, "children"):
