@@ -258,7 +258,8 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
             evaluator = DEFAULT["reverse"](run.graph, wrt=wrt)
             evaluator.inputs_only = True
             adjoints = evaluator.run(run.values, [seed])
-            grads = [as_result(adjoints[p], run.values[p]) for p in wrt]
+            made = evaluator.made
+            grads = [as_result(adjoints[p], run.values[p], made=p in made) for p in wrt]
         else:
             grads = _forward_gradient(run, wrt)
         value = _user_value(out)

@@ -175,3 +175,55 @@ def test_a_recorded_sweep_subtracts_instead_of_adding_a_negation_and_reads_known
     assert names.count("multiply") == 2
     source = ad.compile(f, x).source
     assert "-1 *" not in source and "- v2_bar" in source
+
+
+# ---- gradients handed over without a copy ----
+
+def _calls(transform, *args, times=4):
+    """``transform`` called ``times`` times (the reference run, the recording, replays)."""
+    return [transform(*args) for _ in range(times)]
+
+
+def test_a_gradient_the_replay_made_is_the_users_alone(evaluators_in_use):
+    c = np.array([1.0, -2.0, 3.0])
+    x = np.array([0.5, 0.25, -1.0])
+    grads = _calls(ad.grad(lambda x: ad.sum(ad.sin(x) * c)), x)
+    for g in grads:
+        np.testing.assert_allclose(g, np.cos(x) * c, rtol=1e-15)
+    grads[-2][:] = 99.0                      # a user writes into a gradient...
+    np.testing.assert_array_equal(c, [1.0, -2.0, 3.0])          # ...not into anything else
+    np.testing.assert_allclose(grads[-1], np.cos(x) * c, rtol=1e-15)
+    np.testing.assert_allclose(ad.grad(lambda x: ad.sum(ad.sin(x) * c))(x), np.cos(x) * c,
+                               rtol=1e-15)
+    assert len({id(g) for g in grads}) == len(grads)
+
+
+@pytest.mark.parametrize("f, expected", [
+    (lambda x, y: ad.sum(x) + ad.sum(y), lambda x, y: (np.ones(3), np.ones(3))),
+    (lambda x, y: ad.sum((x + y) * np.array([1.0, 2.0, 3.0])),          # one array, two inputs
+     lambda x, y: (np.array([1.0, 2.0, 3.0]),) * 2),
+    (lambda x, y: ad.sum(ad.transpose(ad.reshape(x, (3, 1)) * y)),      # a view of a product
+     lambda x, y: (np.full(3, y.sum()), np.full(3, x.sum()))),
+])
+def test_gradients_that_are_views_seeds_or_shared_are_copied(f, expected, evaluators_in_use):
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    for gx, gy in _calls(ad.grad(f, argnums=(0, 1)), x, y):
+        want_x, want_y = expected(x, y)
+        np.testing.assert_allclose(gx, want_x, rtol=1e-15)
+        np.testing.assert_allclose(gy, want_y, rtol=1e-15)
+        assert not np.shares_memory(gx, gy)
+        assert not np.shares_memory(gx, x) and not np.shares_memory(gy, y)
+        gx[...] = np.nan                     # writable, and changes nothing the next call sees
+        gy[...] = np.nan
+
+
+def test_a_graph_differentiated_again_hands_out_new_arrays(evaluators_in_use):
+    c = np.array([2.0, 3.0])
+    graph = ad.trace(lambda x: ad.sum(ad.exp(x) * c), np.zeros(2))
+    value_and_grad = ad.value_and_grad(graph)
+    results = _calls(value_and_grad, np.array([0.0, 1.0]))
+    results[-2][1][:] = 0.0
+    for value, grad in results[-1:]:
+        np.testing.assert_allclose(grad, np.exp([0.0, 1.0]) * c, rtol=1e-15)
+    assert not any(np.shares_memory(results[i][1], results[j][1])
+                   for i in range(4) for j in range(i))

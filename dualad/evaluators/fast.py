@@ -304,6 +304,7 @@ class FastReverseEvaluator(ReverseEvaluator):
             adjoints = program.run(list(values) + given,
                                    scalar=program.scalar and all(k == "f" for k in kinds
                                                                  if k is not None))
+            self.made = program.made_outputs()
         self.values, self.adjoints = values, adjoints
         return adjoints
 

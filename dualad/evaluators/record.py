@@ -427,6 +427,10 @@ def _identity(prim, args, value):
 
 # ---- the program ----
 
+#: Primitives whose numpy function always returns a new array (or a number), never a view.
+_NEW_ARRAYS = frozenset({"matmul", "sum", "mean"})
+
+
 class Program:
     """A recorded sweep: inputs, literals and steps over registers, and the output registers.
 
@@ -523,6 +527,43 @@ class Program:
                     built[k] = _in_place(self.functions[k].numpy, which)
             self._runners[scalar] = built
         return built
+
+    def made_outputs(self):
+        """The indices of the outputs that every run makes as new arrays nothing else holds:
+        each is written by a step that returns a new array (an elementwise ufunc, ``matmul``,
+        a sum or a mean; not a view, an input or a literal) and is no other output too. A
+        caller may hand these to users without a copy.
+
+        Examples
+        --------
+        >>> import numpy as np, dualad as ad
+        >>> from dualad.evaluators.record import Tape
+        >>> tape = Tape()
+        >>> x = tape.input(np.ones(3))
+        >>> y = ad.sin(x)
+        >>> sorted(tape.program([y, ad.transpose(y), x, y]).made_outputs())
+        []
+        >>> sorted(tape.program([y, ad.transpose(y), x]).made_outputs())
+        [0]
+        """
+        made = self.__dict__.get("_made")
+        if made is None:
+            writes = {out: (function, refs, params)
+                      for function, refs, params, out in self.steps}
+            counts = {}
+            for r in self.outputs:
+                counts[r] = counts.get(r, 0) + 1
+            made = set()
+            for k, r in enumerate(self.outputs):
+                step = writes.get(r)
+                if step is None or counts[r] > 1:
+                    continue
+                function = step[0]
+                if plain_ufunc(*step) or (isinstance(function, Primitive)
+                                          and function.name in _NEW_ARRAYS):
+                    made.add(k)
+            made = self._made = frozenset(made)
+        return made
 
     def reusable(self):
         """step -> which argument (0 or 1) the step may write its result into: an array made

@@ -79,6 +79,10 @@ class ReverseEvaluator(Evaluator):
     #: Called with each input's share of each adjoint (see pull_adjoints); the step recorders
     #: set it.
     on_term = None
+    #: The positions whose adjoints the last run made as new arrays that nothing else holds
+    #: (the transforms hand those to users without a copy). None here: an adjoint may be a
+    #: seed or a value the graph holds.
+    made = frozenset()
 
     def __init__(self, graph, wrt=None, batch=0):
         super().__init__(graph)
@@ -124,9 +128,10 @@ class ReverseEvaluator(Evaluator):
             self.accumulate(args[j], bars[j])
 
 
-def as_result(adjoint, value, batch=0):
+def as_result(adjoint, value, batch=0, made=False):
     """An adjoint in the form a user gets it: zeros for ``None``, floats for scalars,
-    fresh writable arrays otherwise.
+    fresh writable arrays otherwise (an array the run ``made``, which nothing else holds, is
+    already one).
 
     Examples
     --------
@@ -136,7 +141,9 @@ def as_result(adjoint, value, batch=0):
     ([0.0, 0.0], 3.0)
     """
     if type(adjoint) is np.ndarray and adjoint.dtype.kind == "f":    # the usual case
-        return adjoint.item() if adjoint.ndim == 0 and not batch else np.array(adjoint)
+        if adjoint.ndim == 0 and not batch:
+            return adjoint.item()
+        return adjoint if made else np.array(adjoint)
     if adjoint is None:
         adjoint = np.zeros(shape_of(value))
     if is_symbolic(adjoint) or hasattr(adjoint, "primal") or hasattr(adjoint, "children"):
