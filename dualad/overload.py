@@ -136,49 +136,49 @@ class Overloaded:
 
     # arithmetic
     def __add__(self, other):
-        return self._apply(_P["add"], (self, other), {})
+        return self._apply(_P["add"], (self, other), NO_PARAMS)
 
     def __radd__(self, other):
-        return self._apply(_P["add"], (other, self), {})
+        return self._apply(_P["add"], (other, self), NO_PARAMS)
 
     def __sub__(self, other):
-        return self._apply(_P["subtract"], (self, other), {})
+        return self._apply(_P["subtract"], (self, other), NO_PARAMS)
 
     def __rsub__(self, other):
-        return self._apply(_P["subtract"], (other, self), {})
+        return self._apply(_P["subtract"], (other, self), NO_PARAMS)
 
     def __mul__(self, other):
-        return self._apply(_P["multiply"], (self, other), {})
+        return self._apply(_P["multiply"], (self, other), NO_PARAMS)
 
     def __rmul__(self, other):
-        return self._apply(_P["multiply"], (other, self), {})
+        return self._apply(_P["multiply"], (other, self), NO_PARAMS)
 
     def __truediv__(self, other):
-        return self._apply(_P["divide"], (self, other), {})
+        return self._apply(_P["divide"], (self, other), NO_PARAMS)
 
     def __rtruediv__(self, other):
-        return self._apply(_P["divide"], (other, self), {})
+        return self._apply(_P["divide"], (other, self), NO_PARAMS)
 
     def __pow__(self, other):
-        return self._apply(_P["power"], (self, other), {})
+        return self._apply(_P["power"], (self, other), NO_PARAMS)
 
     def __rpow__(self, other):
-        return self._apply(_P["power"], (other, self), {})
+        return self._apply(_P["power"], (other, self), NO_PARAMS)
 
     def __matmul__(self, other):
-        return self._apply(_P["matmul"], (self, other), {})
+        return self._apply(_P["matmul"], (self, other), NO_PARAMS)
 
     def __rmatmul__(self, other):
-        return self._apply(_P["matmul"], (other, self), {})
+        return self._apply(_P["matmul"], (other, self), NO_PARAMS)
 
     def __neg__(self):
-        return self._apply(_P["negative"], (self,), {})
+        return self._apply(_P["negative"], (self,), NO_PARAMS)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return self._apply(_P["abs"], (self,), {})
+        return self._apply(_P["abs"], (self,), NO_PARAMS)
 
     # array methods: the registry ops of the same names, with numpy's arguments
     def _call(self, name, *args, **kwargs):
@@ -237,7 +237,7 @@ class Overloaded:
         if method == "__call__" and not kwargs:
             prim = primitive_for_numpy(ufunc)
             if prim is not None:
-                return self._apply(prim, inputs, {})
+                return self._apply(prim, inputs, NO_PARAMS)
         detail = f".{method}" if method != "__call__" else ""
         extra = " (keyword arguments are not supported)" if kwargs else ""
         raise DualadError(f"numpy.{ufunc.__name__}{detail} on a {type(self).__name__}: not a "

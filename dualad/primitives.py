@@ -124,6 +124,9 @@ def free(in_shapes, out_shape, **params):
     return 0
 
 
+_ARRAY = np.ndarray         # one global lookup in Primitive.evaluate, which runs per node
+
+
 @dataclass(frozen=True, eq=False)
 class Primitive:
     """One differentiable operation: implementations, specification and derivative rule.
@@ -215,11 +218,13 @@ class Primitive:
         plain_numbers = numeric = True
         for a in args:
             kind = type(a)
-            if kind is float or kind is int or kind is bool:
+            if kind is _ARRAY:
+                plain_numbers = False
+                if a.dtype.kind != "O":
+                    continue
+            elif kind is float or kind is int or kind is bool:
                 continue
             plain_numbers = False
-            if kind is np.ndarray and a.dtype.kind != "O":
-                continue
             apply = OVERLOADED_TYPES.get(kind)
             if apply is not None:   # a Var builds a node; a Dual pushes its tangent
                 return apply(self, args, params)

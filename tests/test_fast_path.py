@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import dualad as ad
+from dualad.evaluators.fast import _programs
+from dualad.evaluators.record import IN_PLACE_SIZE, Program
 from dualad.evaluators import (FastForwardEvaluator, FastReverseEvaluator, FastValueEvaluator,
                                ForwardEvaluator, ReverseEvaluator, ValueEvaluator)
 
@@ -118,22 +120,42 @@ def test_replayed_sweeps_reuse_dead_arrays_without_touching_live_ones():
     view taken of it (reshape), an input, or an output never does. Each call's numbers are
     the hand-derived gradient, call after call: d/dx sum(r(x^2) * (x^2 + 1) + x^3 - x e^-x)
     = 4x^3 + 2x + 3x^2 - e^-x + x e^-x, with r the reshape (a view of x^2)."""
+    n = 2 * IN_PLACE_SIZE                    # arrays big enough to be written in place
+
     def f(x):
         sq = x * x
-        viewed = ad.reshape(sq, (2, 3))
-        return ad.sum(ad.reshape(viewed, (6,)) * (sq + 1.0) + x * x * x - x * ad.exp(-x))
+        viewed = ad.reshape(sq, (2, n // 2))
+        return ad.sum(ad.reshape(viewed, (n,)) * (sq + 1.0) + x * x * x - x * ad.exp(-x))
 
     def by_hand(x):
         return 4 * x**3 + 2 * x + 3 * x**2 - np.exp(-x) + x * np.exp(-x)
 
     grad = ad.grad(f)
-    compiled = ad.compile(f, np.linspace(0.1, 0.6, 6))
+    compiled = ad.compile(f, np.linspace(0.1, 0.6, n))
     for k in range(4):                       # the first runs record, the later ones replay
-        x = np.linspace(-1.0, 1.5, 6) + 0.1 * k
+        x = np.linspace(-1.0, 1.5, n) + 0.1 * k
         kept = x.copy()
-        np.testing.assert_allclose(grad(x), by_hand(x), rtol=1e-13)
-        np.testing.assert_allclose(compiled.value_and_grad(x)[1], by_hand(x), rtol=1e-13)
+        np.testing.assert_allclose(grad(x), by_hand(x), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(compiled.value_and_grad(x)[1], by_hand(x), rtol=1e-13,
+                                   atol=1e-13)
         np.testing.assert_array_equal(x, kept)          # the input is never written
+    programs = [p for p in _programs(ad.trace(f, x)).values() if isinstance(p, Program)]
+    assert any(getattr(run, "__qualname__", "").startswith("_in_place")
+               for p in programs for run in p.runners(False))
+
+
+def test_small_arrays_are_not_written_in_place():
+    """Below IN_PLACE_SIZE elements a new array costs less than the checks: the same sweep,
+    with no in-place step, and the same numbers (d/dx sum(x^2 sin x) = 2x sin x + x^2 cos x)."""
+    f = lambda x: ad.sum(x * x * ad.sin(x))                             # noqa: E731
+    x = np.linspace(-1.0, 1.0, 5)
+    for _ in range(3):
+        np.testing.assert_allclose(ad.grad(f)(x), 2 * x * np.sin(x) + x * x * np.cos(x),
+                                   rtol=1e-14)
+    programs = [p for p in _programs(ad.trace(f, x)).values() if isinstance(p, Program)]
+    assert programs and all(p.reusable() for p in programs)
+    assert not any(getattr(run, "__qualname__", "").startswith("_in_place")
+                   for p in programs for run in p.runners(False))
 
 
 def test_gradients_are_never_the_callers_own_arrays():

@@ -52,6 +52,10 @@ CSE_WINDOW = 64
 #: just before the step that first needs it, and every array let go after its last reader
 #: (fresh memory costs page faults, which on 10^6-element arrays cost as much as arithmetic).
 BIG_ARRAY = 2**16
+#: A program that wrote an array of at least this many elements (128 KiB of float64, where
+#: the C library starts to hand out fresh pages) writes results into dead arguments' arrays.
+#: On smaller arrays a new array costs less than the checks that writing in place needs.
+IN_PLACE_SIZE = 2**14
 
 
 class Unrecordable(TypeError):
@@ -516,13 +520,14 @@ class Program:
         return "\n".join(lines)
 
     def runners(self, scalar):
-        """The callable of each step for this kind of run (built once per kind). On arrays, a
-        step whose argument is an array no later step reads writes its result into that
-        array (see :meth:`reusable`) instead of allocating a new one."""
+        """The callable of each step for this kind of run (built once per kind). On arrays
+        (of at least :data:`IN_PLACE_SIZE` elements), a step whose argument is an array no
+        later step reads writes its result into that array (see :meth:`reusable`) instead of
+        allocating a new one."""
         built = self._runners.get(scalar)
         if built is None:
             built = [_runner(f, p, scalar) for f, p in zip(self.functions, self.params)]
-            if not scalar:
+            if not scalar and self.largest >= IN_PLACE_SIZE:
                 for k, which in self.reusable().items():
                     built[k] = _in_place(self.functions[k].numpy, which)
             self._runners[scalar] = built
