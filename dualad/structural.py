@@ -364,18 +364,14 @@ def _bind_broadcast_to(x, shape, subok=False):
 _add_reduce = np.add.reduce
 
 
-def _float_array(x):
-    return type(x) is np.ndarray and x.dtype.kind in "fc"
-
-
 def _sum_kernel(x, axis=None, keepdims=False):
-    if _float_array(x):
+    if type(x) is np.ndarray and x.dtype.kind in "fc":      # a float array
         return _add_reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_kernel(x, axis=None, keepdims=False):
-    if _float_array(x) and x.size:
+    if type(x) is np.ndarray and x.dtype.kind in "fc" and x.size:
         total = _add_reduce(x, axis=axis, keepdims=keepdims)
         return total / (x.size // total.size)       # np.mean divides the sum by the count
     return np.mean(x, axis=axis, keepdims=keepdims)

@@ -186,8 +186,11 @@ def _same_params(new, old, frozen):
     """Whether the parameters ``new`` are the parameters ``old`` (whose frozen form is
     ``frozen``): by value and by type, as :func:`frozen_params` compares them. Parameters of
     plain values and tuples of them (``axis``, ``keepdims``) are compared directly."""
-    if type(new) is dict and type(old) is dict and new.keys() == old.keys():
-        if all(_same_plain(value, old[key]) for key, value in new.items()):
+    if type(new) is dict and type(old) is dict and len(new) == len(old):
+        for key, value in new.items():
+            if key not in old or not _same_plain(value, old[key]):
+                break
+        else:
             return True
     return frozen_params(new) == frozen
 

@@ -301,7 +301,7 @@ class FastReverseEvaluator(ReverseEvaluator):
                 programs[key] = tape.program(kept)
                 adjoints = [_plain(a) for a in adjoints]
         else:
-            adjoints = program.run(list(values) + given,
+            adjoints = program.run(list(values) + given if given else values,
                                    scalar=program.scalar and all(k == "f" for k in kinds
                                                                  if k is not None))
             self.made = program.made_outputs()
