@@ -788,7 +788,7 @@ def tracing_depth():
     >>> tracing_depth(), ad.trace(lambda x: x * tracing_depth(), 1.0)(1.0)
     (0, 1.0)
     """
-    return getattr(_TRACING, "depth", 0)
+    return len(getattr(_TRACING, "guards", ()))     # one list of guards per running trace
 
 
 def _argument_names(f, count):
@@ -862,13 +862,12 @@ def trace(f, *example_args):
                     as_value(value, f"trace: argument {k} ({name})"), name)
               for k, (value, name) in enumerate(zip(example_args, names))]
     guards = []
-    _TRACING.depth = tracing_depth() + 1
-    _TRACING.guards = getattr(_TRACING, "guards", ()) + (guards,)
+    running = getattr(_TRACING, "guards", ())
+    _TRACING.guards = running + (guards,)
     try:
         result = f(*leaves)
     finally:
-        _TRACING.depth -= 1
-        _TRACING.guards = _TRACING.guards[:-1]
+        _TRACING.guards = running
     what = "trace: the function returned"
     if isinstance(result, (tuple, list)):
         if not result:

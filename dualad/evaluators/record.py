@@ -631,8 +631,9 @@ class Program:
                     registers[out] = function(registers[a])
                 else:
                     registers[out] = function(*[registers[r] for r in next(rest)])
-                for r in dead:
-                    registers[r] = None
+                if dead:                    # only when running for memory
+                    for r in dead:
+                        registers[r] = None
         except (ArithmeticError, ValueError):
             if not scalar:
                 raise
