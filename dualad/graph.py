@@ -497,6 +497,9 @@ class Graph:
     op_positions, op_args : list
         The same program in columns (each operation's position, and its arguments'
         positions): what fast paths walk, without building an ``Instruction`` per node.
+    structure : Structure or None
+        For a traced graph, the structure it shares with the other traces of its function
+        that have the same ops (see :mod:`dualad.structure`); ``None`` otherwise.
 
     Examples
     --------
