@@ -92,6 +92,8 @@ def _inside(graph, args):
 
 def _user_value(value):
     """A value as users get it: floats for scalars, numpy arrays otherwise (Vars when nested)."""
+    if type(value) is float:
+        return value
     if isinstance(value, Var) or hasattr(value, "primal"):
         return value
     if shape_of(value) == ():
@@ -239,21 +241,21 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
     _check_mode(mode, MODES, what)
     with_aux(f, has_aux, what)      # refuse a Graph or a Var now, not at the first call
 
-    checked = {}        # argument count -> check_argnums(argnums, count, "grad")
+    checked = {}        # the inputs' positions -> argnums checked, and the positions wanted
 
     def value_and_grad_f(*args):
-        output, aux = with_aux(f, has_aux, what)
+        output, aux = with_aux(f, has_aux, what) if has_aux else (f, None)
         run = _Run(output, args, "grad")
-        count = len(run.graph.inputs)
-        known = checked.get(count)
+        positions = run.graph.input_positions
+        known = checked.get(positions)
         if known is None:
-            known = checked[count] = check_argnums(argnums, count, "grad")
-        nums, single = known
+            nums, single = check_argnums(argnums, len(positions), "grad")
+            known = checked[positions] = (single, tuple(positions[i] for i in nums))
+        single, wrt = known
         out_pos = run.scalar_output("grad")
         out = run.values[out_pos]
         check_value = out.value if isinstance(out, Var) else out
         seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
-        wrt = [run.graph.input_positions[i] for i in nums]
         if mode == "reverse":
             evaluator = DEFAULT["reverse"](run.graph, wrt=wrt)
             evaluator.inputs_only = True

@@ -478,6 +478,9 @@ class Program:
         self.inputs = list(tape.inputs)
         self.literals = {r: v for r, v in tape.literals.items() if r in needed}
         self.outputs = outputs
+        # (index, register) of the outputs that are not None: a gradient's program has one
+        # output per node, most of them None
+        self._present = [(k, r) for k, r in enumerate(outputs) if r is not None]
         self.size = tape.count
         #: recorded on Python numbers only: the ``math`` functions may run it
         self.scalar = tape.scalar
@@ -621,7 +624,7 @@ class Program:
         else:                   # big arrays: run for memory (see _run_for_memory)
             dying = self._run_for_memory(registers)
             if dying is None:
-                return [None if r is None else registers[r] for r in self.outputs]
+                return self._results(registers)
         try:
             for function, a, b, out, dead in zip(self.runners(scalar), self.first, self.second,
                                                  self.outs, dying):
@@ -639,7 +642,14 @@ class Program:
                 raise
             values = numpy_scalars(input_values)
             return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
-        return [None if r is None else registers[r] for r in self.outputs]
+        return self._results(registers)
+
+    def _results(self, registers):
+        """The outputs' values (``None`` where an output is ``None``)."""
+        results = [None] * len(self.outputs)
+        for k, r in self._present:
+            results[k] = registers[r]
+        return results
 
     def _run_for_memory(self, registers):
         """A program on big arrays: where enough of its steps are elementwise over one shape,
