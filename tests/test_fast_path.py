@@ -249,3 +249,17 @@ def test_a_graph_differentiated_again_hands_out_new_arrays(evaluators_in_use):
         np.testing.assert_allclose(grad, np.exp([0.0, 1.0]) * c, rtol=1e-15)
     assert not any(np.shares_memory(results[i][1], results[j][1])
                    for i in range(4) for j in range(i))
+
+
+@pytest.mark.parametrize("n", [4, 2 * IN_PLACE_SIZE])
+def test_an_error_numpy_raises_in_an_array_replay_reaches_the_caller(n):
+    """Under ``np.errstate(divide="raise")`` a division by zero in a replayed array sweep is
+    raised as numpy raised it (the fallback to numpy is for Python floats at a domain edge
+    only): d/dx sqrt(x) = 1 / (2 sqrt(x)) divides by zero at 0, the value sqrt(0) does not."""
+    grad = ad.grad(lambda x: ad.sum(ad.sqrt(x)))
+    x = np.linspace(0.1, 0.5, n)
+    for _ in range(3):                       # the reference run, the recording, a replay
+        np.testing.assert_allclose(grad(x), 0.5 / np.sqrt(x), rtol=1e-14)
+    at_zero = np.linspace(0.0, 0.5, n)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        grad(at_zero)
