@@ -198,7 +198,7 @@ class Var(Overloaded):
 
     @staticmethod
     def _apply(prim, args, params):
-        return _node(prim, args, params)    # replaced by _node itself below: one call less
+        return _node(prim, args, params)    # replaced by _node itself, below: a call less
 
     @staticmethod
     def _plain(x):
@@ -222,8 +222,6 @@ class Var(Overloaded):
         return outcome
 
     __hash__ = object.__hash__
-
-
 
 
 def as_node(x, what="Var: the value"):

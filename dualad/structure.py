@@ -37,7 +37,7 @@ from .primitives import REGISTRY
 
 #: Graphs of at most this many nodes are remembered for the next trace of their function.
 STRUCTURE_LIMIT = 10_000
-#: How many functions keep the structure of their last trace.
+#: How many functions keep the structure of their last trace (beyond it, all are forgotten).
 REMEMBERED = 256
 
 #: What :func:`frozen_params` returns for parameters it cannot compare.
@@ -103,6 +103,7 @@ class Structure:
 
     @classmethod
     def of(cls, graph):
+        """The structure of ``graph``, or ``None`` where it cannot be compared (see above)."""
         nodes = graph.nodes
         if len(nodes) > STRUCTURE_LIMIT or any(node.op is not None for node in graph.inputs):
             return None
@@ -225,6 +226,6 @@ def remember(key, graph):
         _REMEMBERED.pop(key, None)
         return None
     if len(_REMEMBERED) >= REMEMBERED and key not in _REMEMBERED:
-        _REMEMBERED.pop(next(iter(_REMEMBERED)))
+        _REMEMBERED.clear()     # many functions traced: start again (safe with threads)
     _REMEMBERED[key] = structure
     return structure

@@ -4,6 +4,7 @@ every difference (an op, a parameter, sharing, a constant for an input, a branch
 gives a new sort and the right derivative."""
 
 import gc
+import types
 import weakref
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualad as ad
-from dualad.graph import Graph
+from dualad.graph import Graph, Guard
 from dualad.structure import Structure, frozen_params, UNHASHABLE
 from strategies import build_program, random_point, random_programs
 
@@ -33,8 +34,7 @@ def same_graph(rebuilt, sorted_graph):
 
 def sorted_again(graph):
     """The graph of the same nodes, as the constructor sorts it."""
-    guards = [type(g)(graph.nodes[p], outcome) for p, outcome in graph.guards] \
-        if graph.guards else ()
+    guards = [Guard(graph.nodes[p], outcome) for p, outcome in graph.guards]
     fresh = Graph(graph.outputs, inputs=graph.inputs, guards=guards)
     fresh.single_output = graph.single_output
     return fresh
@@ -134,6 +134,8 @@ def test_a_branch_that_goes_the_other_way():
     assert g(2.0) == (4.0, 2.0)
     first, second = ad.trace(f, 1.0), ad.trace(f, 2.0)
     assert second.structure is first.structure
+    same_graph(second, sorted_again(second))            # the guard at the same position
+    assert second.guards == first.guards == sorted_again(second).guards != ()
     with pytest.raises(ad.BranchChangedError):
         second(-1.0)
 
@@ -188,3 +190,15 @@ def test_structures_are_shared_only_with_registered_ops_and_comparable_parameter
     assert frozen_params({"a": object.__new__(type("Unhashable", (), {"__hash__": None}))}) \
         is UNHASHABLE
 
+
+
+def test_many_functions_traced_are_forgotten_at_once_and_still_right():
+    from dualad import structure
+
+    def times(x, k):
+        return x * k
+    for k in range(structure.REMEMBERED + 5):
+        code = times.__code__.replace(co_name=f"times_{k}")     # a code object of its own
+        f = types.FunctionType(code, globals())
+        assert ad.grad(f)(2.0, float(k + 1)) == k + 1
+    assert 0 < len(structure._REMEMBERED) <= structure.REMEMBERED
