@@ -36,6 +36,50 @@ from .values import NO_PARAMS, as_value, describe, is_plain
 
 # ---- nodes ----
 
+def _node(prim, args, params):
+    """The node ``prim(*args, **params)``; its value is computed unless an operand has none
+    yet (a graph built before its leaves have values: forward() fills it in)."""
+    params = params or NO_PARAMS
+    count = len(args)
+    if count == 1:              # most ops have one or two operands: the steps below, unrolled
+        a, = args
+        if type(a) is not Var and not isinstance(a, Var):
+            a = _constant(prim, 0, a)
+        children = (a,)
+        x = a.value
+        value = None if x is None else prim.evaluate(x, **params)
+    elif count == 2:
+        a, b = args
+        if type(a) is not Var and not isinstance(a, Var):
+            a = _constant(prim, 0, a)
+        if type(b) is not Var and not isinstance(b, Var):
+            b = _constant(prim, 1, b)
+        children = (a, b)
+        x, y = a.value, b.value
+        value = None if x is None or y is None else prim.evaluate(x, y, **params)
+    else:
+        children, values = [], []
+        known = True
+        for i, a in enumerate(args):
+            if type(a) is not Var and not isinstance(a, Var):
+                a = _constant(prim, i, a)
+            children.append(a)
+            value = a.value
+            if value is None:
+                known = False
+            values.append(value)
+        children = tuple(children)
+        value = prim.evaluate(*values, **params) if known else None
+    node = Var.__new__(Var)
+    node.deriv = node.name = node._graph = None
+    node.constant = False
+    node.op = prim
+    node.children = children
+    node.params = params
+    node.value = value
+    return node
+
+
 class Var(Overloaded):
     """A node of the shared graph: a leaf (an input or a constant) or an operation.
 
@@ -196,9 +240,7 @@ class Var(Overloaded):
         name = f", name={self.name!r}" if self.name else ""
         return f"Var({what}, value={self.value!r}{name})"
 
-    @staticmethod
-    def _apply(prim, args, params):
-        return _node(prim, args, params)    # replaced by _node itself, below: a call less
+    _apply = staticmethod(_node)      # an operator on a Var builds a node
 
     @staticmethod
     def _plain(x):
@@ -257,51 +299,6 @@ def apply_primitive(prim, *args, **params):
     return _node(prim, args, params)
 
 
-def _node(prim, args, params):
-    """The node ``prim(*args, **params)``; its value is computed unless an operand has none
-    yet (a graph built before its leaves have values: forward() fills it in)."""
-    params = params or NO_PARAMS
-    count = len(args)
-    if count == 1:              # most ops have one or two operands: the steps below, unrolled
-        a, = args
-        if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, 0, a)
-        children = (a,)
-        x = a.value
-        value = None if x is None else prim.evaluate(x, **params)
-    elif count == 2:
-        a, b = args
-        if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, 0, a)
-        if type(b) is not Var and not isinstance(b, Var):
-            b = _constant(prim, 1, b)
-        children = (a, b)
-        x, y = a.value, b.value
-        value = None if x is None or y is None else prim.evaluate(x, y, **params)
-    else:
-        children, values = [], []
-        known = True
-        for i, a in enumerate(args):
-            if type(a) is not Var and not isinstance(a, Var):
-                a = _constant(prim, i, a)
-            children.append(a)
-            value = a.value
-            if value is None:
-                known = False
-            values.append(value)
-        children = tuple(children)
-        value = prim.evaluate(*values, **params) if known else None
-    node = Var.__new__(Var)
-    node.deriv = node.name = node._graph = None
-    node.constant = False
-    node.op = prim
-    node.children = children
-    node.params = params
-    node.value = value
-    return node
-
-
-Var._apply = staticmethod(_node)
 # Evaluating any primitive on a Var builds a node: this is how rules run on Vars when a
 # derivative is itself differentiated (transforms nested inside a trace).
 OVERLOADED_TYPES[Var] = _node

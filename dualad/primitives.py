@@ -78,6 +78,10 @@ examples
 cost
     Arithmetic operations one application performs, ``cost(in_shapes, out_shape, **params)``
     (the price list of :func:`dualad.compare`); by default one per element of the result.
+new_array
+    True when ``numpy`` always returns a new array (or a number), never a view of an
+    operand (``matmul``, ``sum``): replays then hand such a result to users without a copy.
+    Elementwise ufuncs are known to; the default, ``False``, is always safe.
 
 Examples
 --------
@@ -165,6 +169,7 @@ class Primitive:
     namespace: str = None
     numpy_api: object = None
     cost: object = None
+    new_array: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str):

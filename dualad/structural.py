@@ -364,14 +364,18 @@ def _bind_broadcast_to(x, shape, subok=False):
 _add_reduce = np.add.reduce
 
 
+def _float_array(x):
+    return type(x) is np.ndarray and x.dtype.kind in "fc"
+
+
 def _sum_kernel(x, axis=None, keepdims=False):
-    if type(x) is np.ndarray and x.dtype.kind in "fc":      # a float array
+    if _float_array(x):
         return _add_reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_kernel(x, axis=None, keepdims=False):
-    if type(x) is np.ndarray and x.dtype.kind in "fc" and x.size:
+    if _float_array(x) and x.size:
         total = _add_reduce(x, axis=axis, keepdims=keepdims)
         return total / (x.size // total.size)       # np.mean divides the sum by the count
     return np.mean(x, axis=axis, keepdims=keepdims)
@@ -391,7 +395,7 @@ def _matmul_cost(in_shapes, out_shape, **params):
 
 register(Primitive(
     name="sum", numpy=_sum_kernel, numpy_api=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
-    bind=_bind_sum,
+    bind=_bind_sum, new_array=True,
     doc="Sum of the elements over axis (all by default).",
     example=("sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)", "array([4., 6.])"),
     cost=lambda in_shapes, out_shape, **p: max(size(in_shapes[0]) - size(out_shape), 0),
@@ -402,7 +406,7 @@ register(Primitive(
 ))
 register(Primitive(
     name="mean", numpy=_mean_kernel, numpy_api=np.mean, nin=1, jvp=_mean_jvp, vjp=_mean_vjp,
-    bind=_bind_mean,
+    bind=_bind_mean, new_array=True,
     doc="Mean of the elements over axis (all by default).",
     example=("mean(np.array([1.0, 2.0, 6.0]))", "3.0"),
     cost=lambda in_shapes, out_shape, **p: size(in_shapes[0]),   # the adds and divides
@@ -435,7 +439,8 @@ register(Primitive(
 ))
 register(Primitive(
     name="matmul", numpy=np.matmul, nin=2, jvp=_matmul_jvp, vjp=_matmul_vjp, infix="@",
-    cost=_matmul_cost, doc="Matrix product a @ b, with numpy's rules for vectors and stacks.",
+    new_array=True, cost=_matmul_cost,
+    doc="Matrix product a @ b, with numpy's rules for vectors and stacks.",
     example=("matmul(np.eye(2), np.array([3.0, 4.0]))", "array([3., 4.])"),
     examples=(([(2, 3), (3, 2)], {}), ([(3,), (3, 2)], {}), ([(2, 3), (3,)], {}),
               ([(3,), (3,)], {})),

@@ -81,6 +81,32 @@ def frozen_params(value):
 
 
 
+def comparable_ops(graph):
+    """Each op of ``graph``, in order, as ``(position, primitive, parameters, frozen
+    parameters, argument positions)``; or ``None`` when one cannot be compared with another
+    graph's (an op that is not registered, parameters :func:`frozen_params` cannot compare).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.structure import comparable_ops
+    >>> [(pos, prim.name, args) for pos, prim, _, _, args in
+    ...  comparable_ops(ad.trace(lambda x: ad.sin(x) * x, 1.0))]
+    [(1, 'sin', (0,)), (2, 'multiply', (1, 0))]
+    """
+    nodes = graph.nodes
+    ops = []
+    for pos, args in zip(graph.op_positions, graph.op_args):
+        node = nodes[pos]
+        if REGISTRY.get(node.op.name) is not node.op:
+            return None
+        frozen = frozen_params(node.params)
+        if frozen is UNHASHABLE:
+            return None
+        ops.append((pos, node.op, node.params, frozen, args))
+    return ops
+
+
 class Structure:
     """A graph's structure without its values, to check a new trace against.
 
@@ -107,15 +133,9 @@ class Structure:
         nodes = graph.nodes
         if len(nodes) > STRUCTURE_LIMIT or any(node.op is not None for node in graph.inputs):
             return None
-        down = []
-        for pos, args in zip(graph.op_positions, graph.op_args):
-            node = nodes[pos]
-            if REGISTRY.get(node.op.name) is not node.op:
-                return None
-            frozen = frozen_params(node.params)
-            if frozen is UNHASHABLE:
-                return None
-            down.append((pos, node.op, node.params, frozen, args))
+        down = comparable_ops(graph)
+        if down is None:
+            return None
         down.reverse()
         structure = cls.__new__(cls)
         structure.size = len(nodes)

@@ -220,6 +220,17 @@ def test_a_gradient_the_replay_made_is_the_users_alone(evaluators_in_use):
     assert len({id(g) for g in grads}) == len(grads)
 
 
+def test_ops_the_registry_marks_new_array_never_return_a_view():
+    marked = [prim for prim in ad.REGISTRY.values() if prim.new_array]
+    assert {"matmul", "sum", "mean"} <= {prim.name for prim in marked}
+    rng = np.random.default_rng(0)
+    for prim in marked:
+        for shapes, params in prim.examples:
+            inputs = [rng.normal(size=shape) for shape in shapes]
+            result = prim.numpy(*inputs, **params)
+            assert not any(np.shares_memory(result, x) for x in inputs), (prim.name, shapes)
+
+
 @pytest.mark.parametrize("f, expected", [
     (lambda x, y: ad.sum(x) + ad.sum(y), lambda x, y: (np.ones(3), np.ones(3))),
     (lambda x, y: ad.sum((x + y) * np.array([1.0, 2.0, 3.0])),          # one array, two inputs

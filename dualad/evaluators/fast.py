@@ -34,8 +34,7 @@ import numpy as np
 
 from ..graph import _collector_paused
 from ..mathns import as_float
-from ..primitives import REGISTRY
-from ..structure import UNHASHABLE, frozen_params
+from ..structure import comparable_ops
 from .forward import ForwardEvaluator
 from .record import CSE_WINDOW, Slot, Tape
 from .reverse import ReverseEvaluator
@@ -112,17 +111,11 @@ def _shared_programs(graph):
 def _signature(graph):
     """A description of ``graph``'s structure to look its programs up by, or ``None`` when it
     has none (an op that is not registered, parameters that cannot be compared)."""
-    nodes = graph.nodes
-    parts = []
-    for pos, args in zip(graph.op_positions, graph.op_args):
-        prim = nodes[pos].op
-        if REGISTRY.get(prim.name) is not prim:
-            return None
-        params = frozen_params(nodes[pos].params)
-        if params is UNHASHABLE:
-            return None
-        parts.append((prim, args, params))
-    return (len(nodes), tuple(parts), tuple(graph.leaf_positions), graph.input_positions,
+    ops = comparable_ops(graph)
+    if ops is None:
+        return None
+    parts = tuple([(prim, args, frozen) for _, prim, _, frozen, args in ops])
+    return (len(graph.nodes), parts, tuple(graph.leaf_positions), graph.input_positions,
             graph.output_positions, graph.guards)
 
 

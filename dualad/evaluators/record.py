@@ -431,10 +431,6 @@ def _identity(prim, args, value):
 
 # ---- the program ----
 
-#: Primitives whose numpy function always returns a new array (or a number), never a view.
-_NEW_ARRAYS = frozenset({"matmul", "sum", "mean"})
-
-
 class Program:
     """A recorded sweep: inputs, literals and steps over registers, and the output registers.
 
@@ -538,8 +534,9 @@ class Program:
 
     def made_outputs(self):
         """The indices of the outputs that every run makes as new arrays nothing else holds:
-        each is written by a step that returns a new array (an elementwise ufunc, ``matmul``,
-        a sum or a mean; not a view, an input or a literal) and is no other output too. A
+        each is written by a step that returns a new array (an elementwise ufunc, or an op the
+        registry marks ``new_array``: not a view, an input or a literal) and is no other output
+        too. A
         caller may hand these to users without a copy.
 
         Examples
@@ -568,7 +565,7 @@ class Program:
                     continue
                 function = step[0]
                 if plain_ufunc(*step) or (isinstance(function, Primitive)
-                                          and function.name in _NEW_ARRAYS):
+                                          and function.new_array):
                     made.add(k)
             made = self._made = frozenset(made)
         return made
