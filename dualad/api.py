@@ -50,8 +50,11 @@ class _Run:
     every derivative is built as graph nodes, which the enclosing transform differentiates.
     """
 
-    def __init__(self, f, args, what):
-        entry = prepare(f, args, what)
+    def __init__(self, f, args, what, mode=None):
+        # a transform that runs one mode's fast evaluator lets its trace release the values
+        # that evaluator's programs do not read (they are computed again where needed)
+        release = getattr(DEFAULT.get(mode), "restores_released", False)
+        entry = prepare(f, args, what, release_values=release)
         graph = self.graph = entry.graph
         if not callable(f) or isinstance(f, Graph):     # a Graph or a Var: evaluated, not traced
             self.values = DEFAULT["value"](graph).run(entry.point)
@@ -245,7 +248,7 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
 
     def value_and_grad_f(*args):
         output, aux = with_aux(f, has_aux, what) if has_aux else (f, None)
-        run = _Run(output, args, "grad")
+        run = _Run(output, args, "grad", "reverse" if mode == "reverse" else None)
         positions = run.graph.input_positions
         known = checked.get(positions)
         if known is None:
@@ -393,7 +396,7 @@ def jvp(f, primals, tangents, has_aux=False):
     if len(primals) != len(tangents):
         raise DualadError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     output, aux = with_aux(f, has_aux, "jvp")
-    run = _Run(output, primals, "jvp")
+    run = _Run(output, primals, "jvp", "forward")
     graph = run.graph
     checked = []
     for i, (p, t) in enumerate(zip(graph.input_positions, tangents)):

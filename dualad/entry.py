@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import DualadError
-from .graph import Graph, Var, trace
+from .graph import Graph, Var, traced
 from .values import as_value, describe, is_plain
 
 
@@ -47,7 +47,7 @@ def function_name(f):
     return name if isinstance(name, str) and name.isidentifier() else "f"
 
 
-def prepare(f, args, what, point_required=True):
+def prepare(f, args, what, point_required=True, release_values=False):
     """The graph of ``f`` and the point ``args``, checked.
 
     Parameters
@@ -61,6 +61,9 @@ def prepare(f, args, what, point_required=True):
         The entry point's name, for error messages.
     point_required : bool
         If False, a Graph without values gives ``point=None`` instead of an error.
+    release_values : bool
+        A function's trace may let go of values no recorded program reads (see
+        :func:`dualad.graph.traced`): for a transform that runs the fast evaluators.
 
     Raises
     ------
@@ -87,7 +90,7 @@ def prepare(f, args, what, point_required=True):
     elif callable(f):
         values = [a if is_plain(a) else as_value(a, f"{what}: argument {k}")
                   for k, a in enumerate(args)]
-        graph = trace(f, *values)
+        graph = traced(f, values, release_values)
         return Entry(graph, values, function_name(f))
     else:
         hint = "; for expression text use ad.parse(text)" if isinstance(f, str) else ""

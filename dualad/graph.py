@@ -29,6 +29,8 @@ import numpy as np
 from .errors import BranchChangedError, DualadError
 from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES, Primitive
+from . import release
+from .release import ACTIVE as _RELEASING
 from .shapes import shape_of
 from .structure import remember, remembered
 from .values import NO_PARAMS, as_value, describe, is_plain
@@ -40,6 +42,9 @@ def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
     yet (a graph built before its leaves have values: forward() fills it in)."""
     params = params or NO_PARAMS
+    releasing = release.current() if _RELEASING else None    # a transform's trace, big arrays
+    if releasing is not None and releasing.ready:
+        releasing.let_go()
     count = len(args)
     if count == 1:              # most ops have one or two operands: the steps below, unrolled
         a, = args
@@ -77,6 +82,8 @@ def _node(prim, args, params):
     node.children = children
     node.params = params
     node.value = value
+    if releasing is not None:
+        releasing.built(node)
     return node
 
 
@@ -495,6 +502,10 @@ class Graph:
     structure : Structure or None
         For a traced graph, the structure it shares with the other traces of its function
         that have the same ops (see :mod:`dualad.structure`); ``None`` otherwise.
+    released : tuple of int
+        Positions whose values a transform's trace let go of, because no program it runs reads
+        them (see :mod:`dualad.release`); empty for every graph a user builds or traces.
+        :meth:`restore_released` computes them again.
 
     Examples
     --------
@@ -681,6 +692,27 @@ class Graph:
                 from .printing import guard_text
                 raise BranchChangedError(guard_text(self, pos, values, outcome))
 
+    released = ()
+
+    def restore_released(self, values=None):
+        """Compute the released values again (each from its operands: the same numbers), on
+        the nodes and, where given, in ``values`` (a list by position).
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> g = ad.trace(lambda x: ad.exp(x) * 2.0, 1.0)
+        >>> kept, g.nodes[1].value, g.released = g.nodes[1].value, None, (1,)
+        >>> g.restore_released(); g.nodes[1].value == kept, g.released
+        (True, ())
+        """
+        positions, self.released = self.released, ()
+        nodes = self.nodes
+        release.restore([nodes[p] for p in positions])
+        if values is not None:
+            for p in positions:
+                values[p] = nodes[p].value
+
     def leaf_values(self, input_values):
         """A value buffer with every leaf filled: inputs from ``input_values``, other leaves
         (constants) from the nodes.
@@ -848,6 +880,21 @@ def trace(f, *example_args):
     >>> round(g(2.0, 5.0), 4)
     11.6521
     """
+    return traced(f, example_args)
+
+
+def traced(f, example_args, release_values=False):
+    """:func:`trace` as the transforms run it. With ``release_values``, a trace on big arrays
+    lets go of the values that no program recorded for the function's last trace reads (see
+    :mod:`dualad.release`); the graph lists them in ``released``.
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> from dualad.graph import traced
+    >>> traced(lambda x: ad.sin(x) * x, (1.0,), release_values=True).released
+    ()
+    """
     if isinstance(f, Graph):
         return f
     if not callable(f):
@@ -861,11 +908,21 @@ def trace(f, *example_args):
               for k, (value, name) in enumerate(zip(example_args, names))]
     guards = []
     running = getattr(_TRACING, "guards", ())
+    releasing = _releasing(f, example_args) if release_values and not running else None
+    outer = release.current() if _RELEASING else None    # a trace inside a releasing one
+    if releasing is not None:
+        release.begin(releasing)
+    elif outer is not None:
+        release.switch(None)
     _TRACING.guards = running + (guards,)
     try:
         result = f(*leaves)
     finally:
         _TRACING.guards = running
+        if releasing is not None:
+            release.end(releasing)
+        elif outer is not None:
+            release.switch(outer)
     what = "trace: the function returned"
     if isinstance(result, (tuple, list)):
         if not result:
@@ -883,15 +940,31 @@ def trace(f, *example_args):
         outputs = [result if isinstance(result, Var) else
                    as_node(result, f"{what} {describe(result)}, which")]
         single = True
-    graph = _graph_of_trace(f, example_args, outputs, leaves, _distinct_guards(guards))
+    if releasing is not None:
+        releasing.finish()
+    graph = _graph_of_trace(f, example_args, outputs, leaves, _distinct_guards(guards),
+                            releasing)
     graph.single_output = single
     return graph
 
 
-def _graph_of_trace(f, example_args, outputs, leaves, guards):
+def _releasing(f, example_args):
+    """What a transform's trace of ``f`` lets go of (a :class:`~dualad.release.Releasing`),
+    or ``None``: only a function whose last trace on big arrays ran recorded programs."""
+    code = getattr(f, "__code__", None)
+    if code is None or any(isinstance(value, Var) for value in example_args):
+        return None
+    structure = remembered((code, len(example_args)))
+    plan = None if structure is None else release.plan_for(structure)
+    return None if plan is None else release.Releasing(plan)
+
+
+def _graph_of_trace(f, example_args, outputs, leaves, guards, releasing=None):
     """The graph of a trace of ``f``: rebuilt from the structure of ``f``'s last trace when
     the new nodes have that structure (see :mod:`dualad.structure`), else sorted anew, and
-    its structure remembered for the next trace. Traces inside another trace are not."""
+    its structure remembered for the next trace. Traces inside another trace are not.
+    Values ``releasing`` let go of are listed in the graph's ``released``, or computed again
+    when the graph is sorted anew."""
     code = getattr(f, "__code__", None)
     if code is None or any(isinstance(value, Var) for value in example_args):
         return Graph(outputs, inputs=leaves, guards=guards)
@@ -900,7 +973,12 @@ def _graph_of_trace(f, example_args, outputs, leaves, guards):
     if structure is not None:
         nodes = structure.placed(outputs, leaves, guards)
         if nodes is not None:
-            return Graph.rebuilt(structure, nodes, leaves, outputs)
+            graph = Graph.rebuilt(structure, nodes, leaves, outputs)
+            if releasing is not None:
+                releasing.settle(graph, structure)
+            return graph
+    if releasing is not None:
+        releasing.restore()
     graph = Graph(outputs, inputs=leaves, guards=guards)
     graph.structure = remember(key, graph)
     return graph

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..graph import _collector_paused
 from ..mathns import as_float
+from ..release import note_reads
 from ..structure import comparable_ops
 from .forward import ForwardEvaluator
 from .record import CSE_WINDOW, Slot, Tape
@@ -233,6 +234,15 @@ def _remember_nodes(tape, graph, slots):
         tape.remember(nodes[pos].op, [slots[a] for a in args], nodes[pos].params, slots[pos])
 
 
+def _keep_released(graph, program, values):
+    """Compute the values a transform's trace let go of again, into ``values`` (a list by
+    position), unless ``program`` is to be replayed and reads none of them (see
+    :mod:`dualad.release`)."""
+    released = graph.released
+    if released and (program is None or not program.reads.isdisjoint(released)):
+        graph.restore_released(values)
+
+
 def _first_time(programs, key):
     """True the first time ``key`` is asked for: that run is the reference evaluator's own.
     Recording costs a few reference runs, so it is done where a sweep is run again: the
@@ -255,6 +265,8 @@ class FastReverseEvaluator(ReverseEvaluator):
     6.0
     """
 
+    #: Takes the graph of a trace that let values go (``graph.released``): see _keep_released.
+    restores_released = True
     #: Set on an instance: only the adjoints of the inputs (of ``wrt``, where given) are
     #: wanted. The replayed program then keeps no other adjoint (the other entries of the
     #: adjoints returned are ``None`` on replays), and so holds less memory.
@@ -263,9 +275,11 @@ class FastReverseEvaluator(ReverseEvaluator):
     def run(self, values, seeds):
         graph = self.graph
         if len(seeds) != len(graph.outputs):
+            _keep_released(graph, None, values)
             return super().run(values, seeds)       # its error message
         kinds = _kinds([values[p] for p in graph.leaf_positions] + list(seeds))
         if kinds is None:
+            _keep_released(graph, None, values)
             return super().run(values, seeds)
         # a seed of exactly 1.0 (a gradient) is written as the number 1, so that the products
         # by it are not written at all
@@ -275,6 +289,8 @@ class FastReverseEvaluator(ReverseEvaluator):
                only)
         programs = _programs(graph)
         program = programs.get(key)
+        if graph.released:
+            _keep_released(graph, program, values)
         given = [s for s, one in zip(seeds, ones) if s is not None and not one]
         if program is None and _first_time(programs, key):
             return super().run(values, seeds)
@@ -291,7 +307,8 @@ class FastReverseEvaluator(ReverseEvaluator):
                     kept = [a if p in wanted else None for p, a in enumerate(adjoints)]
                 else:
                     kept = adjoints
-                programs[key] = tape.program(kept)
+                programs[key] = program = tape.program(kept)
+                note_reads(programs, program)
                 adjoints = [_plain(a) for a in adjoints]
         else:
             adjoints = program.run(list(values) + given if given else values,
@@ -332,20 +349,29 @@ class FastForwardEvaluator(ForwardEvaluator):
     """
 
     outputs_only = False
+    #: Takes the graph of a trace that let values go (``graph.released``): see _keep_released.
+    restores_released = True
 
     def run(self, input_values, input_tangents, values=None):
         graph = self.graph
         known = values is not None
         buffer = list(values) if known else graph.leaf_values(input_values)
         if len(input_tangents) != len(self.wrt):
+            if known:
+                _keep_released(graph, None, values)
             return super().run(input_values, input_tangents, values)   # its error message
         kinds = _kinds([buffer[p] for p in graph.leaf_positions] + list(input_tangents))
         if kinds is None:
+            if known:
+                _keep_released(graph, None, values)
             return super().run(input_values, input_tangents, values)
         only = self.outputs_only
         key = ("forward", self.wrt, self.batch, known, kinds, only)
         programs = _programs(graph)
         program = programs.get(key)
+        if known and graph.released:
+            _keep_released(graph, program, values)
+            buffer = list(values)
         if program is None and _first_time(programs, key):
             return super().run(input_values, input_tangents, values)
         if program is None:
@@ -365,7 +391,9 @@ class FastForwardEvaluator(ForwardEvaluator):
                     kept = [t if p in outputs else None for p, t in enumerate(tangents)]
                 else:
                     kept = tangents
-                programs[key] = tape.program(([] if known else self.values) + kept)
+                programs[key] = program = tape.program(([] if known else self.values) + kept)
+                if known:
+                    note_reads(programs, program)
                 found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
         else:
             inputs = (buffer if known else [buffer[p] for p in graph.leaf_positions])

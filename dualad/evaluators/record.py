@@ -472,6 +472,9 @@ class Program:
             self.layouts = {step[3]: tape.layouts[step[3]] for step in kept
                             if step[3] in tape.layouts}
         self.inputs = list(tape.inputs)
+        #: the registers the steps read and the outputs: a program recorded on a graph's
+        #: values (registers 0, 1, ... by position) reads those positions and no others
+        self.reads = frozenset(needed)
         self.literals = {r: v for r, v in tape.literals.items() if r in needed}
         self.outputs = outputs
         # (index, register) of the outputs that are not None: a gradient's program has one

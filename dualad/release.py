@@ -1,0 +1,236 @@
+"""Letting a traced call's intermediate arrays go as soon as nothing will read them.
+
+The transforms trace the user's function at every call, and a trace keeps every node's value:
+the graph owns its nodes. On big arrays that costs time as well as memory. In
+``sum(sin(x) * exp(-x*x) + x*x*x)`` on 10^6 float64 the trace keeps eight arrays of 8 MB where
+numpy alone keeps two or three; the working set outgrows the cache, and every later pass waits
+on main memory. The derivative sweep that follows reads few of them: forward mode reads
+``sin(x)``, ``exp(-x*x)`` and ``x*x``, never ``-x*x`` or the operand of the ``sum``.
+
+This module owns letting those go, for the transforms' own traces only (never for
+:func:`dualad.trace`, whose graph the user keeps and reads). A trace of a function whose
+structure is remembered (:mod:`dualad.structure`) numbers its big array nodes in the order
+they are made. The previous call's trace says, by number, which of them no recorded program
+reads, and how many consumers each has (the plan, :func:`plan_of`). Such a node's value is let
+go once all its consumers are built, and only when nothing else holds the node: its reference
+count is then its consumers' alone, so no variable, container or attribute of the user's
+function can reach it. A node the function keeps, a guard's node and an output keep their
+values. This is the reuse numpy makes of the temporaries in ``a * b + c``.
+
+Nothing is lost. :func:`restore` computes a released value again from its operands, the same
+op on the same numbers, so bit for bit the same. A graph lists the positions it released
+(``Graph.released``). The fast evaluators restore them before anything other than the replay
+of a program that does not read them. A trace whose structure turns out to differ is restored
+before it is sorted.
+
+Examples
+--------
+>>> import numpy as np
+>>> from dualad.release import Releasing, RELEASE_SIZE
+>>> import dualad as ad
+>>> x = ad.Var(np.ones(RELEASE_SIZE))
+>>> state = Releasing({0: 1})            # the first big node: no program reads it; one use
+>>> with state.active():
+...     y = ad.exp(x) * 2.0              # exp(x) is a temporary: let go once the product exists
+...     z = ad.sum(y)
+...     state.finish()
+>>> [entry[0].value for entry in state.released], bool(np.isclose(z.value, 2 * np.e * RELEASE_SIZE))
+([None], True)
+"""
+
+import contextlib
+import sys
+import threading
+
+import numpy as np
+
+#: Arrays of at least this many elements (512 KiB of float64) are watched and may be let go:
+#: below it a trace's values fit in the cache, and watching would cost more than it saves.
+RELEASE_SIZE = 2**16
+
+#: One entry per trace that releases, in any thread: what the node builder looks at first.
+ACTIVE = []
+_LOCAL = threading.local()
+
+
+def current():
+    """The :class:`Releasing` of the trace running on this thread, or ``None``."""
+    return getattr(_LOCAL, "state", None)
+
+
+def begin(state):
+    """Release by ``state`` as this thread builds nodes, until :func:`end`."""
+    ACTIVE.append(state)
+    _LOCAL.state = state
+
+
+def end(state):
+    """Stop releasing by ``state`` (begun by :func:`begin` on this thread)."""
+    ACTIVE.remove(state)
+    _LOCAL.state = None
+
+
+def switch(state):
+    """Make ``state`` (or ``None``) this thread's for a while: a trace inside the user's
+    function releases nothing, and its nodes' uses are not counted."""
+    _LOCAL.state = state
+
+
+def _extra_references(entries):
+    """For each entry, the node's reference count less its uses counted so far."""
+    return [sys.getrefcount(entry[0]) - entry[1] for entry in entries]
+
+
+#: What :func:`_extra_references` gives for a node that only its entry and its consumers hold
+#: (measured, so that it holds on any interpreter that counts references this way).
+_UNHELD = _extra_references([[object(), 0]])[0]
+
+
+class Releasing:
+    """The big array nodes of one trace, and which of them are let go.
+
+    ``plan`` maps a node's number (big array op nodes, counted in the order they are made) to
+    the number of uses its position has; a node in the plan is let go when that many
+    consumers are built and nothing else holds it. With an empty plan the trace only numbers
+    its nodes, for :func:`plan_of`.
+
+    Each entry is ``[node, uses so far, uses planned, number]``.
+    """
+
+    __slots__ = ("plan", "made", "waiting", "ready", "held", "released")
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.made = []          # id of each big array op node, in the order made
+        self.waiting = {}       # id -> entry, for nodes in the plan with consumers to come
+        self.ready = []         # entries whose consumers are all built
+        self.held = []          # entries that something else held when they were ready
+        self.released = []      # entries let go
+
+    @contextlib.contextmanager
+    def active(self):
+        """Release as this thread builds nodes while the body runs."""
+        begin(self)
+        try:
+            yield self
+        finally:
+            end(self)
+
+    def built(self, node):
+        """``node`` has just been built: count it as a use of its operands, and number it
+        if its value is a big array."""
+        waiting = self.waiting
+        if waiting:
+            for child in node.children:
+                entry = waiting.get(id(child))
+                if entry is not None:
+                    entry[1] += 1
+                    if entry[1] == entry[2]:
+                        del waiting[id(child)]
+                        self.ready.append(entry)
+        value = node.value
+        if type(value) is np.ndarray and value.size >= RELEASE_SIZE:
+            number = len(self.made)
+            self.made.append(id(node))
+            uses = self.plan.get(number)
+            if uses is not None:
+                waiting[id(node)] = [node, 0, uses, number]
+
+    def let_go(self):
+        """Let go of the values of the ready nodes nothing else holds (before a node is built:
+        its new array may then take the memory, still in the cache)."""
+        ready, self.ready = self.ready, []
+        for entry, extra in zip(ready, _extra_references(ready)):
+            if extra == _UNHELD:
+                entry[0].value = None
+                self.released.append(entry)
+            else:
+                self.held.append(entry)
+
+    def finish(self):
+        """The function has returned: let go of what it held until then."""
+        self.ready += self.held
+        self.held = []
+        self.let_go()
+
+    def restore(self):
+        """Every released value computed again (the trace is not the structure's after all)."""
+        restore(entry[0] for entry in sorted(self.released, key=lambda entry: entry[3]))
+        self.released = []
+
+    def settle(self, graph, structure):
+        """The trace is ``graph``, of ``structure``: list the positions released in
+        ``graph.released``, and make the plan for the next trace where there is none."""
+        if not self.released and self.plan:
+            return
+        position = {id(node): p for p, node in enumerate(graph.nodes)}
+        graph.released = tuple(sorted(position[id(entry[0])] for entry in self.released
+                                      if id(entry[0]) in position))
+        if not self.plan:
+            plan_of(structure, self.made, position)
+
+
+def restore(nodes):
+    """Compute the value of each of ``nodes`` again from its operands (given in an order where
+    each comes after the nodes it reads: positions, or the order they were made).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> y = ad.sin(ad.Var(1.0))
+    >>> kept, y.value = y.value, None
+    >>> restore([y]); y.value == kept
+    True
+    """
+    for node in nodes:
+        node.value = node.op.evaluate(*[child.value for child in node.children],
+                                      **node.params)
+
+
+# ---- which positions a structure's programs read ----
+
+_READS = "reads of the graph's values"
+
+
+def note_reads(programs, program):
+    """Add the graph positions ``program`` reads (its registers below the graph's size are
+    the graph's values, position by position) to those of ``programs``."""
+    programs[_READS] = programs.get(_READS, frozenset()) | program.reads
+
+
+def plan_of(structure, made, position):
+    """The plan for the next trace of ``structure``: for each big node of this trace (``made``,
+    ids by number; ``position``, positions by id) that no recorded program reads and that is
+    not an output or a guard, its number and its uses; ``None`` when there is nothing to let
+    go. Kept in ``structure.cache`` until a program reads more."""
+    programs = structure.cache.get("programs") or {}
+    reads = programs.get(_READS)
+    if reads is None:
+        return None
+    needed = set(reads)
+    needed.update(structure.output_positions)
+    needed.update(pos for pos, _ in structure.guards)
+    uses = [0] * structure.size
+    for args in structure.op_args:
+        for a in args:
+            uses[a] += 1
+    plan = {}
+    for number, key in enumerate(made):
+        pos = position.get(key)
+        if pos is not None and pos not in needed and uses[pos]:
+            plan[number] = uses[pos]
+    structure.cache["release"] = (reads, plan or None)
+    return plan or None
+
+
+def plan_for(structure):
+    """What the next trace of ``structure`` does: ``None`` (nothing to let go, or no program
+    recorded yet), or a plan (maybe empty: number the nodes, so that a plan can be made)."""
+    programs = structure.cache.get("programs")
+    reads = None if programs is None else programs.get(_READS)
+    if reads is None:
+        return None
+    known = structure.cache.get("release")
+    if known is None or known[0] is not reads:
+        return {}
+    return known[1]
