@@ -52,7 +52,8 @@ def _node(prim, args, params):
             a = _constant(prim, 0, a)
         children = (a,)
         x = a.value
-        value = None if x is None else prim.evaluate(x, **params)
+        value = (None if x is None else prim.evaluate(x, **params) if params
+                 else prim.evaluate(x))
     elif count == 2:
         a, b = args
         if type(a) is not Var and not isinstance(a, Var):
@@ -61,7 +62,8 @@ def _node(prim, args, params):
             b = _constant(prim, 1, b)
         children = (a, b)
         x, y = a.value, b.value
-        value = None if x is None or y is None else prim.evaluate(x, y, **params)
+        value = (None if x is None or y is None else prim.evaluate(x, y, **params)
+                 if params else prim.evaluate(x, y))
     else:
         children, values = [], []
         known = True
@@ -899,16 +901,26 @@ def traced(f, example_args, release_values=False):
         return f
     if not callable(f):
         raise DualadError(f"trace: expected a function, got {type(f).__name__}")
-    names = _argument_names(f, len(example_args))
+    count = len(example_args)
+    names = _argument_names(f, count)
     # A Var argument (from an enclosing trace) is used as it is, so derivatives taken inside
     # the enclosing function stay differentiable: that is how transforms nest.
-    leaves = [value if isinstance(value, Var) else
-              _leaf(value if is_plain(value) else
-                    as_value(value, f"trace: argument {k} ({name})"), name)
-              for k, (value, name) in enumerate(zip(example_args, names))]
+    leaves, nested = [], False
+    for k, (value, name) in enumerate(zip(example_args, names)):
+        if isinstance(value, Var):
+            leaves.append(value)
+            nested = True
+        else:
+            leaves.append(_leaf(value if is_plain(value) else
+                                as_value(value, f"trace: argument {k} ({name})"), name))
+    # the structure of the function's last trace (see _graph_of_trace); not inside a trace
+    code = None if nested else getattr(f, "__code__", None)
+    key = None if code is None else (code, count)
+    structure = None if key is None else remembered(key)
     guards = []
     running = getattr(_TRACING, "guards", ())
-    releasing = _releasing(f, example_args) if release_values and not running else None
+    releasing = (_releasing(structure) if release_values and structure is not None
+                 and not running else None)
     outer = release.current() if _RELEASING else None    # a trace inside a releasing one
     if releasing is not None:
         release.begin(releasing)
@@ -942,34 +954,29 @@ def traced(f, example_args, release_values=False):
         single = True
     if releasing is not None:
         releasing.finish()
-    graph = _graph_of_trace(f, example_args, outputs, leaves, _distinct_guards(guards),
+    graph = _graph_of_trace(key, structure, outputs, leaves, _distinct_guards(guards),
                             releasing)
     graph.single_output = single
     return graph
 
 
-def _releasing(f, example_args):
-    """What a transform's trace of ``f`` lets go of (a :class:`~dualad.release.Releasing`),
-    or ``None``: only a function whose last trace on big arrays ran recorded programs."""
-    code = getattr(f, "__code__", None)
-    if code is None or any(isinstance(value, Var) for value in example_args):
-        return None
-    structure = remembered((code, len(example_args)))
-    plan = None if structure is None else release.plan_for(structure)
+def _releasing(structure):
+    """What a transform's trace of a function whose last trace had ``structure`` lets go of
+    (a :class:`~dualad.release.Releasing`), or ``None``: only a function whose last trace
+    on big arrays ran recorded programs."""
+    plan = release.plan_for(structure)
     return None if plan is None else release.Releasing(plan)
 
 
-def _graph_of_trace(f, example_args, outputs, leaves, guards, releasing=None):
-    """The graph of a trace of ``f``: rebuilt from the structure of ``f``'s last trace when
-    the new nodes have that structure (see :mod:`dualad.structure`), else sorted anew, and
-    its structure remembered for the next trace. Traces inside another trace are not.
-    Values ``releasing`` let go of are listed in the graph's ``released``, or computed again
-    when the graph is sorted anew."""
-    code = getattr(f, "__code__", None)
-    if code is None or any(isinstance(value, Var) for value in example_args):
+def _graph_of_trace(key, structure, outputs, leaves, guards, releasing=None):
+    """The graph of a trace of a function (``key``: its code object and argument count, or
+    ``None`` for a trace inside another trace, or a callable without code): rebuilt from
+    ``structure``, the function's last trace's, when the new nodes have that structure (see
+    :mod:`dualad.structure`), else sorted anew, and its structure remembered under ``key``
+    for the next trace. Values ``releasing`` let go of are listed in the graph's
+    ``released``, or computed again when the graph is sorted anew."""
+    if key is None:
         return Graph(outputs, inputs=leaves, guards=guards)
-    key = (code, len(example_args))
-    structure = remembered(key)
     if structure is not None:
         nodes = structure.placed(outputs, leaves, guards)
         if nodes is not None:

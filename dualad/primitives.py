@@ -243,7 +243,10 @@ class Primitive:
         elif not numeric and namespace_for(*args) is SYMPY:
             return self.evaluate_symbolic(*args, **params)
         try:
-            return as_float(self.numpy(*args, **params))
+            value = self.numpy(*args, **params) if params else self.numpy(*args)
+            if type(value) is _ARRAY and value.ndim:
+                return value
+            return as_float(value)
         except DualadError:
             raise       # the op's own implementation has said what is wrong
         except IndexError as err:
