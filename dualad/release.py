@@ -187,6 +187,36 @@ def restore(nodes):
                                       **node.params)
 
 
+def recomputed(node):
+    """``node``'s value, computed again (with those of its operands) where a trace let it go;
+    ``None`` where a leaf below it has no value. What the node builder falls back on when an
+    operand has no value while a trace releases (reached through a consumer's ``children``,
+    the one way to a node nothing held).
+
+    Examples
+    --------
+    >>> import dualad as ad
+    >>> x = ad.Var(2.0)
+    >>> y = ad.exp(x * x)
+    >>> y.children[0].value = y.value = None
+    >>> recomputed(y) == ad.exp(4.0)
+    True
+    """
+    stack = [node]
+    while stack:
+        top = stack[-1]
+        missing = [c for c in top.children if c.value is None and c.op is not None]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        if top.value is None:
+            if any(c.value is None for c in top.children):
+                return None                 # a leaf with no value (a graph built before its
+            restore([top])                  # leaves have values)
+    return node.value
+
+
 # ---- which positions a structure's programs read ----
 
 _READS = "reads of the graph's values"

@@ -248,3 +248,33 @@ def test_random_programs_give_the_references_numbers_call_after_call(first, seco
             assert out == value and dot == tangent
             out, grad = ad.value_and_grad(f)(x)
             assert out == value and np.array_equal(grad, gradient)
+
+
+def test_a_released_node_reached_through_its_consumer_is_computed_again():
+    # the plan comes from the last trace; where this one reaches a released node through a
+    # consumer's children and uses it again, the node builder computes it again
+    x, v = point(9)
+    reach = {"on": False}
+    seen = []
+
+    def f(x):
+        z = ad.exp(-(x * x)) * 2.0
+        if reach["on"]:
+            negation = z.children[0].children[0]    # -(x*x): nothing held it
+            seen.append(negation.value is None)
+            product = negation * 3.0                # the function sees its value
+            assert np.array_equal(product.value, -(x.value * x.value) * 3.0)
+            return ad.sum(z + product)
+        return ad.sum(z)
+
+    reach["on"] = True
+    value, gradient, tangent = reference(f, x, v)
+    reach["on"] = False
+    for _ in range(6):
+        ad.jvp(f, (x,), (v,))
+    reach["on"] = True
+    seen.clear()
+    for _ in range(3):
+        out, dot = ad.jvp(f, (x,), (v,))
+        assert out == value and dot == tangent
+    assert seen[0]          # the first was let go, and the product was still right
