@@ -308,7 +308,8 @@ class FastReverseEvaluator(ReverseEvaluator):
                 else:
                     kept = adjoints
                 programs[key] = program = tape.program(kept)
-                note_reads(programs, program)
+                if graph.structure is not None:     # a function's trace: it may release
+                    note_reads(programs, program)
                 adjoints = [_plain(a) for a in adjoints]
         else:
             adjoints = program.run(list(values) + given if given else values,
@@ -392,7 +393,7 @@ class FastForwardEvaluator(ForwardEvaluator):
                 else:
                     kept = tangents
                 programs[key] = program = tape.program(([] if known else self.values) + kept)
-                if known:
+                if known and graph.structure is not None:
                     note_reads(programs, program)
                 found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
         else:

@@ -472,9 +472,6 @@ class Program:
             self.layouts = {step[3]: tape.layouts[step[3]] for step in kept
                             if step[3] in tape.layouts}
         self.inputs = list(tape.inputs)
-        #: the registers the steps read and the outputs: a program recorded on a graph's
-        #: values (registers 0, 1, ... by position) reads those positions and no others
-        self.reads = frozenset(needed)
         self.literals = {r: v for r, v in tape.literals.items() if r in needed}
         self.outputs = outputs
         # (index, register) of the outputs that are not None: a gradient's program has one
@@ -501,6 +498,33 @@ class Program:
 
     def __len__(self):
         return len(self.functions)
+
+    @property
+    def reads(self):
+        """The registers the steps read, and the outputs' (made when first asked for). A
+        program recorded on a graph's values, registers 0, 1, ... by position, reads those
+        positions and no others.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> from dualad.evaluators.record import Tape
+        >>> tape = Tape()
+        >>> x, y = tape.input(1.0), tape.input(2.0)
+        >>> sorted(tape.program([ad.sin(x)]).reads)
+        [0, 2]
+        """
+        reads = self.__dict__.get("_reads")
+        if reads is None:
+            reads = set(self.first)
+            reads.update(self.second)
+            for refs in self.rest:
+                reads.update(refs)
+            reads.discard(-1)
+            reads.discard(-2)
+            reads.update(r for r in self.outputs if r is not None)
+            reads = self._reads = frozenset(reads)
+        return reads
 
     @property
     def steps(self):
