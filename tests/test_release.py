@@ -35,6 +35,17 @@ def bell(x):
     return ad.sum(ad.sin(x) * ad.exp(-x * x) + x * x * x)
 
 
+def calls_agree(f, x, v, expected, calls):
+    """``calls`` calls each of ``jvp`` and ``value_and_grad`` of ``f`` at ``x`` give
+    ``expected`` (the reference's value, gradient and tangent) bit for bit."""
+    value, gradient, tangent = expected
+    for _ in range(calls):
+        out, dot = ad.jvp(f, (x,), (v,))
+        assert out == value and dot == tangent
+        out, grad = ad.value_and_grad(f)(x)
+        assert out == value and np.array_equal(grad, gradient)
+
+
 def point(seed=0, size=N):
     rng = np.random.default_rng(seed)
     return rng.uniform(-2.0, 2.0, size), rng.normal(size=size)
@@ -125,23 +136,13 @@ def test_a_branch_taken_the_other_way_computes_released_values_again():
         ad.value_and_grad(f)(x)
         ad.jvp(f, (x,), (v,))
     flip["on"] = True
-    value, gradient, tangent = reference(f, x, v)
-    for _ in range(4):
-        out, grad = ad.value_and_grad(f)(x)
-        assert out == value and np.array_equal(grad, gradient)
-        out, dot = ad.jvp(f, (x,), (v,))
-        assert out == value and dot == tangent
+    calls_agree(f, x, v, reference(f, x, v), 4)
 
 
 def test_other_shapes_and_other_tangents_compute_released_values_again():
     for size in (N, N + 8, 2 * N, N):
         x, v = point(size, size)
-        value, gradient, tangent = reference(bell, x, v)
-        for _ in range(3):
-            out, dot = ad.jvp(bell, (x,), (v,))
-            assert out == value and dot == tangent
-            out, grad = ad.value_and_grad(bell)(x)
-            assert out == value and np.array_equal(grad, gradient)
+        calls_agree(bell, x, v, reference(bell, x, v), 3)
 
 
 def test_restore_computes_each_released_value_bit_for_bit():
@@ -165,12 +166,7 @@ def test_a_transform_inside_the_function_keeps_its_own_values():
         inner = ad.grad(lambda y: ad.sum(ad.sin(y) * y))(x * 2.0)
         return ad.sum(ad.exp(-x * x) * inner + x * x)
 
-    value, gradient, tangent = reference(f, x, v)
-    for _ in range(5):
-        out, dot = ad.jvp(f, (x,), (v,))
-        assert out == value and dot == tangent
-        out, grad = ad.value_and_grad(f)(x)
-        assert out == value and np.array_equal(grad, gradient)
+    calls_agree(f, x, v, reference(f, x, v), 5)
 
 
 def test_threads_release_their_own_traces():
@@ -242,12 +238,7 @@ def test_random_programs_give_the_references_numbers_call_after_call(first, seco
     x, v = rng.uniform(-1.5, 1.5, N), rng.normal(size=N)
     for program in (first, second, first):
         switch.program = program
-        value, gradient, tangent = reference(f, x, v)
-        for _ in range(4):
-            out, dot = ad.jvp(f, (x,), (v,))
-            assert out == value and dot == tangent
-            out, grad = ad.value_and_grad(f)(x)
-            assert out == value and np.array_equal(grad, gradient)
+        calls_agree(f, x, v, reference(f, x, v), 4)
 
 
 def test_a_released_node_reached_through_its_consumer_is_computed_again():
