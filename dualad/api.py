@@ -53,7 +53,7 @@ class _Run:
     def __init__(self, f, args, what, mode=None):
         # a transform that runs one mode's fast evaluator lets its trace release the values
         # that evaluator's programs do not read (they are computed again where needed)
-        release = getattr(DEFAULT.get(mode), "restores_released", False)
+        release = mode if getattr(DEFAULT.get(mode), "restores_released", False) else None
         entry = prepare(f, args, what, release_values=release)
         graph = self.graph = entry.graph
         if not callable(f) or isinstance(f, Graph):     # a Graph or a Var: evaluated, not traced

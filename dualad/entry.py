@@ -47,7 +47,7 @@ def function_name(f):
     return name if isinstance(name, str) and name.isidentifier() else "f"
 
 
-def prepare(f, args, what, point_required=True, release_values=False):
+def prepare(f, args, what, point_required=True, release_values=None):
     """The graph of ``f`` and the point ``args``, checked.
 
     Parameters
@@ -61,9 +61,10 @@ def prepare(f, args, what, point_required=True, release_values=False):
         The entry point's name, for error messages.
     point_required : bool
         If False, a Graph without values gives ``point=None`` instead of an error.
-    release_values : bool
-        A function's trace may let go of values no recorded program reads (see
-        :func:`dualad.graph.traced`): for a transform that runs the fast evaluators.
+    release_values : {None, "forward", "reverse"}
+        The mode whose fast evaluator the caller runs on the graph: a function's trace may
+        then let go of the values that mode's recorded programs do not read (see
+        :func:`dualad.graph.traced`).
 
     Raises
     ------

@@ -896,16 +896,17 @@ def trace(f, *example_args):
     return traced(f, example_args)
 
 
-def traced(f, example_args, release_values=False):
-    """:func:`trace` as the transforms run it. With ``release_values``, a trace on big arrays
-    lets go of the values that no program recorded for the function's last trace reads (see
-    :mod:`dualad.release`); the graph lists them in ``released``.
+def traced(f, example_args, release_values=None):
+    """:func:`trace` as the transforms run it. With ``release_values`` (a mode, "forward" or
+    "reverse"), a trace on big arrays lets go of the values that no program of that mode
+    recorded for the function's last trace reads (see :mod:`dualad.release`); the graph
+    lists them in ``released``.
 
     Examples
     --------
     >>> import dualad as ad
     >>> from dualad.graph import traced
-    >>> traced(lambda x: ad.sin(x) * x, (1.0,), release_values=True).released
+    >>> traced(lambda x: ad.sin(x) * x, (1.0,), release_values="reverse").released
     ()
     """
     if isinstance(f, Graph):
@@ -930,8 +931,8 @@ def traced(f, example_args, release_values=False):
     structure = None if key is None else remembered(key)
     guards = []
     running = getattr(_TRACING, "guards", ())
-    releasing = (_releasing(structure) if release_values and structure is not None
-                 and not running else None)
+    releasing = (_releasing(structure, release_values) if release_values
+                 and structure is not None and not running else None)
     outer = release.current() if _RELEASING else None    # a trace inside a releasing one
     if releasing is not None:
         release.begin(releasing)
@@ -971,12 +972,12 @@ def traced(f, example_args, release_values=False):
     return graph
 
 
-def _releasing(structure):
+def _releasing(structure, mode):
     """What a transform's trace of a function whose last trace had ``structure`` lets go of
-    (a :class:`~dualad.release.Releasing`), or ``None``: only a function whose last trace
-    on big arrays ran recorded programs."""
-    plan = release.plan_for(structure)
-    return None if plan is None else release.Releasing(plan)
+    for ``mode`` (a :class:`~dualad.release.Releasing`), or ``None``: only a function whose
+    last trace on big arrays ran recorded programs of that mode."""
+    plan = release.plan_for(structure, mode)
+    return None if plan is None else release.Releasing(plan, mode)
 
 
 def _graph_of_trace(key, structure, outputs, leaves, guards, releasing=None):

@@ -97,10 +97,11 @@ class Releasing:
     Each entry is ``[node, uses so far, uses planned, number]``.
     """
 
-    __slots__ = ("plan", "made", "waiting", "ready", "held", "released")
+    __slots__ = ("plan", "mode", "made", "waiting", "ready", "held", "released")
 
-    def __init__(self, plan):
+    def __init__(self, plan, mode="forward"):
         self.plan = plan
+        self.mode = mode        # whose programs' reads the plan keeps
         self.made = []          # id of each big array op node, in the order made
         self.waiting = {}       # id -> entry, for nodes in the plan with consumers to come
         self.ready = []         # entries whose consumers are all built
@@ -167,7 +168,7 @@ class Releasing:
         graph.released = tuple(sorted(position[id(entry[0])] for entry in self.released
                                       if id(entry[0]) in position))
         if not self.plan:
-            plan_of(structure, self.made, position)
+            plan_of(structure, self.made, position, self.mode)
 
 
 def restore(nodes):
@@ -222,19 +223,22 @@ def recomputed(node):
 _READS = "reads of the graph's values"
 
 
-def note_reads(programs, program):
-    """Add the graph positions ``program`` reads (its registers below the graph's size are
-    the graph's values, position by position) to those of ``programs``."""
-    programs[_READS] = programs.get(_READS, frozenset()) | program.reads
+def note_reads(programs, program, mode):
+    """Add the graph positions ``program`` (of ``mode``, "forward" or "reverse") reads (its
+    registers below the graph's size are the graph's values, position by position) to those
+    of the programs of that mode in ``programs``."""
+    key = (_READS, mode)
+    programs[key] = programs.get(key, frozenset()) | program.reads
 
 
-def plan_of(structure, made, position):
-    """The plan for the next trace of ``structure``: for each big node of this trace (``made``,
-    ids by number; ``position``, positions by id) that no recorded program reads and that is
-    not an output or a guard, its number and its uses; ``None`` when there is nothing to let
-    go. Kept in ``structure.cache`` until a program reads more."""
+def plan_of(structure, made, position, mode):
+    """The plan for the next trace of ``structure`` for ``mode``: for each big node of this
+    trace (``made``, ids by number; ``position``, positions by id) that no recorded program
+    of that mode reads and that is not an output or a guard, its number and its uses;
+    ``None`` when there is nothing to let go. Kept in ``structure.cache`` until a program of
+    that mode reads more."""
     programs = structure.cache.get("programs") or {}
-    reads = programs.get(_READS)
+    reads = programs.get((_READS, mode))
     if reads is None:
         return None
     needed = set(reads)
@@ -249,18 +253,19 @@ def plan_of(structure, made, position):
         pos = position.get(key)
         if pos is not None and pos not in needed and uses[pos]:
             plan[number] = uses[pos]
-    structure.cache["release"] = (reads, plan or None)
+    structure.cache[("release", mode)] = (reads, plan or None)
     return plan or None
 
 
-def plan_for(structure):
-    """What the next trace of ``structure`` does: ``None`` (nothing to let go, or no program
-    recorded yet), or a plan (maybe empty: number the nodes, so that a plan can be made)."""
+def plan_for(structure, mode):
+    """What the next trace of ``structure`` for ``mode`` does: ``None`` (nothing to let go,
+    or no program of that mode recorded yet), or a plan (maybe empty: number the nodes, so
+    that a plan can be made)."""
     programs = structure.cache.get("programs")
-    reads = None if programs is None else programs.get(_READS)
+    reads = None if programs is None else programs.get((_READS, mode))
     if reads is None:
         return None
-    known = structure.cache.get("release")
+    known = structure.cache.get(("release", mode))
     if known is None or known[0] is not reads:
         return {}
     return known[1]

@@ -51,33 +51,33 @@ def point(seed=0, size=N):
     return rng.uniform(-2.0, 2.0, size), rng.normal(size=size)
 
 
-def released_by_next_call(f, x, mode):
-    """The positions the next transform's trace of ``f`` at ``x`` lets go of."""
-    graph = traced(f, (x,), release_values=True)
-    if mode == "reverse":
-        ad.value_and_grad(f)(x)        # the trace above, used as the transform would
-    return graph.released, graph
-
-
 def test_a_trace_lets_go_of_what_no_program_reads_and_the_numbers_are_the_references():
     x, v = point()
     value, gradient, tangent = reference(bell, x, v)
     for _ in range(5):
         out, dot = ad.jvp(bell, (x,), (v,))
         assert out == value and dot == tangent
-    graph = traced(bell, (x,), release_values=True)
-    # sin(x) * exp(-x*x) + x*x*x: forward mode reads x, sin(x), exp(-x*x) and x*x; the
-    # first x*x, its negation, the product, the x*x*x and the sum's operand go
-    assert len(graph.released) == 5
+    graph = traced(bell, (x,), release_values="forward")
+    # sin(x) * exp(-x*x) + x*x*x, where -x*x is (-x)*x: forward mode reads x, sin(x),
+    # exp(-x*x) and x*x; -x, (-x)*x, the product, x*x*x and the sum's operand go
+    assert names(graph, graph.released) == ["negative", "multiply", "multiply", "multiply",
+                                            "add"]
     assert all(graph.nodes[p].value is None for p in graph.released)
     kept = [p for p in range(len(graph.nodes)) if p not in graph.released]
     assert all(graph.nodes[p].value is not None for p in kept)
-    for _ in range(4):          # then reverse mode: its programs read one more value
+    for _ in range(4):
         out, grad = ad.value_and_grad(bell)(x)
         assert out == value and np.array_equal(grad, gradient)
-    assert len(traced(bell, (x,), release_values=True).released) == 4
+    # reverse mode reads the product sin(x) exp(-x*x) (the gradient reuses it) and not sin(x)
+    graph = traced(bell, (x,), release_values="reverse")
+    assert names(graph, graph.released) == ["sin", "negative", "multiply", "multiply", "add"]
+    assert len(traced(bell, (x,), release_values="forward").released) == 5
     out, dot = ad.jvp(bell, (x,), (v,))
     assert out == value and dot == tangent
+
+
+def names(graph, positions):
+    return [graph.nodes[p].op.name for p in positions]
 
 
 def test_a_graph_the_user_traces_keeps_every_value():
@@ -149,7 +149,7 @@ def test_restore_computes_each_released_value_bit_for_bit():
     x, v = point(5)
     for _ in range(5):
         ad.jvp(bell, (x,), (v,))
-    graph = traced(bell, (x,), release_values=True)
+    graph = traced(bell, (x,), release_values="forward")
     released = graph.released
     assert released
     full = ad.trace(bell, x)

@@ -309,7 +309,7 @@ class FastReverseEvaluator(ReverseEvaluator):
                     kept = adjoints
                 programs[key] = program = tape.program(kept)
                 if graph.structure is not None:     # a function's trace: it may release
-                    note_reads(programs, program)
+                    note_reads(programs, program, "reverse")
                 adjoints = [_plain(a) for a in adjoints]
         else:
             adjoints = program.run(list(values) + given if given else values,
@@ -394,7 +394,7 @@ class FastForwardEvaluator(ForwardEvaluator):
                     kept = tangents
                 programs[key] = program = tape.program(([] if known else self.values) + kept)
                 if known and graph.structure is not None:
-                    note_reads(programs, program)
+                    note_reads(programs, program, "forward")
                 found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
         else:
             inputs = (buffer if known else [buffer[p] for p in graph.leaf_positions])
