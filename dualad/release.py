@@ -10,8 +10,9 @@ on main memory. The derivative sweep that follows reads few of them: forward mod
 This module owns letting those go, for the transforms' own traces only (never for
 :func:`dualad.trace`, whose graph the user keeps and reads). A trace of a function whose
 structure is remembered (:mod:`dualad.structure`) numbers its big array nodes in the order
-they are made. The previous call's trace says, by number, which of them no recorded program
-reads, and how many consumers each has (the plan, :func:`plan_of`). Such a node's value is let
+they are made. The previous call's trace says, by number, which of them no program recorded
+for the transform's mode (forward or reverse) reads, and how many consumers each has (the
+plan, :func:`plan_of`; one per mode). Such a node's value is let
 go once all its consumers are built, and only when nothing else holds the node: its reference
 count is then its consumers' alone, so no variable, container or attribute of the user's
 function can reach it. A node the function keeps, a guard's node and an output keep their
@@ -22,6 +23,10 @@ op on the same numbers, so bit for bit the same. A graph lists the positions it 
 (``Graph.released``). The fast evaluators restore them before anything other than the replay
 of a program that does not read them. A trace whose structure turns out to differ is restored
 before it is sorted.
+
+One thing can see a released value: the user's function itself, walking from a node it holds
+to one it never held (``z.children[0].value``) while it runs, reads ``None`` there. Building
+on such a node is safe: the node builder computes it again (:func:`recomputed`).
 
 Examples
 --------
