@@ -269,3 +269,20 @@ def test_a_released_node_reached_through_its_consumer_is_computed_again():
         out, dot = ad.jvp(f, (x,), (v,))
         assert out == value and dot == tangent
     assert seen[0]          # the first was let go, and the product was still right
+
+
+def test_views_and_matrix_products_on_big_arrays_give_the_references_numbers():
+    # reshape and transpose make views of the arrays they are given, getitem a view, and
+    # matmul a new array: released values under them are still the references' numbers
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(256, 256)) / 16
+
+    def f(x):
+        m = ad.reshape(ad.exp(x * 0.5) - 1.0, (256, 256))
+        t = ad.transpose(ad.tanh(m @ w))
+        return ad.sum(t[1:, :] * t[1:, :]) + ad.mean(ad.sin(x) * x)
+
+    x, v = rng.uniform(-1.0, 1.0, N), rng.normal(size=N)
+    calls_agree(f, x, v, reference(f, x, v), 5)
+    for mode in ("forward", "reverse"):
+        assert traced(f, (x,), release_values=mode).released
