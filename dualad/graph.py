@@ -53,7 +53,7 @@ def _node(prim, args, params):
         children = (a,)
         x = a.value
         if x is None and _RELEASING:
-            x = _recomputed(a)
+            x = release.recomputed(a)
         value = (None if x is None else prim.evaluate(x, **params) if params
                  else prim.evaluate(x))
     elif count == 2:
@@ -65,7 +65,7 @@ def _node(prim, args, params):
         children = (a, b)
         x, y = a.value, b.value
         if (x is None or y is None) and _RELEASING:
-            x, y = _recomputed(a), _recomputed(b)
+            x, y = release.recomputed(a), release.recomputed(b)
         value = (None if x is None or y is None else prim.evaluate(x, y, **params)
                  if params else prim.evaluate(x, y))
     else:
@@ -75,7 +75,7 @@ def _node(prim, args, params):
             if type(a) is not Var and not isinstance(a, Var):
                 a = _constant(prim, i, a)
             children.append(a)
-            value = _recomputed(a) if _RELEASING else a.value
+            value = release.recomputed(a) if _RELEASING else a.value
             if value is None:
                 known = False
             values.append(value)
@@ -91,13 +91,6 @@ def _node(prim, args, params):
     if releasing is not None:
         releasing.built(node)
     return node
-
-
-def _recomputed(node):
-    """``node``'s value, computed again where a transform's trace let it go (see
-    :mod:`dualad.release`)."""
-    value = node.value
-    return release.recomputed(node) if value is None and node.op is not None else value
 
 
 class Var(Overloaded):

@@ -194,8 +194,8 @@ def restore(nodes):
 
 
 def recomputed(node):
-    """``node``'s value, computed again (with those of its operands) where a trace let it go;
-    ``None`` where a leaf below it has no value. What the node builder falls back on when an
+    """``node``'s value: as it is, or computed again (with those of its operands) where a
+    trace let it go; ``None`` where a leaf below it has no value. What the node builder falls back on when an
     operand has no value while a trace releases (reached through a consumer's ``children``,
     the one way to a node nothing held).
 
@@ -208,6 +208,8 @@ def recomputed(node):
     >>> recomputed(y) == ad.exp(4.0)
     True
     """
+    if node.value is not None or node.op is None:
+        return node.value
     stack = [node]
     while stack:
         top = stack[-1]

@@ -236,7 +236,7 @@ def _remember_nodes(tape, graph, slots):
 
 def _keep_released(graph, program, values):
     """Compute the values a transform's trace let go of again, into ``values`` (a list by
-    position), unless ``program`` is to be replayed and reads none of them (see
+    position, or ``None``: the nodes only), unless ``program`` is to be replayed and reads none of them (see
     :mod:`dualad.release`)."""
     released = graph.released
     if released and (program is None or not program.reads.isdisjoint(released)):
@@ -358,13 +358,11 @@ class FastForwardEvaluator(ForwardEvaluator):
         known = values is not None
         buffer = list(values) if known else graph.leaf_values(input_values)
         if len(input_tangents) != len(self.wrt):
-            if known:
-                _keep_released(graph, None, values)
+            _keep_released(graph, None, values)
             return super().run(input_values, input_tangents, values)   # its error message
         kinds = _kinds([buffer[p] for p in graph.leaf_positions] + list(input_tangents))
         if kinds is None:
-            if known:
-                _keep_released(graph, None, values)
+            _keep_released(graph, None, values)
             return super().run(input_values, input_tangents, values)
         only = self.outputs_only
         key = ("forward", self.wrt, self.batch, known, kinds, only)

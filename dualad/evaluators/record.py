@@ -563,8 +563,7 @@ class Program:
         """The indices of the outputs that every run makes as new arrays nothing else holds:
         each is written by a step that returns a new array (an elementwise ufunc, or an op the
         registry marks ``new_array``: not a view, an input or a literal) and is no other output
-        too. A
-        caller may hand these to users without a copy.
+        too. A caller may hand these to users without a copy.
 
         Examples
         --------

@@ -80,8 +80,8 @@ class ReverseEvaluator(Evaluator):
     #: set it.
     on_term = None
     #: The positions whose adjoints the last run made as new arrays that nothing else holds
-    #: (the transforms hand those to users without a copy). None here: an adjoint may be a
-    #: seed or a value the graph holds.
+    #: (the transforms hand those to users without a copy). None of them here: an adjoint may
+    #: be a seed or a value the graph holds.
     made = frozenset()
 
     def __init__(self, graph, wrt=None, batch=0):
