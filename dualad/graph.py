@@ -54,8 +54,12 @@ def _node(prim, args, params):
         x = a.value
         if x is None and _RELEASING:
             x = release.recomputed(a)
-        value = (None if x is None else prim.evaluate(x, **params) if params
-                 else prim.evaluate(x))
+        value = None
+        if x is not None:
+            if releasing is not None and releasing.spares and not params:
+                value = releasing.computed_in_spare(prim, (x,))
+            if value is None:
+                value = prim.evaluate(x, **params) if params else prim.evaluate(x)
     elif count == 2:
         a, b = args
         if type(a) is not Var and not isinstance(a, Var):
@@ -66,8 +70,12 @@ def _node(prim, args, params):
         x, y = a.value, b.value
         if (x is None or y is None) and _RELEASING:
             x, y = release.recomputed(a), release.recomputed(b)
-        value = (None if x is None or y is None else prim.evaluate(x, y, **params)
-                 if params else prim.evaluate(x, y))
+        value = None
+        if x is not None and y is not None:
+            if releasing is not None and releasing.spares and not params:
+                value = releasing.computed_in_spare(prim, (x, y))
+            if value is None:
+                value = prim.evaluate(x, y, **params) if params else prim.evaluate(x, y)
     else:
         children, values = [], []
         known = True
@@ -970,7 +978,9 @@ def _releasing(structure, mode):
     for ``mode`` (a :class:`~dualad.release.Releasing`), or ``None``: only a function whose
     last trace on big arrays ran recorded programs of that mode."""
     plan = release.plan_for(structure, mode)
-    return None if plan is None else release.Releasing(plan, mode)
+    if plan is None:
+        return None
+    return release.Releasing(plan, mode, structure.cache.setdefault("spare arrays", {}))
 
 
 def _graph_of_trace(key, structure, outputs, leaves, guards, releasing=None):

@@ -53,6 +53,9 @@ import numpy as np
 #: below it a trace's values fit in the cache, and watching would cost more than it saves.
 RELEASE_SIZE = 2**16
 
+#: At most this many spare arrays of each shape are kept for a function's next call.
+SPARES = 8
+
 #: One entry per trace that releases, in any thread: what the node builder looks at first.
 ACTIVE = []
 _LOCAL = threading.local()
@@ -91,6 +94,47 @@ def _extra_references(entries):
 _UNHELD = _extra_references([[object(), 0]])[0]
 
 
+def _references(value):
+    return sys.getrefcount(value)
+
+
+def _references_of_a_local():
+    value = np.empty(1)
+    return _references(value)
+
+
+#: What :func:`_references` gives for an array held in one local variable and nowhere else.
+_UNHELD_ARRAY = _references_of_a_local()
+
+
+def _references_in(values, k):
+    return sys.getrefcount(values[k])
+
+
+#: What :func:`_references_in` gives for an item that only its list holds.
+_LIST_ALONE = _references_in([np.empty(1)], 0)
+
+
+def held_by_list_alone(values, k):
+    """True when nothing but the list ``values`` holds ``values[k]`` (no variable, no other
+    container, no view of it), so that it may be written over.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> arrays = [np.zeros(3)]
+    >>> held_by_list_alone(arrays, 0)
+    True
+    >>> view = arrays[0][1:]
+    >>> held_by_list_alone(arrays, 0)
+    False
+    """
+    return _references_in(values, k) == _LIST_ALONE
+_FLOAT64 = np.dtype(np.float64)
+#: ufunc -> the dtype it gives on float64 arrays
+_FLOAT_UFUNCS = {}
+
+
 class Releasing:
     """The big array nodes of one trace, and which of them are let go.
 
@@ -102,11 +146,12 @@ class Releasing:
     Each entry is ``[node, uses so far, uses planned, number]``.
     """
 
-    __slots__ = ("plan", "mode", "made", "waiting", "ready", "held", "released")
+    __slots__ = ("plan", "mode", "made", "waiting", "ready", "held", "released", "spares")
 
-    def __init__(self, plan, mode="forward"):
+    def __init__(self, plan, mode="forward", spares=None):
         self.plan = plan
         self.mode = mode        # whose programs' reads the plan keeps
+        self.spares = {} if spares is None else spares    # shape -> arrays nothing holds
         self.made = []          # id of each big array op node, in the order made
         self.waiting = {}       # id -> entry, for nodes in the plan with consumers to come
         self.ready = []         # entries whose consumers are all built
@@ -148,10 +193,44 @@ class Releasing:
         ready, self.ready = self.ready, []
         for entry, extra in zip(ready, _extra_references(ready)):
             if extra == _UNHELD:
-                entry[0].value = None
+                node = entry[0]
+                value = node.value
+                node.value = None
                 self.released.append(entry)
+                if (type(value) is np.ndarray and value.dtype is _FLOAT64
+                        and value.base is None and value.flags.c_contiguous
+                        and value.flags.writeable and _references(value) == _UNHELD_ARRAY):
+                    spares = self.spares.setdefault(value.shape, [])
+                    if len(spares) < SPARES:
+                        spares.append(value)
             else:
                 self.held.append(entry)
+
+    def computed_in_spare(self, prim, operands):
+        """``prim`` on ``operands`` (one or two, no parameters) written into a spare array,
+        or ``None`` where there is none of their shape or ``prim`` is not a float64 ufunc of
+        C-ordered float64 arrays (and Python floats). The same ufunc on the same numbers,
+        so the same bits as a new array; an array that was not the trace's to reuse
+        (let go, and held by nothing at all) is never a spare."""
+        shape = None
+        for value in operands:
+            if type(value) is np.ndarray:
+                if (value.dtype is not _FLOAT64 or not value.flags.c_contiguous
+                        or (shape is not None and value.shape != shape)):
+                    return None
+                shape = value.shape
+            elif type(value) is not float:
+                return None
+        spares = self.spares.get(shape)
+        if not spares:
+            return None
+        if not _float_ufunc(prim) or len(operands) != prim.nin:
+            return None
+        try:
+            out = spares.pop()
+        except IndexError:          # another thread took the last one
+            return None
+        return prim.numpy(*operands, out=out)
 
     def finish(self):
         """The function has returned: let go of what it held until then."""
@@ -174,6 +253,20 @@ class Releasing:
                                       if id(entry[0]) in position))
         if not self.plan:
             plan_of(structure, self.made, position, self.mode)
+
+
+def _float_ufunc(prim):
+    """True when ``prim`` computes with one elementwise numpy ufunc that gives float64 on
+    float64 (not a comparison, whose booleans an ``out=`` array of floats would take)."""
+    ufunc = getattr(prim, "numpy", None)
+    if (type(ufunc) is not np.ufunc or not getattr(prim, "elementwise", False)
+            or getattr(prim, "boolean", True) or ufunc.nout != 1 or ufunc.nin != prim.nin):
+        return False
+    gives = _FLOAT_UFUNCS.get(ufunc)
+    if gives is None:
+        with np.errstate(all="ignore"):
+            gives = _FLOAT_UFUNCS[ufunc] = ufunc(*[np.full(1, 0.5)] * ufunc.nin).dtype
+    return gives == _FLOAT64
 
 
 def restore(nodes):

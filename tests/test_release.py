@@ -286,3 +286,70 @@ def test_views_and_matrix_products_on_big_arrays_give_the_references_numbers():
     calls_agree(f, x, v, reference(f, x, v), 5)
     for mode in ("forward", "reverse"):
         assert traced(f, (x,), release_values=mode).released
+
+
+def test_arrays_let_go_are_written_again_and_arrays_the_function_keeps_never_are():
+    # a released array nothing holds is a spare: the next trace writes a new value into it
+    # instead of asking the system for fresh memory. An array the function keeps (itself, or
+    # a view of it) is held, so never a spare, and keeps its numbers call after call.
+    x, v = point(10)
+    kept = []
+
+    expected = reference(kept_arrays(kept), x, v)
+    kept.clear()
+    calls_agree(kept_arrays(kept), x, v, expected, 6)
+    assert intact(kept, x)
+    spares = traced(kept_arrays(kept), (x,)).structure.cache["spare arrays"]
+    assert sum(len(arrays) for arrays in spares.values()) > 0      # spares were made
+
+
+def test_the_reference_count_of_the_array_is_what_keeps_it(monkeypatch):
+    # with the array's check made to pass anything, a kept array is written over: the test
+    # above would fail, so it tests the check
+    x, v = point(11)
+    kept = []
+    for _ in range(5):
+        ad.jvp(kept_arrays(kept), (x,), (v,))
+    monkeypatch.setattr(release, "_references", lambda value: release._UNHELD_ARRAY)
+    for _ in range(3):
+        ad.jvp(kept_arrays(kept), (x,), (v,))
+    assert not intact(kept, x)
+
+
+def intact(kept, x):
+    """True when every array ``kept_arrays(kept)`` kept still has its numbers."""
+    square = x * x
+    return (all(np.array_equal(negation, -square) for negation in kept[0::2])
+            and all(np.array_equal(view, (np.sin(x) * np.exp(-square))[1:])
+                    for view in kept[1::2]))
+
+
+def kept_arrays(kept):
+    """A function (one code object, whatever ``kept``) that puts into ``kept`` the array of
+    a node the trace lets go of, and a view of another's."""
+    def f(x):
+        square = x * x
+        negation = -square
+        kept.append(negation.value)
+        product = ad.sin(x) * ad.exp(negation)
+        kept.append(product.value[1:])
+        return ad.sum(product + square * x)
+    return f
+
+
+@pytest.mark.parametrize("name", ["equal", "greater", "logical_and", "arctan2", "power",
+                                  "maximum", "floor"])
+def test_only_float64_ufuncs_write_into_spares(name):
+    # a comparison's booleans written into an array of floats would come out as 0.0 and 1.0
+    prim = ad.primitives.REGISTRY[name]
+    state = release.Releasing({})
+    state.spares[(N,)] = [np.zeros(N)]
+    a, b = point(12)
+    operands = (a, b)[:prim.nin]
+    with np.errstate(all="ignore"):
+        got = state.computed_in_spare(prim, operands)
+        expected = prim.numpy(*operands)
+    if expected.dtype == np.float64:
+        assert got is not None and got.tobytes() == expected.tobytes()
+    else:
+        assert got is None and state.spares[(N,)]
