@@ -244,3 +244,40 @@ def test_every_memory_layout_replays_the_reference_bit_for_bit(layout):
         got_value, got_grad = ad.value_and_grad(f_array)(x)
         assert got_value == value and got_grad.tobytes() == grad.tobytes()
         assert ad.jvp(f_array, (x,), (x,)) == (value, dot)
+
+
+def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothing_holds_it():
+    # the sum's operand is written into the same memory at every run; a reshape of it, an
+    # output the caller keeps, holds it, and the next run writes a new array
+    x0 = np.linspace(-1.0, 1.0, BIG)
+    tape = Tape()
+    x = tape.input(x0)
+    y = (ad.exp(x) * x + 1.0) * 2.0       # four steps: in blocks
+    program = tape.program([ad.sum(y), ad.reshape(y, (BIG, 1))])
+    runs = [program.run([x0 + shift]) for shift in (0.0, 0.5, 1.0)]
+    for (total, column), shift in zip(runs, (0.0, 0.5, 1.0)):
+        y0 = (np.exp(x0 + shift) * (x0 + shift) + 1.0) * 2.0
+        assert total == np.sum(y0) and column.tobytes() == y0.tobytes()
+    assert len({id(column.base) for _, column in runs}) == 3
+    alone = tape.program([ad.sum(y)])
+    alone.run([x0])
+    held = alone._part._scratch
+    assert len(held) == 1
+    first = id(held[0])
+    assert alone.run([x0 + 0.5])[0] == np.sum((np.exp(x0 + 0.5) * (x0 + 0.5) + 1.0) * 2.0)
+    assert len(held) == 1 and id(held[0]) == first      # the same memory, written again
+
+
+def test_the_reference_count_is_what_keeps_an_output_s_array(monkeypatch):
+    # with the check made to pass anything, the reshaped output is written over by the
+    # next run: the test above would fail, so it tests the check
+    monkeypatch.setattr(blocks, "held_by_list_alone", lambda values, k: True)
+    x0 = np.linspace(-1.0, 1.0, BIG)
+    tape = Tape()
+    x = tape.input(x0)
+    y = (ad.exp(x) * x + 1.0) * 2.0       # four steps: in blocks
+    program = tape.program([ad.sum(y), ad.reshape(y, (BIG, 1))])
+    _, column = program.run([x0])
+    kept = column.copy()
+    program.run([x0 + 0.5])
+    assert not np.array_equal(column, kept)

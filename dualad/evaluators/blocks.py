@@ -36,12 +36,16 @@ import collections
 import numpy as np
 
 from ..primitives import Primitive
+from ..release import held_by_list_alone
 
 #: Elements of each block: 64 KiB of float64, so that a dozen live temporaries fit in a
 #: core's L2 cache, and below malloc's threshold for fresh pages from the system.
 BLOCK = 2**13
 #: The fewest steps worth running in blocks (each block costs a Python call per step).
 MIN_STEPS = 4
+#: At most this many whole arrays kept between runs of a part, to write its kept
+#: temporaries into.
+SCRATCH = 4
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -76,13 +80,26 @@ class ElementwisePart:
         self.steps, self.sliced, self.numbers = steps, sliced, numbers
         self.kept, self.rest = kept, rest
         functions, columns = program.functions, list(program.steps)
+        made = {columns[k][3] for k in steps}
+        self._temporaries = tuple(made - set(kept))
+        # a step whose operand is a block temporary read for the last time writes into it,
+        # as numpy does with the temporaries of ``a * b + c``: fewer arrays in the cache
+        temporaries, last = set(self._temporaries), {}
+        for k in steps:
+            for r in columns[k][1]:
+                last[r] = k
         self._plan = []
         for k in steps:
             _, refs, _, out = columns[k]
+            into = next((r for r in refs if r in temporaries and last[r] == k), -1)
             self._plan.append((functions[k].numpy, refs[0], refs[1] if len(refs) == 2 else -1,
-                               out))
-        made = {columns[k][3] for k in steps}
-        self._temporaries = tuple(made - set(kept))
+                               out, into))
+        # the kept arrays the rest of the program reads and lets go of (not outputs): their
+        # memory is written again at the next run, as fresh pages from the system cost more
+        # than the pass that fills them (see `scratch`)
+        outputs = set(program.outputs)
+        self._scratch_for = [r not in outputs for r in kept]
+        self._scratch = []
         runners, dying = program.runners(False), program.last_reads(rest)
         self._rest = [(runners[k], columns[k][1], columns[k][3], dying.get(k, ())) for k in rest]
 
@@ -90,35 +107,59 @@ class ElementwisePart:
         """Run the part in blocks, then the rest of the program, on ``registers``."""
         plan, sliced = self._plan, self.sliced
 
-        def block(*arrays):
+        def block(*arrays, in_place=True):
             for r, a in zip(sliced, arrays):
                 registers[r] = a
-            for function, a, b, out in plan:
-                registers[out] = (function(registers[a]) if b < 0
-                                  else function(registers[a], registers[b]))
+            for function, a, b, out, into in plan:
+                if into < 0 or not in_place:
+                    registers[out] = (function(registers[a]) if b < 0
+                                      else function(registers[a], registers[b]))
+                else:
+                    registers[out] = (function(registers[a], out=registers[into]) if b < 0
+                                      else function(registers[a], registers[b],
+                                                    out=registers[into]))
             return [registers[r] for r in self.kept]
 
         whole = [registers[r] for r in sliced]
-        kept = in_blocks(block, self.shape, whole, [registers[r] for r in self.numbers])
+        scratch = self._scratch
+        into = [_taken(scratch) if wanted else None for wanted in self._scratch_for]
+        kept = in_blocks(block, self.shape, whole, [registers[r] for r in self.numbers], into,
+                         at_once=lambda *arrays: block(*arrays, in_place=False))
         for r, v in zip(sliced, whole):
             registers[r] = v
         for r in self._temporaries:
             registers[r] = None
-        for r, v in zip(self.kept, kept):
-            registers[r] = v
+        for k, r in enumerate(self.kept):
+            registers[r] = kept[k]
+        into = [kept[k] if wanted else None for k, wanted in enumerate(self._scratch_for)]
+        del kept
         for function, refs, out, dead in self._rest:
             registers[out] = function(*[registers[r] for r in refs])
             for r in dead:
                 registers[r] = None
+        for k in range(len(into)):
+            # back for the next run, unless something still holds it (a view an output is)
+            if into[k] is not None and len(scratch) < SCRATCH and held_by_list_alone(into, k):
+                scratch.append(into[k])
 
 
-def in_blocks(function, shape, sliced, numbers):
+def _taken(arrays):
+    """An array from the list ``arrays`` (``None`` when it is empty)."""
+    try:
+        return arrays.pop()
+    except IndexError:      # empty, or another thread took the last one
+        return None
+
+
+def in_blocks(function, shape, sliced, numbers, into=(), at_once=None):
     """The results of ``function(*sliced, *numbers)`` (a sequence of arrays of ``shape``),
     computed block by block: ``function`` is called on :data:`BLOCK` elements of each array
-    in ``sliced`` at a time, and the numbers whole. Where an array is not a C-contiguous
-    float64 array of ``shape`` or a number is not a number (the arguments are not of the
-    kinds planned for), ``function`` runs once on the whole arrays: numpy lays the results
-    of a Fortran-ordered array out in its order, and a ``sum`` of them adds in that order.
+    in ``sliced`` at a time, and the numbers whole. Result ``k`` is written into
+    ``into[k]`` where that is a C-ordered array of ``shape`` and the result's dtype, else
+    into a new array. Where an array is not a C-contiguous float64 array of ``shape`` or a
+    number is not a number (the arguments are not of the kinds planned for), ``at_once``
+    (default ``function``) runs once on the whole arrays: numpy lays the results of a
+    Fortran-ordered array out in its order, and a ``sum`` of them adds in that order.
 
     Examples
     --------
@@ -128,12 +169,13 @@ def in_blocks(function, shape, sliced, numbers):
     >>> bool(np.array_equal(y, x * x + 1.0))
     True
     """
+    at_once = function if at_once is None else at_once
     for a in sliced:
         if (type(a) is not np.ndarray or a.shape != shape or a.dtype is not _FLOAT64
                 or not a.flags.c_contiguous):
-            return tuple(function(*sliced, *numbers))
+            return tuple(at_once(*sliced, *numbers))
     if not all(_number(v) for v in numbers):
-        return tuple(function(*sliced, *numbers))
+        return tuple(at_once(*sliced, *numbers))
     flats = [a.reshape(-1) for a in sliced]
     size = flats[0].shape[0] if flats else int(np.prod(shape))
     kept = None
@@ -141,10 +183,21 @@ def in_blocks(function, shape, sliced, numbers):
         stop = start + BLOCK
         results = function(*[flat[start:stop] for flat in flats], *numbers)
         if kept is None:
-            kept = [np.empty(size, np.result_type(r)) for r in results]
-        for whole, r in zip(kept, results):
-            whole[start:stop] = r
-    return tuple(whole.reshape(shape) for whole in kept)
+            kept = [_whole(into[k] if k < len(into) else None, shape, np.result_type(r))
+                    for k, r in enumerate(results)]
+            flat_kept = [array.reshape(-1) for array in kept]
+        for array, r in zip(flat_kept, results):
+            array[start:stop] = r
+    return tuple(kept)
+
+
+def _whole(array, shape, dtype):
+    """``array`` to write a result of ``shape`` and ``dtype`` into, where it fits; else a new
+    array."""
+    if (array is not None and array.shape == shape and array.dtype == dtype
+            and array.flags.c_contiguous and array.flags.writeable):
+        return array
+    return np.empty(shape, dtype)
 
 
 def elementwise_part(program, registers):
