@@ -9,6 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualad as ad
 from dualad.evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator
@@ -247,7 +248,7 @@ def test_every_memory_layout_replays_the_reference_bit_for_bit(layout):
 
 
 def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothing_holds_it():
-    # the sum's operand is written into the same memory at every run; a reshape of it, an
+    # the max's operand is written into the same memory at every run; a reshape of it, an
     # output the caller keeps, holds it, and the next run writes a new array
     x0 = np.linspace(-1.0, 1.0, BIG)
     tape = Tape()
@@ -259,12 +260,12 @@ def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothi
         y0 = (np.exp(x0 + shift) * (x0 + shift) + 1.0) * 2.0
         assert total == np.sum(y0) and column.tobytes() == y0.tobytes()
     assert len({id(column.base) for _, column in runs}) == 3
-    alone = tape.program([ad.sum(y)])
+    alone = tape.program([ad.max(y)])
     alone.run([x0])
     held = alone._part._scratch
     assert len(held) == 1
     first = id(held[0])
-    assert alone.run([x0 + 0.5])[0] == np.sum((np.exp(x0 + 0.5) * (x0 + 0.5) + 1.0) * 2.0)
+    assert alone.run([x0 + 0.5])[0] == np.max((np.exp(x0 + 0.5) * (x0 + 0.5) + 1.0) * 2.0)
     assert len(held) == 1 and id(held[0]) == first      # the same memory, written again
 
 
@@ -281,3 +282,31 @@ def test_the_reference_count_is_what_keeps_an_output_s_array(monkeypatch):
     kept = column.copy()
     program.run([x0 + 0.5])
     assert not np.array_equal(column, kept)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(BIG_ARRAY, 4 * BIG_ARRAY), st.integers(-300, 300), st.integers(0, 2**16))
+def test_a_sum_of_blocks_added_in_numpy_s_order_is_numpy_s_sum_bit_for_bit(size, scale, seed):
+    # the array only a sum reads is not kept: its blocks' sums are added as numpy's pairwise
+    # summation adds the halves, so the total is numpy's own, with numbers of every size
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=size) * 10.0 ** rng.integers(-abs(scale) // 3 - 1, abs(scale) // 3 + 1,
+                                                       size=size)
+    tape = Tape()
+    x = tape.input(x0)
+    program = tape.program([ad.sum(ad.sin(x) * x * x - x * 0.5)])
+    got = program.run([x0])[0]
+    assert [r for r, _, _ in program._part.folded] and program._part.kept == []
+    expected = np.sum(np.sin(x0) * x0 * x0 - x0 * 0.5)
+    assert got.tobytes() == expected.tobytes() and type(got) is type(expected)
+
+
+def test_numpy_s_order_of_additions_is_what_the_parts_reproduce(monkeypatch):
+    # added left to right instead, the sums of the parts differ from numpy's: the order is
+    # what the test above checks
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=21 * BLOCK + 13) * 10.0 ** rng.integers(-12, 12, size=21 * BLOCK + 13)
+    lengths, order = blocks.pairwise_parts(x0.size)
+    sums = [np.add.reduce(p) for p in np.split(x0, np.cumsum(lengths)[:-1])]
+    assert blocks.added_in_parts(sums, order) == np.add.reduce(x0)
+    assert sum(sums[1:], sums[0]) != np.add.reduce(x0)

@@ -75,7 +75,7 @@ class ElementwisePart:
     after them, or outputs); ``rest``: the indices of the other steps, run afterwards.
     """
 
-    def __init__(self, program, shape, steps, sliced, numbers, kept, rest):
+    def __init__(self, program, shape, steps, sliced, numbers, kept, rest, fold_sums=False):
         self.shape = shape
         self.steps, self.sliced, self.numbers = steps, sliced, numbers
         self.kept, self.rest = kept, rest
@@ -94,13 +94,22 @@ class ElementwisePart:
             into = next((r for r in refs if r in temporaries and last[r] == k), -1)
             self._plan.append((functions[k].numpy, refs[0], refs[1] if len(refs) == 2 else -1,
                                out, into))
+        outputs = set(program.outputs)
+        runners = program.runners(False)
+        # a kept array that only a sum of all its elements reads is not kept: each block is
+        # summed, and the sums added in numpy's own pairwise order (see pairwise_parts).
+        # ``folded``: (the register summed, the sum's step, the sum's register)
+        self.folded = _folded_sums(columns, kept, rest, outputs) if fold_sums else []
+        if self.folded:
+            self.kept = kept = [r for r in kept if r not in {f[0] for f in self.folded}]
+            self.rest = rest = [k for k in rest if k not in {f[1] for f in self.folded}]
+        self._sums = [runners[k] for _, k, _ in self.folded]
         # the kept arrays the rest of the program reads and lets go of (not outputs): their
         # memory is written again at the next run, as fresh pages from the system cost more
         # than the pass that fills them (see `scratch`)
-        outputs = set(program.outputs)
         self._scratch_for = [r not in outputs for r in kept]
         self._scratch = []
-        runners, dying = program.runners(False), program.last_reads(rest)
+        dying = program.last_reads(rest)
         self._rest = [(runners[k], columns[k][1], columns[k][3], dying.get(k, ())) for k in rest]
 
     def run(self, registers):
@@ -118,19 +127,23 @@ class ElementwisePart:
                     registers[out] = (function(registers[a], out=registers[into]) if b < 0
                                       else function(registers[a], registers[b],
                                                     out=registers[into]))
-            return [registers[r] for r in self.kept]
+            return [registers[r] for r in results]
 
+        results = self.kept + [r for r, _, _ in self.folded]
         whole = [registers[r] for r in sliced]
         scratch = self._scratch
         into = [_taken(scratch) if wanted else None for wanted in self._scratch_for]
         kept = in_blocks(block, self.shape, whole, [registers[r] for r in self.numbers], into,
-                         at_once=lambda *arrays: block(*arrays, in_place=False))
+                         at_once=lambda *arrays: block(*arrays, in_place=False),
+                         sums=self._sums)
         for r, v in zip(sliced, whole):
             registers[r] = v
         for r in self._temporaries:
             registers[r] = None
         for k, r in enumerate(self.kept):
             registers[r] = kept[k]
+        for k, (_, _, out) in enumerate(self.folded):
+            registers[out] = kept[len(self.kept) + k]
         into = [kept[k] if wanted else None for k, wanted in enumerate(self._scratch_for)]
         del kept
         for function, refs, out, dead in self._rest:
@@ -143,6 +156,93 @@ class ElementwisePart:
                 scratch.append(into[k])
 
 
+def _folded_sums(columns, kept, rest, outputs):
+    """(register, step, sum's register) for each kept register of a part that no step but
+    one ``sum`` of all its elements reads (not an output), where numpy's order of additions
+    is reproduced here (:func:`pairwise_parts`)."""
+    reads = collections.Counter(r for _, refs, _, _ in columns for r in refs)
+    found = []
+    for k in rest:
+        function, refs, params, out = columns[k]
+        if (isinstance(function, Primitive) and function.name == "sum" and len(refs) == 1
+                and refs[0] in kept and refs[0] not in outputs and reads[refs[0]] == 1
+                and (params or {}).get("axis") is None and not (params or {}).get("keepdims")):
+            found.append((refs[0], k, out))
+    if found and not _pairwise_reproduced():
+        return []
+    return found
+
+
+def pairwise_parts(size):
+    """numpy's pairwise summation of ``size`` contiguous float64 numbers, cut where its halves
+    are of at most :data:`BLOCK` elements: the parts' lengths in order, and the order to add
+    their sums in (a length: the next part's sum; ``None``: the last two sums added). numpy
+    halves ``n`` numbers at ``n // 2`` rounded down to a multiple of 8 and adds the halves'
+    sums, so the sum of each part (numpy's own, over it) added in this order is numpy's sum
+    of the whole, bit for bit.
+
+    Examples
+    --------
+    >>> lengths, order = pairwise_parts(3 * BLOCK + 40)
+    >>> lengths
+    [6152, 6152, 6152, 6160]
+    >>> x = np.random.default_rng(0).normal(size=3 * BLOCK + 40) * 1e10
+    >>> sums = [np.add.reduce(p) for p in np.split(x, np.cumsum(lengths)[:-1])]
+    >>> bool(added_in_parts(sums, order) == np.add.reduce(x))
+    True
+    """
+    known = _PARTS.get(size)
+    if known is not None:
+        return known
+    lengths, order, stack = [], [], [(size, False)]
+    while stack:                    # iterative, in numpy's (recursive) order
+        n, halved = stack.pop()
+        if halved:
+            order.append(None)
+        elif n <= BLOCK:
+            lengths.append(n)
+            order.append(n)
+        else:
+            half = n // 2
+            half -= half % 8
+            stack += [(n, True), (n - half, False), (half, False)]
+    known = _PARTS[size] = (lengths, order)
+    return known
+
+
+def added_in_parts(sums, order):
+    """The parts' ``sums`` added in ``order`` (from :func:`pairwise_parts`)."""
+    sums = iter(sums)
+    stack = []
+    for step in order:
+        if step is None:
+            last = stack.pop()
+            stack[-1] = stack[-1] + last
+        else:
+            stack.append(next(sums))
+    return stack[0]
+
+
+_PARTS = {}
+_REPRODUCED = []
+
+
+def _pairwise_reproduced():
+    """True when numpy's sums are the sums of :func:`pairwise_parts` added in order, on a
+    few arrays whose numbers differ wildly in size (the order of additions shows); checked
+    once, so that another numpy's summation turns the folding off instead of changing a bit."""
+    if not _REPRODUCED:
+        rng = np.random.default_rng(0)
+        ok = True
+        for size in (BLOCK + 1, 3 * BLOCK + 37, 21 * BLOCK + 13):
+            x = rng.normal(size=size) * 10.0 ** rng.integers(-12, 12, size=size)
+            lengths, order = pairwise_parts(size)
+            parts = np.split(x, np.cumsum(lengths)[:-1])
+            ok = ok and added_in_parts([np.add.reduce(p) for p in parts], order) == np.add.reduce(x)
+        _REPRODUCED.append(bool(ok))
+    return _REPRODUCED[0]
+
+
 def _taken(arrays):
     """An array from the list ``arrays`` (``None`` when it is empty)."""
     try:
@@ -151,7 +251,7 @@ def _taken(arrays):
         return None
 
 
-def in_blocks(function, shape, sliced, numbers, into=(), at_once=None):
+def in_blocks(function, shape, sliced, numbers, into=(), at_once=None, sums=()):
     """The results of ``function(*sliced, *numbers)`` (a sequence of arrays of ``shape``),
     computed block by block: ``function`` is called on :data:`BLOCK` elements of each array
     in ``sliced`` at a time, and the numbers whole. Result ``k`` is written into
@@ -160,6 +260,10 @@ def in_blocks(function, shape, sliced, numbers, into=(), at_once=None):
     number is not a number (the arguments are not of the kinds planned for), ``at_once``
     (default ``function``) runs once on the whole arrays: numpy lays the results of a
     Fortran-ordered array out in its order, and a ``sum`` of them adds in that order.
+
+    With ``sums`` (functions, one for each of the last results), those results are not
+    kept: each is summed by its function, block by block over the parts of
+    :func:`pairwise_parts`, and the sums added in its order (numpy's sum of the whole).
 
     Examples
     --------
@@ -170,25 +274,36 @@ def in_blocks(function, shape, sliced, numbers, into=(), at_once=None):
     True
     """
     at_once = function if at_once is None else at_once
-    for a in sliced:
-        if (type(a) is not np.ndarray or a.shape != shape or a.dtype is not _FLOAT64
-                or not a.flags.c_contiguous):
-            return tuple(at_once(*sliced, *numbers))
-    if not all(_number(v) for v in numbers):
-        return tuple(at_once(*sliced, *numbers))
+    planned = all(type(a) is np.ndarray and a.shape == shape and a.dtype is _FLOAT64
+                  and a.flags.c_contiguous for a in sliced)
+    if not (planned and all(_number(v) for v in numbers)):
+        results = list(at_once(*sliced, *numbers))
+        if sums:
+            results[-len(sums):] = [add(r) for add, r in zip(sums, results[-len(sums):])]
+        return tuple(results)
     flats = [a.reshape(-1) for a in sliced]
     size = flats[0].shape[0] if flats else int(np.prod(shape))
-    kept = None
-    for start in range(0, size, BLOCK):
-        stop = start + BLOCK
+    if sums:
+        lengths, order = pairwise_parts(size)
+        starts = np.cumsum([0] + lengths[:-1]).tolist()
+        stops = [start + n for start, n in zip(starts, lengths)]
+    else:
+        starts = range(0, size, BLOCK)
+        stops = [start + BLOCK for start in starts]
+    n_kept = None
+    parts = [[] for _ in sums]
+    for start, stop in zip(starts, stops):
         results = function(*[flat[start:stop] for flat in flats], *numbers)
-        if kept is None:
+        if n_kept is None:
+            n_kept = len(results) - len(sums)
             kept = [_whole(into[k] if k < len(into) else None, shape, np.result_type(r))
-                    for k, r in enumerate(results)]
+                    for k, r in enumerate(results[:n_kept])]
             flat_kept = [array.reshape(-1) for array in kept]
         for array, r in zip(flat_kept, results):
             array[start:stop] = r
-    return tuple(kept)
+        for k, add in enumerate(sums):
+            parts[k].append(add(results[n_kept + k]))
+    return tuple(kept) + tuple(added_in_parts(p, order) for p in parts)
 
 
 def _whole(array, shape, dtype):
@@ -200,12 +315,14 @@ def _whole(array, shape, dtype):
     return np.empty(shape, dtype)
 
 
-def elementwise_part(program, registers):
+def elementwise_part(program, registers, fold_sums=False):
     """The steps of ``program`` (an array program with recorded ``layouts``) that are one
     ufunc each over float64 arrays of its most common big shape, reading only its inputs or
     literals of that shape, numbers, or each other; or None where fewer than
     :data:`MIN_STEPS` would run in blocks, or fewer than two of their values are temporaries.
-    ``registers`` holds this run's inputs and literals (they say which are arrays)."""
+    ``registers`` holds this run's inputs and literals (they say which are arrays). With
+    ``fold_sums``, a kept array only a whole ``sum`` reads is summed block by block instead
+    (``ElementwisePart.folded``)."""
     layouts = program.layouts
     shapes = collections.Counter(shape for shape, dtype in layouts.values()
                                  if dtype == _FLOAT64)
@@ -247,4 +364,4 @@ def elementwise_part(program, registers):
     if len(steps) < MIN_STEPS or len(steps) - len(kept) < 2:
         return None
     return ElementwisePart(program, shape, steps, tuple(sliced),
-                           tuple(numbers - set(program.literals)), kept, rest)
+                           tuple(numbers - set(program.literals)), kept, rest, fold_sums)

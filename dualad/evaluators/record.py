@@ -681,7 +681,7 @@ class Program:
         caller holds it)."""
         part = self._part
         if part is None:
-            part = self._part = elementwise_part(self, registers) or False
+            part = self._part = elementwise_part(self, registers, fold_sums=True) or False
         if part:
             part.run(registers)
             return None
