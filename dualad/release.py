@@ -28,6 +28,14 @@ One thing can see a released value: the user's function itself, walking from a n
 to one it never held (``z.children[0].value``) while it runs, reads ``None`` there. Building
 on such a node is safe: the node builder computes it again (:func:`recomputed`).
 
+A released array that nothing at all holds (its own reference count is that of the one local
+that took it from the node, and no weak reference or view of it exists) is a spare. The spares
+are kept with the function's structure for its next trace, where a float64 ufunc node of
+arrays of that shape is computed into one (``out=``, :meth:`Releasing.computed_in_spare`):
+memory that is already there, instead of fresh pages from the system, which cost about as
+much as the pass that fills them. :func:`held_by_list_alone` makes the same check for the
+arrays the replayed programs keep between runs (:mod:`dualad.evaluators.blocks`).
+
 Examples
 --------
 >>> import numpy as np
@@ -46,6 +54,7 @@ Examples
 import contextlib
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -130,6 +139,8 @@ def held_by_list_alone(values, k):
     False
     """
     return _references_in(values, k) == _LIST_ALONE
+
+
 _FLOAT64 = np.dtype(np.float64)
 #: ufunc -> the dtype it gives on float64 arrays
 _FLOAT_UFUNCS = {}
@@ -199,7 +210,8 @@ class Releasing:
                 self.released.append(entry)
                 if (type(value) is np.ndarray and value.dtype is _FLOAT64
                         and value.base is None and value.flags.c_contiguous
-                        and value.flags.writeable and _references(value) == _UNHELD_ARRAY):
+                        and value.flags.writeable and _references(value) == _UNHELD_ARRAY
+                        and not weakref.getweakrefcount(value)):
                     spares = self.spares.setdefault(value.shape, [])
                     if len(spares) < SPARES:
                         spares.append(value)
@@ -264,8 +276,12 @@ def _float_ufunc(prim):
         return False
     gives = _FLOAT_UFUNCS.get(ufunc)
     if gives is None:
-        with np.errstate(all="ignore"):
-            gives = _FLOAT_UFUNCS[ufunc] = ufunc(*[np.full(1, 0.5)] * ufunc.nin).dtype
+        try:
+            with np.errstate(all="ignore"):
+                gives = ufunc(*[np.full(1, 0.5)] * ufunc.nin).dtype
+        except (TypeError, ValueError):     # no float64 loop (ldexp wants an integer)
+            gives = np.dtype(object)
+        _FLOAT_UFUNCS[ufunc] = gives
     return gives == _FLOAT64
 
 

@@ -3,6 +3,7 @@ tell: the numbers are the reference evaluators' bit for bit, values the function
 and every other use (another mode, other shapes, another structure) computes them again."""
 
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -314,6 +315,42 @@ def test_the_reference_count_of_the_array_is_what_keeps_it(monkeypatch):
     for _ in range(3):
         ad.jvp(kept_arrays(kept), (x,), (v,))
     assert not intact(kept, x)
+
+
+def test_an_array_with_a_weak_reference_is_never_a_spare():
+    # a weak reference does not count in the array's references; it still reaches the
+    # array, so the array is let go (and dies) rather than written over
+    x, v = point(13)
+    refs, seen = [], []
+    calls_agree(weakly_held(refs, seen), x, v, reference(weakly_held(refs, seen), x, v), 6)
+    assert seen and all(seen)
+
+
+def test_the_weak_reference_check_is_what_keeps_it(monkeypatch):
+    # with weak references not looked for, the array is a spare and the next trace writes
+    # another node's numbers into it: the test above would fail, so it tests the check
+    x, v = point(14)
+    refs, seen = [], []
+    for _ in range(5):
+        ad.jvp(weakly_held(refs, seen), (x,), (v,))
+    monkeypatch.setattr(release.weakref, "getweakrefcount", lambda value: 0)
+    for _ in range(3):
+        ad.jvp(weakly_held(refs, seen), (x,), (v,))
+    assert not all(seen)
+
+
+def weakly_held(refs, seen):
+    """A function (one code object) that keeps a weak reference to the array of the node its
+    sum reads, which the trace lets go of, and notes in ``seen``, once it has made a new
+    array, whether each array it still reaches has its numbers."""
+    def f(x):
+        square = x * x
+        total = np.sin(x.value) * np.exp(-(x.value * x.value)) + square.value * x.value
+        seen.extend(ref() is None or np.array_equal(ref(), total) for ref in refs)
+        total = ad.sin(x) * ad.exp(-square) + square * x
+        refs.append(weakref.ref(total.value))
+        return ad.sum(total)
+    return f
 
 
 def intact(kept, x):

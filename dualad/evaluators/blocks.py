@@ -72,7 +72,9 @@ class ElementwisePart:
     ``steps``: the indices of the steps in blocks, in program order; ``sliced``: the
     registers (inputs, literals) cut into blocks; ``numbers``: the registers that are Python or
     numpy numbers, read whole; ``kept``: the registers the blocks write into whole arrays (read
-    after them, or outputs); ``rest``: the indices of the other steps, run afterwards.
+    after them, or outputs); ``rest``: the indices of the other steps, run afterwards;
+    ``folded``: for each array only a whole ``sum`` reads, summed block by block instead of
+    kept, its register, the sum's step and the sum's register.
     """
 
     def __init__(self, program, shape, steps, sliced, numbers, kept, rest, fold_sums=False):
@@ -97,8 +99,7 @@ class ElementwisePart:
         outputs = set(program.outputs)
         runners = program.runners(False)
         # a kept array that only a sum of all its elements reads is not kept: each block is
-        # summed, and the sums added in numpy's own pairwise order (see pairwise_parts).
-        # ``folded``: (the register summed, the sum's step, the sum's register)
+        # summed, and the sums added in numpy's own pairwise order (see pairwise_parts)
         self.folded = _folded_sums(columns, kept, rest, outputs) if fold_sums else []
         if self.folded:
             self.kept = kept = [r for r in kept if r not in {f[0] for f in self.folded}]
