@@ -23,43 +23,29 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 
 CHILD = r"""
-import sys, time
+import os, sys, time
 import numpy as np
-import dualad as ad
+import dualad as ad          # the version under test (PYTHONPATH), before run.py adds the checkout
+assert os.path.dirname(os.path.dirname(ad.__file__)) == os.environ["PYTHONPATH"], ad.__file__
+sys.path.insert(0, sys.argv[2])
+import run                   # the benchmark's own f and hand-written references
 
 def f(x):
-    return ad.sum(ad.sin(x) * ad.exp(-x * x) + x * x * x)
-
-def f_numpy(x):
-    return np.sum(np.sin(x) * np.exp(-x * x) + x * x * x)
-
-def by_hand(x):
-    x2 = x * x
-    s = np.sin(x)
-    e = np.exp(-x2)
-    se = s * e
-    value = np.sum(se + x2 * x)
-    grad = np.cos(x)
-    grad *= e
-    grad -= 2 * x * se
-    grad += 3 * x2
-    return value, grad
-
-def jvp_by_hand(x, v):
-    value, grad = by_hand(x)
-    return value, np.dot(grad, v)
+    return run.array_f(ad, x, "x*x*x")
 
 rng = np.random.default_rng(0)
 x, v = rng.uniform(-2, 2, 10**6), rng.normal(size=10**6)
 vag = ad.value_and_grad(f)
-value, grad = by_hand(x)
+value, grad = run.array_by_hand(x, "x*x*x")
 out, got = vag(x)
 assert np.isclose(out, value, rtol=1e-9) and np.allclose(got, grad, rtol=1e-9, atol=1e-12)
-rows = {"f": lambda: f_numpy(x), "hand": lambda: by_hand(x), "vag": lambda: vag(x),
-        "hand_jvp": lambda: jvp_by_hand(x, v), "jvp": lambda: ad.jvp(f, (x,), (v,))}
+rows = {"f": lambda: run.array_f(np, x, "x*x*x"), "hand": lambda: run.array_by_hand(x, "x*x*x"),
+        "vag": lambda: vag(x), "hand_jvp": lambda: run.array_jvp_by_hand(x, v, "x*x*x"),
+        "jvp": lambda: ad.jvp(f, (x,), (v,))}
 for row in rows.values():
     for _ in range(4):
         row()
@@ -82,9 +68,9 @@ def run_child(path, rounds, threads):
         env.pop(name, None)
         if threads is not None:
             env[name] = str(threads)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(rounds)], env=env, check=True,
-                         capture_output=True, text=True, cwd=path).stdout.split()
-    return tuple(float(v) for v in out)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(rounds), HERE], env=env,
+                         check=True, capture_output=True, text=True, cwd=path).stdout.split()
+    return tuple(float(v) for v in out[-3:])
 
 
 def main(argv=None):
