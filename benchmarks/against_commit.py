@@ -30,7 +30,8 @@ CHILD = r"""
 import os, sys, time
 import numpy as np
 import dualad as ad          # the version under test (PYTHONPATH), before run.py adds the checkout
-assert os.path.dirname(os.path.dirname(ad.__file__)) == os.environ["PYTHONPATH"], ad.__file__
+assert (os.path.realpath(os.path.dirname(os.path.dirname(ad.__file__)))
+        == os.path.realpath(os.environ["PYTHONPATH"])), ad.__file__
 sys.path.insert(0, sys.argv[2])
 import run                   # the benchmark's own f and hand-written references
 
