@@ -143,7 +143,8 @@ class ElementwisePart:
             registers[r] = None
         for k, r in enumerate(self.kept):
             registers[r] = kept[k]
-        for k, (_, _, out) in enumerate(self.folded):
+        for k, (summed, _, out) in enumerate(self.folded):
+            registers[summed] = None            # its last block's array
             registers[out] = kept[len(self.kept) + k]
         into = [kept[k] if wanted else None for k, wanted in enumerate(self._scratch_for)]
         del kept
