@@ -978,9 +978,7 @@ def _releasing(structure, mode):
     for ``mode`` (a :class:`~dualad.release.Releasing`), or ``None``: only a function whose
     last trace on big arrays ran recorded programs of that mode."""
     plan = release.plan_for(structure, mode)
-    if plan is None:
-        return None
-    return release.Releasing(plan, mode, structure.cache.setdefault("spare arrays", {}))
+    return None if plan is None else release.Releasing(plan, mode)
 
 
 def _graph_of_trace(key, structure, outputs, leaves, guards, releasing=None):

@@ -30,11 +30,12 @@ on such a node is safe: the node builder computes it again (:func:`recomputed`).
 
 A released array that nothing at all holds (its own reference count is that of the one local
 that took it from the node, and no weak reference or view of it exists) is a spare. The spares
-are kept with the function's structure for its next trace, where a float64 ufunc node of
-arrays of that shape is computed into one (``out=``, :meth:`Releasing.computed_in_spare`):
-memory that is already there, instead of fresh pages from the system, which cost about as
-much as the pass that fills them. :func:`held_by_list_alone` makes the same check for the
-arrays the replayed programs keep between runs (:mod:`dualad.evaluators.blocks`).
+are kept for the next traces (:data:`SPARE_ARRAYS`, at most :data:`SPARE_BYTES` in all), where
+a float64 ufunc node of arrays of that shape is computed into one (``out=``,
+:meth:`Releasing.computed_in_spare`): memory that is already there, instead of fresh pages
+from the system, which cost about as much as the pass that fills them. The replayed programs
+take and give back the whole arrays their blocks fill from the same spares, checking with
+:func:`held_by_list_alone` that nothing holds them (:mod:`dualad.evaluators.blocks`).
 
 Examples
 --------
@@ -62,8 +63,13 @@ import numpy as np
 #: below it a trace's values fit in the cache, and watching would cost more than it saves.
 RELEASE_SIZE = 2**16
 
-#: At most this many spare arrays of each shape are kept for a function's next call.
+#: At most this many spare arrays of each shape are kept, and at most this many bytes of
+#: them in all, for every function together (a notebook of many functions on big arrays does
+#: not keep memory for each).
 SPARES = 8
+SPARE_BYTES = 2**26
+#: The spare arrays: shape -> arrays nothing holds (see :func:`keep_spare`).
+SPARE_ARRAYS = {}
 
 #: One entry per trace that releases, in any thread: what the node builder looks at first.
 ACTIVE = []
@@ -162,7 +168,7 @@ class Releasing:
     def __init__(self, plan, mode="forward", spares=None):
         self.plan = plan
         self.mode = mode        # whose programs' reads the plan keeps
-        self.spares = {} if spares is None else spares    # shape -> arrays nothing holds
+        self.spares = SPARE_ARRAYS if spares is None else spares     # shape -> arrays
         self.made = []          # id of each big array op node, in the order made
         self.waiting = {}       # id -> entry, for nodes in the plan with consumers to come
         self.ready = []         # entries whose consumers are all built
@@ -212,9 +218,7 @@ class Releasing:
                         and value.base is None and value.flags.c_contiguous
                         and value.flags.writeable and _references(value) == _UNHELD_ARRAY
                         and not weakref.getweakrefcount(value)):
-                    spares = self.spares.setdefault(value.shape, [])
-                    if len(spares) < SPARES:
-                        spares.append(value)
+                    keep_spare(value, self.spares)
             else:
                 self.held.append(entry)
 
@@ -233,16 +237,10 @@ class Releasing:
                 shape = value.shape
             elif type(value) is not float:
                 return None
-        spares = self.spares.get(shape)
-        if not spares:
+        if not self.spares.get(shape) or not _float_ufunc(prim) or len(operands) != prim.nin:
             return None
-        if not _float_ufunc(prim) or len(operands) != prim.nin:
-            return None
-        try:
-            out = spares.pop()
-        except IndexError:          # another thread took the last one
-            return None
-        return prim.numpy(*operands, out=out)
+        out = take_spare(shape, self.spares)
+        return None if out is None else prim.numpy(*operands, out=out)
 
     def finish(self):
         """The function has returned: let go of what it held until then."""
@@ -265,6 +263,40 @@ class Releasing:
                                       if id(entry[0]) in position))
         if not self.plan:
             plan_of(structure, self.made, position, self.mode)
+
+
+def keep_spare(array, spares=None):
+    """Keep ``array`` (a C-ordered float64 array nothing else holds, which owns its memory)
+    as a spare in ``spares`` (default :data:`SPARE_ARRAYS`), where there is room: at most
+    :data:`SPARES` of its shape and :data:`SPARE_BYTES` in all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pool = {}
+    >>> keep_spare(np.empty(4), pool); keep_spare(np.empty(2**27), pool)   # 1 GiB: no room
+    >>> {shape: len(arrays) for shape, arrays in pool.items()}
+    {(4,): 1}
+    >>> take_spare((4,), pool).shape, take_spare((4,), pool)
+    ((4,), None)
+    """
+    spares = SPARE_ARRAYS if spares is None else spares
+    held = sum(a.nbytes for arrays in list(spares.values()) for a in arrays)
+    if held + array.nbytes > SPARE_BYTES:
+        return
+    arrays = spares.setdefault(array.shape, [])
+    if len(arrays) < SPARES:
+        arrays.append(array)
+
+
+def take_spare(shape, spares=None):
+    """A spare array of ``shape`` from ``spares`` (default :data:`SPARE_ARRAYS`), or
+    ``None``; it is the caller's alone."""
+    arrays = (SPARE_ARRAYS if spares is None else spares).get(shape)
+    try:
+        return arrays.pop() if arrays else None
+    except IndexError:          # another thread took the last one
+        return None
 
 
 def _float_ufunc(prim):

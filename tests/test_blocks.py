@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import dualad as ad
 from dualad.evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator
+from dualad import release
 from dualad.evaluators import blocks
 from dualad.evaluators.blocks import BLOCK, elementwise_part, in_blocks
 from dualad.evaluators.record import BIG_ARRAY, Tape
@@ -247,9 +248,11 @@ def test_every_memory_layout_replays_the_reference_bit_for_bit(layout):
         assert ad.jvp(f_array, (x,), (x,)) == (value, dot)
 
 
-def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothing_holds_it():
-    # the max's operand is written into the same memory at every run; a reshape of it, an
-    # output the caller keeps, holds it, and the next run writes a new array
+def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothing_holds_it(
+        monkeypatch):
+    # the max's operand is written into the same memory at every run (a spare); a reshape
+    # of it, an output the caller keeps, holds it, and the next run writes a new array
+    monkeypatch.setattr(release, "SPARE_ARRAYS", {})
     x0 = np.linspace(-1.0, 1.0, BIG)
     tape = Tape()
     x = tape.input(x0)
@@ -262,7 +265,7 @@ def test_an_array_the_blocks_write_for_the_rest_is_written_again_only_when_nothi
     assert len({id(column.base) for _, column in runs}) == 3
     alone = tape.program([ad.max(y)])
     alone.run([x0])
-    held = alone._part._scratch
+    held = release.SPARE_ARRAYS[(BIG,)]
     assert len(held) == 1
     first = id(held[0])
     assert alone.run([x0 + 0.5])[0] == np.max((np.exp(x0 + 0.5) * (x0 + 0.5) + 1.0) * 2.0)

@@ -3,6 +3,7 @@ tell: the numbers are the reference evaluators' bit for bit, values the function
 and every other use (another mode, other shapes, another structure) computes them again."""
 
 import threading
+import types
 import weakref
 
 import numpy as np
@@ -300,8 +301,7 @@ def test_arrays_let_go_are_written_again_and_arrays_the_function_keeps_never_are
     kept.clear()
     calls_agree(kept_arrays(kept), x, v, expected, 6)
     assert intact(kept, x)
-    spares = traced(kept_arrays(kept), (x,)).structure.cache["spare arrays"]
-    assert sum(len(arrays) for arrays in spares.values()) > 0      # spares were made
+    assert sum(len(arrays) for arrays in release.SPARE_ARRAYS.values()) > 0   # spares made
 
 
 def test_the_reference_count_of_the_array_is_what_keeps_it(monkeypatch):
@@ -379,8 +379,7 @@ def kept_arrays(kept):
 def test_only_float64_ufuncs_write_into_spares(name):
     # a comparison's booleans written into an array of floats would come out as 0.0 and 1.0
     prim = ad.primitives.REGISTRY[name]
-    state = release.Releasing({})
-    state.spares[(N,)] = [np.zeros(N)]
+    state = release.Releasing({}, spares={(N,): [np.zeros(N)]})
     a, b = point(12)
     operands = (a, b)[:prim.nin]
     with np.errstate(all="ignore"):
@@ -390,3 +389,24 @@ def test_only_float64_ufuncs_write_into_spares(name):
         assert got is not None and got.tobytes() == expected.tobytes()
     else:
         assert got is None and state.spares[(N,)]
+
+
+def test_spares_are_kept_within_their_bytes_for_every_function_together(monkeypatch):
+    # many functions on big arrays share one pool of spares, of at most SPARE_BYTES
+    # (each on arrays of its own length: without the limit, every length keeps its own)
+    limit = 3 * (N + 64) * 8
+    monkeypatch.setattr(release, "SPARE_ARRAYS", {})
+    monkeypatch.setattr(release, "SPARE_BYTES", limit)
+    for k in range(6):
+        x, v = point(15, N + 8 * k)
+        f = another_function(bell, k)
+        calls_agree(f, x, v, reference(f, x, v), 4)
+    held = sum(a.nbytes for arrays in release.SPARE_ARRAYS.values() for a in arrays)
+    assert 0 < held <= limit
+
+
+def another_function(f, k):
+    """``f`` with a code object of its own (so a structure of its own), named ``f_k``."""
+    code = f.__code__.replace(co_name=f"{f.__name__}_{k}")
+    return types.FunctionType(code, f.__globals__, code.co_name, f.__defaults__,
+                              f.__closure__)

@@ -36,16 +36,13 @@ import collections
 import numpy as np
 
 from ..primitives import Primitive
-from ..release import held_by_list_alone
+from ..release import held_by_list_alone, keep_spare, take_spare
 
 #: Elements of each block: 64 KiB of float64, so that a dozen live temporaries fit in a
 #: core's L2 cache, and below malloc's threshold for fresh pages from the system.
 BLOCK = 2**13
 #: The fewest steps worth running in blocks (each block costs a Python call per step).
 MIN_STEPS = 4
-#: At most this many whole arrays kept between runs of a part, to write its kept
-#: temporaries into.
-SCRATCH = 4
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -105,11 +102,10 @@ class ElementwisePart:
             self.kept = kept = [r for r in kept if r not in {f[0] for f in self.folded}]
             self.rest = rest = [k for k in rest if k not in {f[1] for f in self.folded}]
         self._sums = [runners[k] for _, k, _ in self.folded]
-        # the kept arrays the rest of the program reads and lets go of (not outputs): their
-        # memory is written again at the next run, as fresh pages from the system cost more
-        # than the pass that fills them (see `scratch`)
-        self._scratch_for = [r not in outputs for r in kept]
-        self._scratch = []
+        # the kept arrays the rest of the program reads and lets go of (not outputs) are
+        # written into spare arrays, and given back to them after the run: fresh pages from
+        # the system cost more than the pass that fills them (see dualad.release)
+        self._spare_for = [r not in outputs for r in kept]
         dying = program.last_reads(rest)
         self._rest = [(runners[k], columns[k][1], columns[k][3], dying.get(k, ())) for k in rest]
 
@@ -132,8 +128,7 @@ class ElementwisePart:
 
         results = self.kept + [r for r, _, _ in self.folded]
         whole = [registers[r] for r in sliced]
-        scratch = self._scratch
-        into = [_taken(scratch) if wanted else None for wanted in self._scratch_for]
+        into = [take_spare(self.shape) if wanted else None for wanted in self._spare_for]
         kept = in_blocks(block, self.shape, whole, [registers[r] for r in self.numbers], into,
                          at_once=lambda *arrays: block(*arrays, in_place=False),
                          sums=self._sums)
@@ -146,16 +141,17 @@ class ElementwisePart:
         for k, (summed, _, out) in enumerate(self.folded):
             registers[summed] = None            # its last block's array
             registers[out] = kept[len(self.kept) + k]
-        into = [kept[k] if wanted else None for k, wanted in enumerate(self._scratch_for)]
+        into = [kept[k] if wanted else None for k, wanted in enumerate(self._spare_for)]
         del kept
         for function, refs, out, dead in self._rest:
             registers[out] = function(*[registers[r] for r in refs])
             for r in dead:
                 registers[r] = None
         for k in range(len(into)):
-            # back for the next run, unless something still holds it (a view an output is)
-            if into[k] is not None and len(scratch) < SCRATCH and held_by_list_alone(into, k):
-                scratch.append(into[k])
+            # back to the spares, unless something still holds it (a view an output is)
+            if (into[k] is not None and into[k].dtype == _FLOAT64 and into[k].base is None
+                    and into[k].flags.c_contiguous and held_by_list_alone(into, k)):
+                keep_spare(into[k])
 
 
 def _folded_sums(columns, kept, rest, outputs):
@@ -243,14 +239,6 @@ def _pairwise_reproduced():
             ok = ok and added_in_parts([np.add.reduce(p) for p in parts], order) == np.add.reduce(x)
         _REPRODUCED.append(bool(ok))
     return _REPRODUCED[0]
-
-
-def _taken(arrays):
-    """An array from the list ``arrays`` (``None`` when it is empty)."""
-    try:
-        return arrays.pop()
-    except IndexError:      # empty, or another thread took the last one
-        return None
 
 
 def in_blocks(function, shape, sliced, numbers, into=(), at_once=None, sums=()):
