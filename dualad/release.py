@@ -158,7 +158,8 @@ class Releasing:
     ``plan`` maps a node's number (big array op nodes, counted in the order they are made) to
     the number of uses its position has; a node in the plan is let go when that many
     consumers are built and nothing else holds it. With an empty plan the trace only numbers
-    its nodes, for :func:`plan_of`.
+    its nodes, for :func:`plan_of`. ``spares`` (default :data:`SPARE_ARRAYS`) is the pool the
+    let-go arrays nothing holds go to, and new values are written into.
 
     Each entry is ``[node, uses so far, uses planned, number]``.
     """
