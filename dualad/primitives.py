@@ -203,6 +203,24 @@ class Primitive:
         """True when the op declares local partials (and so broadcasts like numpy)."""
         return self.pds is not None
 
+    @property
+    def ufunc(self):
+        """The numpy ufunc that computes this op on arrays, where it is one elementwise ufunc
+        of the op's inputs with one result and not a comparison; else ``None``. The fast
+        paths may then give it an ``out=`` array.
+
+        Examples
+        --------
+        >>> from dualad.primitives import REGISTRY
+        >>> REGISTRY["multiply"].ufunc, REGISTRY["greater"].ufunc, REGISTRY["sum"].ufunc
+        (<ufunc 'multiply'>, None, None)
+        """
+        numpy = self.numpy
+        if (self.elementwise and not self.boolean and isinstance(numpy, np.ufunc)
+                and numpy.nout == 1 and numpy.nin == self.nin):
+            return numpy
+        return None
+
     def evaluate(self, *args, **params):
         """The op's value on floats, arrays, Duals, Vars or sympy values.
 

@@ -119,7 +119,8 @@ def test_the_refcount_check_is_what_keeps_them(monkeypatch):
 
     for _ in range(5):
         ad.jvp(f, (x,), (v,))
-    monkeypatch.setattr(release, "_extra_references", lambda entries: [release._UNHELD] * len(entries))
+    monkeypatch.setattr(release, "_extra_references",
+                        lambda entries: [release._UNHELD] * len(entries))
     ad.jvp(f, (x,), (v,))
     assert kept[-1].value is None
 

@@ -32,6 +32,7 @@ True
 """
 
 import collections
+import functools
 
 import numpy as np
 
@@ -49,9 +50,8 @@ _FLOAT64 = np.dtype(np.float64)
 
 def plain_ufunc(function, refs, params):
     """True for a step numpy runs as one elementwise ufunc of its one or two arguments."""
-    return (isinstance(function, Primitive) and function.elementwise and not params
-            and not function.boolean and isinstance(function.numpy, np.ufunc)
-            and function.numpy.nout == 1 and function.numpy.nin == len(refs) <= 2)
+    return (isinstance(function, Primitive) and not params and function.ufunc is not None
+            and function.nin == len(refs) <= 2)
 
 
 def _number(value):
@@ -171,6 +171,7 @@ def _folded_sums(columns, kept, rest, outputs):
     return found
 
 
+@functools.lru_cache(maxsize=64)
 def pairwise_parts(size):
     """numpy's pairwise summation of ``size`` contiguous float64 numbers, cut where its halves
     are of at most :data:`BLOCK` elements: the parts' lengths in order, and the order to add
@@ -189,9 +190,6 @@ def pairwise_parts(size):
     >>> bool(added_in_parts(sums, order) == np.add.reduce(x))
     True
     """
-    known = _PARTS.get(size)
-    if known is not None:
-        return known
     lengths, order, stack = [], [], [(size, False)]
     while stack:                    # iterative, in numpy's (recursive) order
         n, halved = stack.pop()
@@ -204,8 +202,7 @@ def pairwise_parts(size):
             half = n // 2
             half -= half % 8
             stack += [(n, True), (n - half, False), (half, False)]
-    known = _PARTS[size] = (lengths, order)
-    return known
+    return lengths, order
 
 
 def added_in_parts(sums, order):
@@ -221,24 +218,19 @@ def added_in_parts(sums, order):
     return stack[0]
 
 
-_PARTS = {}
-_REPRODUCED = []
-
-
+@functools.cache
 def _pairwise_reproduced():
     """True when numpy's sums are the sums of :func:`pairwise_parts` added in order, on a
     few arrays whose numbers differ wildly in size (the order of additions shows); checked
     once, so that another numpy's summation turns the folding off instead of changing a bit."""
-    if not _REPRODUCED:
-        rng = np.random.default_rng(0)
-        ok = True
-        for size in (BLOCK + 1, 3 * BLOCK + 37, 21 * BLOCK + 13):
-            x = rng.normal(size=size) * 10.0 ** rng.integers(-12, 12, size=size)
-            lengths, order = pairwise_parts(size)
-            parts = np.split(x, np.cumsum(lengths)[:-1])
-            ok = ok and added_in_parts([np.add.reduce(p) for p in parts], order) == np.add.reduce(x)
-        _REPRODUCED.append(bool(ok))
-    return _REPRODUCED[0]
+    rng = np.random.default_rng(0)
+    for size in (BLOCK + 1, 3 * BLOCK + 37, 21 * BLOCK + 13):
+        x = rng.normal(size=size) * 10.0 ** rng.integers(-12, 12, size=size)
+        lengths, order = pairwise_parts(size)
+        sums = [np.add.reduce(part) for part in np.split(x, np.cumsum(lengths)[:-1])]
+        if added_in_parts(sums, order) != np.add.reduce(x):
+            return False
+    return True
 
 
 def in_blocks(function, shape, sliced, numbers, into=(), at_once=None, sums=()):

@@ -236,8 +236,8 @@ def _remember_nodes(tape, graph, slots):
 
 def _keep_released(graph, program, values):
     """Compute the values a transform's trace let go of again, into ``values`` (a list by
-    position, or ``None``: the nodes only), unless ``program`` is to be replayed and reads none of them (see
-    :mod:`dualad.release`)."""
+    position, or ``None``: the nodes only), unless ``program`` is to be replayed and reads
+    none of them (see :mod:`dualad.release`)."""
     released = graph.released
     if released and (program is None or not program.reads.isdisjoint(released)):
         graph.restore_released(values)
