@@ -22,6 +22,7 @@ import gc
 import inspect
 import numbers
 import threading
+import types
 from typing import NamedTuple
 
 import numpy as np
@@ -839,9 +840,13 @@ def _argument_names(f, count):
     """Names for ``count`` positional arguments of ``f``: its parameter names where it has
     them, else x0, x1, ... (looked up once per function: the transforms trace it again at
     every call)."""
-    code = getattr(f, "__code__", None)
-    key = (code, count)
-    names = _NAMES.get(key) if code is not None else None
+    # a plain function's positional names are its code's (its defaults do not change them);
+    # a bound method shares its function's code but not its first name, and a wrapper or
+    # an object with a __signature__ says its own names: those are looked up every time
+    cached = (type(f) is types.FunctionType and not getattr(f, "__wrapped__", None)
+              and not hasattr(f, "__signature__"))
+    key = (f.__code__, count) if cached else None
+    names = _NAMES.get(key) if cached else None
     if names is not None:
         return list(names)
     try:
@@ -853,8 +858,7 @@ def _argument_names(f, count):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and len(names) < count:
             names.append(p.name)
     names += [f"x{i}" for i in range(len(names), count)]
-    if code is not None and not getattr(f, "__defaults__", None) and \
-            not getattr(f, "__wrapped__", None) and not hasattr(f, "__signature__"):
+    if cached:
         if len(_NAMES) > 1024:
             _NAMES.clear()
         _NAMES[key] = tuple(names)

@@ -8,6 +8,7 @@ transforms and central differences.
 """
 
 import builtins
+import inspect
 import keyword
 import re
 import symtable
@@ -241,3 +242,25 @@ def test_compiled_arguments_are_the_graphs_input_names():
     # by hand: d/dx = x1 cos(x), d/dx1 = sin(x), d/dx_2 = 2 x_2
     assert value == pytest.approx(2.0 * np.sin(0.5) + 2.25, rel=1e-14)
     np.testing.assert_allclose(grads, [2.0 * np.cos(0.5), np.sin(0.5), 3.0], rtol=1e-14)
+
+
+def test_a_traced_method_is_named_by_its_own_parameters_not_its_function_s():
+    # the names of a plain function are looked up once per code object; a bound method
+    # shares its function's code but not its first parameter, so it is not taken from there
+    class Model:
+        def loss(self, x=1.0):
+            return self * x if isinstance(self, ad.Var) else x * x
+
+    assert ad.trace(Model.loss, 2.0).input_names == ["self"]
+    assert ad.trace(Model().loss, 3.0).input_names == ["x"]
+    assert ad.trace(Model.loss, 2.0).input_names == ["self"]
+
+
+def test_a_function_with_defaults_keeps_its_names_when_traced_again():
+    def f(rate, scale=2.0):
+        return rate * scale
+
+    assert [ad.trace(f, 1.5).input_names for _ in range(2)] == [["rate"], ["rate"]]
+    f.__signature__ = inspect.Signature([inspect.Parameter(
+        "r", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+    assert ad.trace(f, 1.5).input_names == ["r"]
