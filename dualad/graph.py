@@ -840,13 +840,13 @@ def _argument_names(f, count):
     """Names for ``count`` positional arguments of ``f``: its parameter names where it has
     them, else x0, x1, ... (looked up once per function: the transforms trace it again at
     every call)."""
-    # a plain function's positional names are its code's (its defaults do not change them);
-    # a bound method shares its function's code but not its first name, and a wrapper or
-    # an object with a __signature__ says its own names: those are looked up every time
-    cached = (type(f) is types.FunctionType and not getattr(f, "__wrapped__", None)
-              and not hasattr(f, "__signature__"))
-    key = (f.__code__, count) if cached else None
-    names = _NAMES.get(key) if cached else None
+    # a plain function's positional names are its code's (its defaults do not change them),
+    # and a wrapper's are those of the function it wraps; a bound method shares its
+    # function's code but not its first name, and an object with a __signature__ says its
+    # own names: those are looked up every time
+    code = _code_key(f)
+    key = None if code is None else (code, count)
+    names = None if key is None else _NAMES.get(key)
     if names is not None:
         return list(names)
     try:
@@ -858,15 +858,46 @@ def _argument_names(f, count):
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and len(names) < count:
             names.append(p.name)
     names += [f"x{i}" for i in range(len(names), count)]
-    if cached:
+    if key is not None:
         if len(_NAMES) > 1024:
             _NAMES.clear()
         _NAMES[key] = tuple(names)
     return names
 
 
-#: (code object, argument count) -> argument names: functions traced again and again.
+#: (code key, argument count) -> argument names: functions traced again and again.
 _NAMES = {}
+
+
+def _code_key(f):
+    """What identifies the code a plain function runs, for what is kept per function (its
+    arguments' names, the structure of its last trace): its code object, or for a wrapper
+    made with ``functools.wraps`` (``has_aux``'s, a user's decorator) the codes of the
+    wrapper and of each function it wraps, so that two wrapped functions are told apart.
+    ``None`` for anything else: a bound method, a callable object, a ``functools.partial``,
+    a function that declares its own ``__signature__``.
+
+    Examples
+    --------
+    >>> import functools
+    >>> def f(x): return x
+    >>> _code_key(f) is f.__code__
+    True
+    >>> wrapped = functools.wraps(f)(lambda *args: f(*args))
+    >>> _code_key(wrapped) == (wrapped.__code__, f.__code__)
+    True
+    >>> _code_key(functools.partial(f)) is None
+    True
+    """
+    codes, seen = [], set()
+    while True:
+        if type(f) is not types.FunctionType or hasattr(f, "__signature__") or id(f) in seen:
+            return None
+        seen.add(id(f))
+        codes.append(f.__code__)
+        f = getattr(f, "__wrapped__", None)
+        if f is None:
+            return codes[0] if len(codes) == 1 else tuple(codes)
 
 
 def trace(f, *example_args):
@@ -931,7 +962,9 @@ def traced(f, example_args, release_values=None):
             leaves.append(_leaf(value if is_plain(value) else
                                 as_value(value, f"trace: argument {k} ({name})"), name))
     # the structure of the function's last trace (see _graph_of_trace); not inside a trace
-    code = None if nested else getattr(f, "__code__", None)
+    # (a bound method is known by its function's code: the structure check tells instances
+    # apart where they compute differently)
+    code = None if nested else (_code_key(f) or getattr(f, "__code__", None))
     key = None if code is None else (code, count)
     structure = None if key is None else remembered(key)
     guards = []

@@ -3,6 +3,7 @@ the graph rebuilt from the structure is, attribute by attribute, the graph a sor
 every difference (an op, a parameter, sharing, a constant for an input, a branch, an output)
 gives a new sort and the right derivative."""
 
+import functools
 import gc
 import types
 import weakref
@@ -202,3 +203,51 @@ def test_many_functions_traced_are_forgotten_at_once_and_still_right():
         f = types.FunctionType(code, globals())
         assert ad.grad(f)(2.0, float(k + 1)) == k + 1
     assert 0 < len(structure._REMEMBERED) <= structure.REMEMBERED
+
+
+def decorated(f):
+    """A user's decorator: every function it wraps runs the wrapper's one code object."""
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args) * 2.0
+    return wrapper
+
+
+def test_functions_wrapped_by_one_decorator_each_keep_their_own_structure():
+    @decorated
+    def f(x):
+        return ad.sin(x) * x
+
+    @decorated
+    def g(x):
+        return ad.exp(x) + x
+
+    first = ad.trace(f, 1.0)
+    assert ad.trace(g, 1.0).structure is not first.structure
+    again = ad.trace(f, 2.0)
+    assert again.structure is first.structure          # rebuilt, not sorted anew
+    assert again.input_names == ["x"]
+    assert ad.grad(f)(2.0) == pytest.approx(2.0 * (np.cos(2.0) * 2.0 + np.sin(2.0)), rel=1e-15)
+
+
+def test_two_functions_with_aux_called_in_turn_keep_their_structures(monkeypatch):
+    def f(x):
+        return ad.sin(x) * x, "f"
+
+    def g(x):
+        return ad.exp(x) + x, "g"
+    vg_f = ad.value_and_grad(f, has_aux=True)
+    vg_g = ad.value_and_grad(g, has_aux=True)
+    vg_f(0.5), vg_g(0.5)
+    made = []
+    original = Structure.of
+    monkeypatch.setattr(Structure, "of", classmethod(
+        lambda cls, graph: made.append(graph) or original(graph)))
+    for x in (0.1, 0.2, 0.3):
+        (value, aux), grad = vg_f(x)
+        assert aux == "f" and value == pytest.approx(np.sin(x) * x, rel=1e-15)
+        assert grad == pytest.approx(np.cos(x) * x + np.sin(x), rel=1e-15)
+        (value, aux), grad = vg_g(x)
+        assert aux == "g" and value == pytest.approx(np.exp(x) + x, rel=1e-15)
+        assert grad == pytest.approx(np.exp(x) + 1.0, rel=1e-15)
+    assert made == []           # every trace was rebuilt from its own function's structure
