@@ -602,7 +602,9 @@ class CompiledFunction:
         self._input_shapes = [shape_of(values[p]) for p in graph.input_positions]
         self._output_shapes = [shape_of(values[p]) for p in graph.output_positions]
         self._arg_names, self._renamed = _argument_names(graph)
-        self._textbook = TraceNames(graph, values)
+        # the textbook names order and name a short program's lines; a long one's lines are
+        # registers, and only which positions the textbook numbers is needed (see _record)
+        self._textbook = TraceNames(graph, values) if len(graph) <= BLOCK_STEPS else None
         out = graph.output_positions
         self._grad_problem = None
         if not graph.inputs:
@@ -649,10 +651,9 @@ class CompiledFunction:
         """The program of the sweep ``name`` at the example point, the names of its registers
         (the nodes' textbook names) and the comments of the lines that compute them."""
         graph, point = self.graph, self._point
-        textbook, index = self._textbook, self._textbook.index
         inputs = dict(zip(graph.input_positions, self._arg_names))
         with _collector_paused():
-            order = textbook.order if len(graph) <= BLOCK_STEPS else None
+            order = self._textbook.order if len(graph) <= BLOCK_STEPS else None
             if name == "primal":
                 tape, values, outputs = record_primal(graph, point, order)
                 derivatives, suffix = None, ""
@@ -668,6 +669,11 @@ class CompiledFunction:
         # a long program is written with registers r[k]: its lines are commented with the op
         # alone, and the nodes' names only mark which registers get a line of their own
         short = len(program) <= BLOCK_STEPS
+        if short and self._textbook is None:    # a long graph whose program is short
+            self._textbook = TraceNames(graph, ValueEvaluator(graph).run(point))
+        # the textbook numbers the inputs and the ops: a long program needs only which
+        index = (self._textbook.index if short else
+                 set(graph.input_positions).union(graph.op_positions))
         names, comments = {}, {}
         for pos, value in enumerate(values):
             if isinstance(value, Slot) and value.register not in names:
@@ -677,7 +683,7 @@ class CompiledFunction:
         for k, r in enumerate(program.inputs[len(point):]):     # the jvp's tangents
             names[r] = f"{self._arg_names[k]}_dot"
         if derivatives is not None:
-            users = _users(graph)
+            users = _users(graph) if short else None
             for pos, found in enumerate(derivatives):
                 if isinstance(found, Slot) and found.register not in names and pos in index:
                     if not short:       # an adjoint read once is written into its reader

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualad as ad
+from dualad.compile import BLOCK_STEPS
 from dualad.demo import seed_graph
 from dualad.evaluators import ForwardEvaluator, ReverseEvaluator, ValueEvaluator
 from dualad.primitives import REGISTRY
@@ -331,6 +332,25 @@ def test_awkward_input_names_are_replaced():
     f = ad.compile(graph, 1.0, 2.0, 3.0, argnums=(0, 1, 2))
     assert f.value_and_grad(1.0, 2.0, 0.0) == (2.0, (2.0, 1.0, 1.0))
     assert "def primal(x0, x1, sin):" in f.source and "sin_2(sin)" in f.source
+
+
+def test_a_long_graph_whose_program_is_short_is_written_with_textbook_names():
+    # 2,048 nodes: 1,024 sins of x and a tree of sums of them. Recorded, the sins are one
+    # step (a CSE) and each level of the tree one more, so the primal program is short
+    # and its lines name the nodes, though the graph is too long to be named up front.
+    def tree(x):
+        level = [ad.sin(x) for _ in range(1024)]
+        while len(level) > 1:
+            level = [level[i] + level[i + 1] for i in range(0, len(level), 2)]
+        return level[0]
+
+    f = ad.compile(tree, 0.3)
+    assert len(f.graph) > BLOCK_STEPS
+    assert f(0.7) == 1024 * math.sin(0.7)          # sums of equal terms: exact doublings
+    primal = f.source[f.source.index("def primal"):]
+    assert "v1 = sin(x)" in primal and "v1025 = v1 + v1" in primal
+    value, slope = f.value_and_grad(0.7)
+    assert slope == pytest.approx(1024 * math.cos(0.7), rel=1e-13)
 
 
 def test_large_fan_out_and_a_ten_thousand_node_graph_compile():
