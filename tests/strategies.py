@@ -204,6 +204,11 @@ def build_program(lib, n_inputs, steps, inputs):
             r = getattr(lib, op)(x, lib.add(y, 0.25))
         elif op == "abs":
             r = lib.abs(x)   # a kink at 0, where every referee agrees on 0
+        elif op == "hypot":
+            # both sides may be 0 (x - x): shift one off the kink at (0, 0), where the partial
+            # a / hypot is 0 / 0 (nan in every mode, as in torch) and the finite differences
+            # of the whole program may still find a slope
+            r = lib.hypot(x, lib.add(y, 0.25))
         elif op in REGISTRY and REGISTRY[op].elementwise:
             prim = REGISTRY[op]
             args = [into_domain(lib, d, v) for d, v in zip(prim.domain, (x, y))]
@@ -430,6 +435,8 @@ def apply_step(lib, step, vals):
     if kind == "elementwise":
         prim = REGISTRY[step[1]]
         args = [into_domain(lib, d, x) for d, x in zip(prim.domain, args)]
+        if step[1] == "hypot":          # off its kink at (0, 0), as in build_program
+            args[1] = lib.add(args[1], 0.25)
         r = getattr(lib, step[1])(*args)
     elif kind == "index":              # (a Python float is indexed as numpy's 0-d array)
         r = (np.asarray(args[0]) if isinstance(args[0], float) else args[0])[step[1]]

@@ -92,7 +92,8 @@ def test_u_dot_J_v_equals_u_J_dot_v_on_random_graphs(program, seed):
     _, jv = ad.jvp(f, tuple(point), v)
     _, vjp_fn = ad.vjp(f, *point)
     ujt = vjp_fn(u)
-    assert np.dot(u, jv) == pytest.approx(np.dot(ujt, v), rel=1e-9, abs=1e-10)
+    # a derivative nan in both modes (hypot's at (0, 0): 0 / 0) is the same answer
+    assert np.dot(u, jv) == pytest.approx(np.dot(ujt, v), rel=1e-9, abs=1e-10, nan_ok=True)
 
 
 @given(random_programs(max_inputs=3, max_ops=10, arrays=True), st.integers(0, 2**32 - 1))
