@@ -602,12 +602,13 @@ class CompiledFunction:
         # every value of a scalar graph is a number; a long one with one output, no branch to
         # check and nothing to name up front is evaluated only by recording its gradient below
         # (which raises what an evaluation here would), not once more here
-        if not (self.scalar and len(graph) > BLOCK_STEPS and not graph.guards
-                and graph.inputs and len(graph.outputs) == 1):
+        evaluated = not (self.scalar and len(graph) > BLOCK_STEPS and not graph.guards
+                         and graph.inputs and len(graph.outputs) == 1)
+        if evaluated:
             values = ValueEvaluator(graph).run(point)
         self._input_shapes = [shape_of(values[p]) for p in graph.input_positions]
-        self._output_shapes = [shape_of(values[p]) if values[p] is not None else ()
-                               for p in graph.output_positions]
+        self._output_shapes = ([shape_of(values[p]) for p in graph.output_positions]
+                               if evaluated else [()] * len(graph.output_positions))
         self._arg_names, self._renamed = _argument_names(graph)
         # the textbook names order and name a short program's lines; a long one's lines are
         # registers, and only which positions the textbook numbers is needed (see _record)

@@ -154,6 +154,22 @@ _FLOAT64 = np.dtype(np.float64)
 _FLOAT_UFUNCS = {}
 
 
+def spare_kind(value):
+    """True for an array of the kind kept as a spare: a C-ordered, writeable float64 array
+    that owns its memory and has no weak reference. The caller checks, by reference counts,
+    that nothing else holds it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spare_kind(np.zeros(4)), spare_kind(np.zeros(4)[1:]), spare_kind(np.zeros(4, int))
+    (True, False, False)
+    """
+    return (type(value) is np.ndarray and value.dtype is _FLOAT64 and value.base is None
+            and value.flags.c_contiguous and value.flags.writeable
+            and not weakref.getweakrefcount(value))
+
+
 class Releasing:
     """The big array nodes of one trace, and which of them are let go.
 
@@ -217,10 +233,7 @@ class Releasing:
                 value = node.value
                 node.value = None
                 self.released.append(entry)
-                if (type(value) is np.ndarray and value.dtype is _FLOAT64
-                        and value.base is None and value.flags.c_contiguous
-                        and value.flags.writeable and _references(value) == _UNHELD_ARRAY
-                        and not weakref.getweakrefcount(value)):
+                if spare_kind(value) and _references(value) == _UNHELD_ARRAY:
                     keep_spare(value, self.spares)
             else:
                 self.held.append(entry)

@@ -37,7 +37,7 @@ import functools
 import numpy as np
 
 from ..primitives import Primitive
-from ..release import held_by_list_alone, keep_spare, take_spare
+from ..release import held_by_list_alone, keep_spare, spare_kind, take_spare
 
 #: Elements of each block: 256 KiB of float64. A block's live temporaries (a few, as the
 #: steps write into those read for the last time) stay in the cache, and a program on 10^6
@@ -152,8 +152,7 @@ class ElementwisePart:
                 registers[r] = None
         for k in range(len(into)):
             # back to the spares, unless something still holds it (a view an output is)
-            if (into[k] is not None and into[k].dtype == _FLOAT64 and into[k].base is None
-                    and into[k].flags.c_contiguous and held_by_list_alone(into, k)):
+            if spare_kind(into[k]) and held_by_list_alone(into, k):
                 keep_spare(into[k])
 
 
