@@ -49,10 +49,12 @@ import keyword
 import linecache
 import math
 import re
+import types
 import weakref
 
 import numpy as np
 
+from .block_code import BlockCode
 from .entry import check_argnums, prepare
 from .errors import BranchChangedError, DualadError, ShapeMismatchError
 from .evaluators.forward import ForwardEvaluator
@@ -639,6 +641,7 @@ class CompiledFunction:
         self._compiled = {}
         self._filenames = []
         self._variants = []
+        self._block_code = BlockCode()     # the code of a long program's blocks, by shape
         weakref.finalize(self, _forget_sources, self._filenames)
         if self._grad_problem is None:
             self._load("value_and_grad")
@@ -847,17 +850,22 @@ class CompiledFunction:
         runtime = self._runtime
         runtime.fast.update(self.bindings.scalar if self.scalar else self.bindings.numpy)
         runtime.fallback.update(self.bindings.numpy)
-        for text in blocks + [source]:
-            filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
-            # Registered so tracebacks and inspect show the generated lines (until this
-            # object is collected: see _forget_sources); a long program's blocks are not kept.
-            if len(blocks) == 0:
-                linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-                self._filenames.append(filename)
-            with _collector_paused():
-                code = builtins.compile(text, filename, "exec")
-            exec(code, runtime.fast)      # our own generated text, never user input
-            exec(code, runtime.fallback)
+        with _collector_paused():
+            for text in blocks:         # each shape of block is compiled once
+                code = self._block_code.function(
+                    text, f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>")
+                runtime.fast[code.co_name] = types.FunctionType(code, runtime.fast)
+                runtime.fallback[code.co_name] = types.FunctionType(code, runtime.fallback)
+        filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
+        # Registered so tracebacks and inspect show the generated lines (until this object
+        # is collected: see _forget_sources); a long program's blocks are not kept.
+        if len(blocks) == 0:
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            self._filenames.append(filename)
+        with _collector_paused():
+            code = builtins.compile(source, filename, "exec")
+        exec(code, runtime.fast)      # our own generated text, never user input
+        exec(code, runtime.fallback)
         self._compiled[name] = runtime.fast[name]
         return runtime.fast[name]
 
