@@ -25,7 +25,8 @@ at that point when ``compile`` was given the Python function, and refused with
 
 A program of more than :data:`BLOCK_STEPS` steps is written as several functions of at most
 :data:`BLOCK_LINES` lines over one list of registers, each compiled on its own, so a graph of
-a million nodes compiles in bounded memory.
+a million nodes compiles in bounded memory. Blocks that differ only in their register numbers
+(a chain, an unrolled loop) are compiled once (:mod:`dualad.block_code`).
 
 No text from a user ever runs. Every identifier in the code is ASCII and made by dualad: an
 input's name only as far as its ASCII letters and digits go (and only where that collides with
