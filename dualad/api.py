@@ -116,8 +116,9 @@ def _as_columns(stacked, sizes, row_shape, column_shapes):
     blocks, offset = [], 0
     for size, column_shape in zip(sizes, column_shapes):
         part = np.reshape(stacked[offset:offset + size], (size,) + tuple(row_shape))
-        blocks.append(_finish(np.moveaxis(part, 0, -1).reshape(tuple(row_shape)
-                                                                + tuple(column_shape))))
+        # the direction axis moved last (np.moveaxis(part, 0, -1), without its argument checks)
+        last = part.transpose((*range(1, part.ndim), 0))
+        blocks.append(_finish(last.reshape(tuple(row_shape) + tuple(column_shape))))
         offset += size
     return blocks
 
