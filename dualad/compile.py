@@ -55,7 +55,7 @@ import weakref
 
 import numpy as np
 
-from .block_code import BlockCode
+from .block_code import BlockCode, side_by_side
 from .entry import check_argnums, prepare
 from .errors import BranchChangedError, DualadError, ShapeMismatchError
 from .evaluators.forward import ForwardEvaluator
@@ -852,11 +852,13 @@ class CompiledFunction:
         runtime.fast.update(self.bindings.scalar if self.scalar else self.bindings.numpy)
         runtime.fallback.update(self.bindings.numpy)
         with _collector_paused():
-            for text in blocks:         # each shape of block is compiled once
-                code = self._block_code.function(
-                    text, f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>")
+            codes = [self._block_code.function(      # each shape of block compiled once
+                text, f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>") for text in blocks]
+            for code in codes:          # the compiler's objects gone, the registers' ints
+                code = side_by_side(code)   # made anew side by side (see block_code)
                 runtime.fast[code.co_name] = types.FunctionType(code, runtime.fast)
                 runtime.fallback[code.co_name] = types.FunctionType(code, runtime.fallback)
+            del codes
         filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
         # Registered so tracebacks and inspect show the generated lines (until this object
         # is collected: see _forget_sources); a long program's blocks are not kept.

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import dualad as ad
-from dualad.block_code import SMALLEST_REGISTER, BlockCode
+from dualad.block_code import SMALLEST_REGISTER, BlockCode, side_by_side
 from dualad.compile import BLOCK_STEPS
 
 
@@ -85,6 +85,21 @@ def test_unsafe_blocks_are_compiled_from_their_text(lines, registers_at):
     assert code.reused == 0
     for text, found in zip(texts, made):
         assert_same_code(found, text)
+
+
+def test_side_by_side_makes_equal_constants_anew():
+    text = block("b", ["r[1001] = r[1000] * 2.5 + r[3]", "r[1002] = r[1001] + 7"])
+    code = own_code(text)
+    packed = side_by_side(code)
+    assert packed.co_consts == code.co_consts
+    assert packed.co_code == code.co_code
+    big = [(a, b) for a, b in zip(code.co_consts, packed.co_consts)
+           if type(a) is int and a > 256]
+    assert sorted(a for a, _ in big) == [1000, 1001, 1002]
+    assert all(a is not b for a, b in big)          # made anew, to lie side by side
+    registers = [0.5 * k for k in range(1003)]
+    assert run(packed, registers) == run(code, registers)
+    assert run(packed, registers)[1002] == 1000 * 0.5 * 2.5 + 1.5 + 7
 
 
 LINE_KINDS = ["r[{o}] = sin(r[{a}])", "r[{o}] = r[{a}] * r[{b}]", "r[{o}] = r[{a}] + {c}",
