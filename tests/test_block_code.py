@@ -57,6 +57,20 @@ def test_a_block_of_a_known_shape_is_reused_with_its_own_registers():
     assert made[2].co_filename == "<block 2>"
 
 
+def test_small_registers_are_part_of_the_shape():
+    """An unrolled loop reads its inputs (small register numbers) in every block: those
+    blocks are reused, with the small registers as written."""
+    code = BlockCode()
+    texts = [block(f"b{k}", [f"r[{base + 1}] = r[{base}] * r[{small}]"])
+             for k, (base, small) in enumerate([(1000, 3), (2000, 3), (3000, 4)])]
+    made = [code.function(text, "<t>") for text in texts]
+    assert (code.compiled, code.reused) == (2, 1)       # r[4] is another shape than r[3]
+    registers = [float(k) for k in range(3002)]
+    for text, found, (base, small) in zip(texts, made, [(1000, 3), (2000, 3), (3000, 4)]):
+        assert_same_code(found, text)
+        assert run(found, registers)[base + 1] == base * small
+
+
 def test_which_registers_are_the_same_one_is_part_of_the_shape():
     code = BlockCode()
     first = block("a", ["r[1002] = r[1000] * r[1001]"])
