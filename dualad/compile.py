@@ -851,14 +851,14 @@ class CompiledFunction:
         runtime = self._runtime
         runtime.fast.update(self.bindings.scalar if self.scalar else self.bindings.numpy)
         runtime.fallback.update(self.bindings.numpy)
+        # a long program's blocks: each shape compiled once; then, the compiler's objects gone,
+        # each block's register numbers made anew side by side in memory (see block_code)
         with _collector_paused():
-            codes = [self._block_code.function(      # each shape of block compiled once
+            codes = [self._block_code.function(
                 text, f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>") for text in blocks]
-            for code in codes:          # the compiler's objects gone, the registers' ints
-                code = side_by_side(code)   # made anew side by side (see block_code)
+            for code in map(side_by_side, codes):
                 runtime.fast[code.co_name] = types.FunctionType(code, runtime.fast)
                 runtime.fallback[code.co_name] = types.FunctionType(code, runtime.fallback)
-            del codes
         filename = f"<dualad.compile-{next(_FILE_COUNTER)}:{name}>"
         # Registered so tracebacks and inspect show the generated lines (until this object
         # is collected: see _forget_sources); a long program's blocks are not kept.
