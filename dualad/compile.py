@@ -774,14 +774,15 @@ class CompiledFunction:
     def _elementwise_part(self, program):
         """The steps of ``program`` to run in blocks (see :mod:`~dualad.evaluators.blocks`),
         planned with the example point's values (a jvp's tangents have their primals' kinds),
-        or None."""
+        or None. An array only a whole ``sum`` reads is summed block by block (in numpy's
+        order), not written whole: the replayed program does the same."""
         registers = [None] * program.size
         point = self._point
         for k, r in enumerate(program.inputs):
             registers[r] = point[k % len(point)]
         for r, value in program.literals.items():
             registers[r] = value
-        return elementwise_part(program, registers)
+        return elementwise_part(program, registers, fold_sums=True)
 
     def _elementwise_source(self, name, writer, part, local):
         """The elementwise steps of a program on big arrays as a function of blocks of its
@@ -790,8 +791,9 @@ class CompiledFunction:
         program = writer.program
         steps = list(program.steps)
         taken = (*part.sliced, *part.numbers)
+        summed = [r for r, _, _ in part.folded]        # each block of these is summed
         lines, kept = writer.lines(local, free=True, steps=[steps[k] for k in part.steps],
-                                   outputs=part.kept, params=taken)
+                                   outputs=[*part.kept, *summed], params=taken)
         function = f"elementwise_{name}"
         source = [f"def {function}({', '.join(local(r) for r in taken)}):",
                   f"    # the elementwise steps, on {BLOCK} elements of each array at a time "
@@ -806,13 +808,23 @@ class CompiledFunction:
         def several(texts):
             return f"({texts[0]},)" if len(texts) == 1 else f"({', '.join(texts)})"
 
-        targets = ", ".join(local(r) for r in part.kept) + ("," if len(part.kept) == 1 else "")
-        call = (f"{targets} = in_blocks({function}, {part.shape!r}, "
+        results = [*part.kept, *(out for _, _, out in part.folded)]
+        targets = ", ".join(local(r) for r in results) + ("," if len(results) == 1 else "")
+        call = [f"{targets} = in_blocks({function}, {part.shape!r}, "
                 f"{several([outside(r) for r in part.sliced])}, "
-                f"{several([local(r) for r in part.numbers])})")
+                f"{several([local(r) for r in part.numbers])}"]
+        if part.folded:     # a sum of each block as it is made, added in numpy's order
+            sums = [writer.expression(steps[k][0], steps[k][2], [("part", ATOM)])[0]
+                    for _, k, _ in part.folded]
+            call[0] += ","
+            call += [f"    sums=(lambda part: {sums[0]},"]
+            call += [f"          lambda part: {text}," for text in sums[1:]]
+            call[-1] += "))"
+        else:
+            call[0] += ")"
         body, outputs = writer.lines(local, free=True, steps=[steps[k] for k in part.rest],
-                                     given=part.kept)
-        return "\n".join(source) + "\n\n\n", [call] + body, outputs
+                                     given=results)
+        return "\n".join(source) + "\n\n\n", call + body, outputs
 
     def _returns(self, name, results, borrowed=()):
         def result(text, shape):
