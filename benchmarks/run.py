@@ -5,6 +5,7 @@ Run by hand from a checkout:
     python benchmarks/run.py            # the full table (10 to 17 minutes on 2 busy cores)
     python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about 3 minutes)
     python benchmarks/run.py --only 4   # one section (or several: --only 1 2)
+    python benchmarks/run.py --alone    # without the competitors, in a process they never touched
 
 Each dualad row measures what a user runs: ``Var.forward()/backward()``, the transforms
 (``ad.value_and_grad``, ``ad.jacobian``), which run the evaluators named in
@@ -34,7 +35,10 @@ so a wrong row cannot be fast. After the sections, the rows that have both are l
 ``ad.compile`` time / interpreted time.
 
 micrograd, autograd, torch (CPU) and jax run beside dualad when installed (``pip install
-".[bench]"`` brings the light ones); absent ones are skipped with a note. A last table lists
+".[bench]"`` brings the light ones); absent ones are skipped with a note. They share the
+process with dualad and change it: running torch, for one, frees big blocks that make glibc
+keep freed memory from then on, which every later row gains from. ``--alone`` measures
+dualad and numpy in a process that never ran them, as a user's own script does. A last table lists
 the performance targets with the figure measured for each and the section that measures it.
 """
 
@@ -299,7 +303,7 @@ def bench_seed(competitors):
                f"{ratio:.2f}x", ratio <= 1 / 3)
     else:
         target(1, "seed step via Var.forward()/backward() <= 1/3 torch eager",
-               "torch not installed", None)
+               "torch not run (not installed, or --alone)", None)
 
 
 # ---- 2. the random scalar DAG ----
@@ -504,7 +508,7 @@ def bench_dag(n_nodes, competitors):
                    "<= 0.5x micrograd per node", f"{ratio:.2f}x", ratio <= 0.5)
         else:
             target(2, "random DAG 10,000 nodes: interpreted <= 0.5x micrograd per node",
-                   "micrograd not installed", None)
+                   "micrograd not run (not installed, or --alone)", None)
 
 
 # ---- 3. arrays ----
@@ -966,7 +970,7 @@ def bench_mlp(size, competitors):
                f"{to_torch[0]:.2f}x and {to_torch[1]:.2f}x torch", max(to_torch) < 1)
     elif small:
         target(7, f"MLP {name}: ad.value_and_grad(f) and ad.compile ahead of torch eager",
-               "torch not installed", None)
+               "torch not run (not installed, or --alone)", None)
 
 
 # ---- 8. ad.compile at scale ----
@@ -1054,19 +1058,23 @@ def main(argv=None):
     parser.add_argument("--slow", action="store_true",
                         help="also jit the 10,000-node DAG with jax (takes minutes)")
     parser.add_argument("--only", type=int, nargs="*", help="run only these sections (1-8)")
+    parser.add_argument("--alone", action="store_true",
+                        help="no competitors: dualad and numpy in a process that never ran "
+                             "torch or jax (which change how the C library keeps memory)")
     args = parser.parse_args(argv)
     QUICK = args.quick
     print(f"dualad {ad.__version__} benchmarks{' (--quick)' if QUICK else ''}: "
           f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, sympy {sp.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} cores")
-    competitors = {name: optional(name) for name in ("micrograd", "autograd", "torch", "jax")}
+    names = ("micrograd", "autograd", "torch", "jax")
+    competitors = dict.fromkeys(names) if args.alone else {name: optional(name) for name in names}
     if competitors["torch"]:
         competitors["torch"].set_num_threads(1)
     if competitors["jax"]:
         competitors["jax"].config.update("jax_enable_x64", True)
     versions = ", ".join(f"{name} {_version(name)}" for name, m in competitors.items() if m)
-    print(f"competitors: {versions or 'none installed'}")
+    print(f"competitors: {versions or ('none: --alone' if args.alone else 'none installed')}")
     print(f"threads: BLAS {os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS), "
           "torch 1, jax its default")
     print(f"load average (1, 5, 15 min) at the start: {load_average()}")

@@ -44,6 +44,7 @@ from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
 from ..shapes import shape_of
 from ..values import NO_PARAMS, RECORDING_TYPES
+from ..release import keep_freed_memory
 from .blocks import elementwise_part, plain_ufunc
 
 #: How many recent steps a new step is compared with, to write a repeated one once.
@@ -56,6 +57,9 @@ BIG_ARRAY = 2**16
 #: the C library starts to hand out fresh pages) writes results into dead arguments' arrays.
 #: On smaller arrays a new array costs less than the checks that writing in place needs.
 IN_PLACE_SIZE = 2**14
+#: Such a program asks the C library to keep freed memory for this many arrays of its largest
+#: size, so that its next run reuses its pages (see :func:`dualad.release.keep_freed_memory`).
+KEPT_ARRAYS = 4
 
 
 class Unrecordable(TypeError):
@@ -467,6 +471,8 @@ class Program:
         self.largest = tape.largest
         #: register -> (shape, dtype) of the big arrays the steps wrote when recorded
         self.layouts = {}
+        if self.largest >= IN_PLACE_SIZE:       # arrays of 128 KiB or more: see the function
+            keep_freed_memory(KEPT_ARRAYS * 8 * self.largest)
         if self.largest >= BIG_ARRAY:
             kept = _needed_first(kept, outputs)
             self.layouts = {step[3]: tape.layouts[step[3]] for step in kept
