@@ -42,9 +42,9 @@ import numpy as np
 from ..mathns import as_float, numpy_scalars
 from ..overload import Overloaded
 from ..primitives import OVERLOADED_TYPES, REGISTRY, Primitive
+from ..release import keep_freed_memory
 from ..shapes import shape_of
 from ..values import NO_PARAMS, RECORDING_TYPES
-from ..release import keep_freed_memory
 from .blocks import elementwise_part, plain_ufunc
 
 #: How many recent steps a new step is compared with, to write a repeated one once.
