@@ -836,15 +836,14 @@ def tracing_depth():
     return len(getattr(_TRACING, "guards", ()))     # one list of guards per running trace
 
 
-def _argument_names(f, count):
+def _argument_names(f, count, code):
     """Names for ``count`` positional arguments of ``f``: its parameter names where it has
-    them, else x0, x1, ... (looked up once per function: the transforms trace it again at
-    every call)."""
+    them, else x0, x1, ... (looked up once per function, by ``code``, its
+    :func:`_code_key`: the transforms trace it again at every call)."""
     # a plain function's positional names are its code's (its defaults do not change them),
     # and a wrapper's are those of the function it wraps; a bound method shares its
     # function's code but not its first name, and an object with a __signature__ says its
     # own names: those are looked up every time
-    code = _code_key(f)
     key = None if code is None else (code, count)
     names = None if key is None else _NAMES.get(key)
     if names is not None:
@@ -950,7 +949,8 @@ def traced(f, example_args, release_values=None):
     if not callable(f):
         raise DualadError(f"trace: expected a function, got {type(f).__name__}")
     count = len(example_args)
-    names = _argument_names(f, count)
+    code = _code_key(f)
+    names = _argument_names(f, count, code)
     # A Var argument (from an enclosing trace) is used as it is, so derivatives taken inside
     # the enclosing function stay differentiable: that is how transforms nest.
     leaves, nested = [], False
@@ -964,7 +964,7 @@ def traced(f, example_args, release_values=None):
     # the structure of the function's last trace (see _graph_of_trace); not inside a trace
     # (a bound method is known by its function's code: the structure check tells instances
     # apart where they compute differently)
-    code = None if nested else (_code_key(f) or getattr(f, "__code__", None))
+    code = None if nested else (code or getattr(f, "__code__", None))
     key = None if code is None else (code, count)
     structure = None if key is None else remembered(key)
     guards = []
@@ -1004,8 +1004,8 @@ def traced(f, example_args, release_values=None):
         single = True
     if releasing is not None:
         releasing.finish()
-    graph = _graph_of_trace(key, structure, outputs, leaves, _distinct_guards(guards),
-                            releasing)
+    graph = _graph_of_trace(key, structure, outputs, leaves,
+                            _distinct_guards(guards) if guards else guards, releasing)
     graph.single_output = single
     return graph
 
