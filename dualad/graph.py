@@ -1004,8 +1004,8 @@ def traced(f, example_args, release_values=None):
         single = True
     if releasing is not None:
         releasing.finish()
-    graph = _graph_of_trace(key, structure, outputs, leaves,
-                            _distinct_guards(guards) if guards else guards, releasing)
+    graph = _graph_of_trace(key, structure, outputs, leaves, _distinct_guards(guards),
+                            releasing)
     graph.single_output = single
     return graph
 
