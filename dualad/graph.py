@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import BranchChangedError, DualadError
+from .mathns import as_float
 from .overload import Overloaded
 from .primitives import OVERLOADED_TYPES, Primitive
 from . import release
@@ -38,6 +39,8 @@ from .values import NO_PARAMS, as_value, describe, is_plain
 
 
 # ---- nodes ----
+
+_ARRAY = np.ndarray         # one global lookup in _node, which runs per node
 
 def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
@@ -60,7 +63,17 @@ def _node(prim, args, params):
             if releasing is not None and releasing.spares and not params:
                 value = releasing.computed_in_spare(prim, (x,))
             if value is None:
-                value = prim.evaluate(x, **params) if params else prim.evaluate(x)
+                ufunc = prim.array_ufunc
+                if (ufunc is not None and type(x) is _ARRAY and not params
+                        and x.dtype.kind in "fc"):
+                    try:
+                        value = ufunc(x)
+                    except Exception:
+                        value = prim.evaluate(x)    # its error, in its words
+                    if type(value) is not _ARRAY or not value.ndim:
+                        value = as_float(value)
+                else:
+                    value = prim.evaluate(x, **params) if params else prim.evaluate(x)
     elif count == 2:
         a, b = args
         if type(a) is not Var and not isinstance(a, Var):
@@ -76,7 +89,17 @@ def _node(prim, args, params):
             if releasing is not None and releasing.spares and not params:
                 value = releasing.computed_in_spare(prim, (x, y))
             if value is None:
-                value = prim.evaluate(x, y, **params) if params else prim.evaluate(x, y)
+                ufunc = prim.array_ufunc
+                if (ufunc is not None and type(x) is _ARRAY and type(y) is _ARRAY
+                        and not params and x.dtype.kind in "fc" and y.dtype.kind in "fc"):
+                    try:
+                        value = ufunc(x, y)
+                    except Exception:
+                        value = prim.evaluate(x, y)     # its error, in its words
+                    if type(value) is not _ARRAY or not value.ndim:
+                        value = as_float(value)
+                else:
+                    value = prim.evaluate(x, y, **params) if params else prim.evaluate(x, y)
     else:
         children, values = [], []
         known = True
@@ -339,6 +362,11 @@ def _leaf(value, name):
 
 def _constant(prim, i, value):
     """``value`` as a constant operand of ``prim``; the error names the op and the operand."""
+    kind = type(value)
+    if kind is float or (kind is _ARRAY and value.dtype.kind in "fc"):   # as_node's usual case
+        node = _leaf(value, None)
+        node.constant = True
+        return node
     try:
         return as_node(value)
     except DualadError as err:

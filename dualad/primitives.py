@@ -197,6 +197,9 @@ class Primitive:
         if self.cost is None:
             object.__setattr__(self, "cost", elementwise_cost if self.pds is not None else free)
         object.__setattr__(self, "function", _user_function(self))
+        numpy = self.numpy
+        object.__setattr__(self, "array_ufunc", numpy if isinstance(numpy, np.ufunc)
+                           and numpy.nout == 1 and numpy.nin == self.nin else None)
 
     @property
     def elementwise(self):
@@ -358,6 +361,10 @@ def _user_function(prim):
 
     def function(*args, **kwargs):
         inputs, params = bind(*args, **kwargs)
+        if len(inputs) == 1:        # one operand: a Var or a Dual goes to its rule at once
+            apply = OVERLOADED_TYPES.get(type(inputs[0]))
+            if apply is not None:
+                return apply(prim, inputs, params)
         for i, value in enumerate(inputs):
             if type(value) is not float and not is_traced(value):
                 as_value(value, f"{name}: argument {i}")    # None, strings: a clear error

@@ -55,8 +55,11 @@ def _kinds(values):
         kind = type(value)
         if kind is float:
             kinds.append("f")
-        elif kind is np.ndarray and value.dtype.char in _FLOAT_CODES:
-            kinds.append((value.dtype.char, value.shape))
+        elif kind is np.ndarray:
+            code = value.dtype.char
+            if code not in _FLOAT_CODES:
+                return None
+            kinds.append((code, value.shape))
         elif value is None:
             kinds.append(None)
         else:
@@ -283,7 +286,7 @@ class FastReverseEvaluator(ReverseEvaluator):
             return super().run(values, seeds)
         # a seed of exactly 1.0 (a gradient) is written as the number 1, so that the products
         # by it are not written at all
-        ones = tuple(type(s) is float and s == 1.0 for s in seeds)
+        ones = tuple([type(s) is float and s == 1.0 for s in seeds])
         only = self.inputs_only
         key = ("reverse", None if self.wrt is None else tuple(self.wrt), self.batch, kinds, ones,
                only)
