@@ -138,6 +138,8 @@ class Primitive:
     See the module docstring for what each field means. ``function`` is the op's user
     function (what ``ad.sin`` is to ``sin``): it applies the op to Vars (a graph node), Duals
     (a Dual), plain floats and arrays (a value) and sympy values (an expression).
+    ``array_ufunc`` is ``numpy`` when that is a ufunc of the op's operands with one result
+    (else ``None``): on float arrays a trace calls it directly, as :meth:`evaluate` would.
 
     Examples
     --------
