@@ -188,6 +188,28 @@ class Structure:
             children = node.children
             if len(children) != len(args):
                 return None
+            if len(args) == 2:      # most ops have two operands or one: the loop, unrolled
+                a, b = args
+                child, other = children
+                here = nodes[a]
+                if here is None:
+                    nodes[a] = child
+                elif here is not child:
+                    return None
+                here = nodes[b]
+                if here is None:
+                    nodes[b] = other
+                elif here is not other:
+                    return None
+                continue
+            if len(args) == 1:
+                a, = args
+                here = nodes[a]
+                if here is None:
+                    nodes[a] = children[0]
+                elif here is not children[0]:
+                    return None
+                continue
             for child, a in zip(children, args):
                 here = nodes[a]
                 if here is None:
