@@ -95,10 +95,11 @@ def main(argv):
     if argv[:1] == ["--calls"]:
         run_calls(argv[1], int(argv[2]))
         return 0
-    names = argv or list(workloads())
-    unknown = sorted(set(names) - set(workloads()))
+    known = list(workloads())
+    names = argv or known
+    unknown = sorted(set(names) - set(known))
     if unknown:
-        print(f"unknown workload {', '.join(unknown)}; choose from {', '.join(workloads())}",
+        print(f"unknown workload {', '.join(unknown)}; choose from {', '.join(known)}",
               file=sys.stderr)
         return 2
     try:

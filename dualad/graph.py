@@ -42,6 +42,7 @@ from .values import NO_PARAMS, as_value, describe, is_plain
 
 _ARRAY = np.ndarray         # one global lookup in _node, which runs per node
 
+
 def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
     yet (a graph built before its leaves have values: forward() fills it in)."""
@@ -362,8 +363,7 @@ def _leaf(value, name):
 
 def _constant(prim, i, value):
     """``value`` as a constant operand of ``prim``; the error names the op and the operand."""
-    kind = type(value)
-    if kind is float or (kind is _ARRAY and value.dtype.kind in "fc"):   # as_node's usual case
+    if is_plain(value):        # as_node's usual case, without its checks
         node = _leaf(value, None)
         node.constant = True
         return node

@@ -331,14 +331,12 @@ def shape_param(name, shape):
 
 
 def _bind_sum(x, axis=None, dtype=None, out=None, keepdims=False):
-    if dtype is not None or out is not None:
-        _refuse_numpy_options("sum", dtype=dtype, out=out)
+    _refuse_numpy_options("sum", dtype=dtype, out=out)
     return (x,), {"axis": axis_param("sum", axis), "keepdims": bool(keepdims)}
 
 
 def _bind_mean(x, axis=None, dtype=None, out=None, keepdims=False):
-    if dtype is not None or out is not None:
-        _refuse_numpy_options("mean", dtype=dtype, out=out)
+    _refuse_numpy_options("mean", dtype=dtype, out=out)
     return (x,), {"axis": axis_param("mean", axis), "keepdims": bool(keepdims)}
 
 
@@ -366,14 +364,18 @@ def _bind_broadcast_to(x, shape, subok=False):
 _add_reduce = np.add.reduce
 
 
+def _float_array(x):
+    return type(x) is np.ndarray and x.dtype.kind in "fc"
+
+
 def _sum_kernel(x, axis=None, keepdims=False):
-    if type(x) is np.ndarray and x.dtype.kind in "fc":
+    if _float_array(x):
         return _add_reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_kernel(x, axis=None, keepdims=False):
-    if type(x) is np.ndarray and x.dtype.kind in "fc" and x.size:
+    if _float_array(x) and x.size:
         total = _add_reduce(x, axis=axis, keepdims=keepdims)
         return total / (x.size // total.size)       # np.mean divides the sum by the count
     return np.mean(x, axis=axis, keepdims=keepdims)
