@@ -82,7 +82,8 @@ from .values import as_value, is_traced
 #: CompiledFunction puts in its globals, and the builtins it calls. No input, node or binding
 #: is ever given one of these names.
 RESERVED = frozenset(("primal", "value_and_grad", "jvp", "FLOAT", "convert_arguments",
-                      "rerun_with_numpy", "branch_changed", "fresh", "copied", "type", "bool",
+                      "rerun_with_numpy", "branch_changed", "fresh", "copied", "number", "type",
+                      "bool",
                       "ArithmeticError", "ValueError", "r", "in_blocks", "elementwise_primal",
                       "elementwise_value_and_grad", "elementwise_jvp"))
 _LOCAL_NAME = re.compile(r"\A[vt]\d+\Z|_(bar|dot)\Z|\Ablock_")   # never used for a global
@@ -533,6 +534,13 @@ def copied(value):
     return np.array(value) if type(value) is np.ndarray else value
 
 
+def number(value):
+    """A scalar result of code on arrays as users get it: a float for a float64 (a numpy
+    scalar or a 0-d array), as the transforms give it; anything else as :func:`fresh` gives
+    it."""
+    return fresh(as_float(value))
+
+
 class _BranchChanged(Exception):
     """Raised by compiled code where a branch decision recorded while tracing would flip."""
 
@@ -635,7 +643,7 @@ class CompiledFunction:
         common = {"__name__": "dualad.compiled", "__builtins__": builtins,
                   "convert_arguments": runtime.convert_arguments,
                   "branch_changed": _branch_changed, "fresh": fresh, "copied": copied,
-                  "in_blocks": in_blocks}
+                  "number": number, "in_blocks": in_blocks}
         runtime.fast = dict(common, FLOAT=float, rerun_with_numpy=runtime.rerun_with_numpy)
         runtime.fallback = dict(common, FLOAT=np.float64, rerun_with_numpy=_reraise)
         self._sources = {}
@@ -831,7 +839,11 @@ class CompiledFunction:
             if text is None:
                 return "0.0" if self.scalar or shape == () else \
                     f"{self.bindings.bind('zeros', np.zeros)}({shape!r})"
-            return text if self.scalar else f"{'copied' if text in borrowed else 'fresh'}({text})"
+            if self.scalar:
+                return text
+            if shape == ():         # a float, as users get it
+                return f"number(copied({text}))" if text in borrowed else f"number({text})"
+            return f"{'copied' if text in borrowed else 'fresh'}({text})"
 
         def several(items):
             return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
@@ -933,19 +945,17 @@ class CompiledFunction:
                         f"function was compiled for shape {shape}; compile again for it")
         return values
 
-    def _outputs(self, result):
-        return result if self.scalar else _floats_of(result)
-
     def _run(self, name, args, primals):
-        """Run compiled ``name``; where a branch recorded while tracing would flip, run the
-        variant compiled at a point on that side (tracing the function again), or refuse."""
+        """Run compiled ``name`` (its results are as users get them: see ``_returns``); where
+        a branch recorded while tracing would flip, run the variant compiled at a point on
+        that side (tracing the function again), or refuse."""
         try:
-            return self._outputs(self._load(name)(*args))
+            return (self._compiled.get(name) or self._load(name))(*args)
         except _BranchChanged:
             pass
         for variant in self._variants:
             try:
-                return variant._outputs(variant._load(name)(*args))
+                return variant._load(name)(*args)
             except _BranchChanged:
                 continue
         if self._function is None:
@@ -956,7 +966,7 @@ class CompiledFunction:
         variant = CompiledFunction(*prepare(self._function, primals, "compile")[:2],
                                    self.argnums, self._function)
         self._variants.append(variant)
-        return variant._outputs(variant._load(name)(*args))
+        return variant._load(name)(*args)
 
     def __call__(self, *args):
         """The function's value (a tuple for several outputs).
