@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from dualad import evaluators
+from dualad.evaluators import record
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 settings.register_profile("ci", max_examples=200, derandomize=True, deadline=None,
@@ -29,6 +30,9 @@ EVALUATOR_SETS = {
              "reverse": evaluators.FastReverseEvaluator,
              "forward": evaluators.FastForwardEvaluator},
 }
+#: The fast evaluators with every small program written as straight-line code at its first
+#: replay (see ``record.STRAIGHT_AFTER``), not after many: that way of running is checked too.
+EVALUATOR_SETS["fast, written out"] = EVALUATOR_SETS["fast"]
 
 
 @pytest.fixture(params=sorted(EVALUATOR_SETS))
@@ -36,4 +40,6 @@ def evaluators_in_use(request, monkeypatch):
     """Run the test with the transforms and the Var facade on one set of evaluators."""
     for mode, cls in EVALUATOR_SETS[request.param].items():
         monkeypatch.setitem(evaluators.DEFAULT, mode, cls)
+    monkeypatch.setattr(record, "STRAIGHT_AFTER",
+                        0 if request.param == "fast, written out" else record.STRAIGHT_AFTER)
     return request.param

@@ -7,7 +7,8 @@ import pytest
 
 import dualad as ad
 from dualad.evaluators.fast import _programs
-from dualad.evaluators.record import IN_PLACE_SIZE, Program
+from dualad.evaluators import record
+from dualad.evaluators.record import IN_PLACE_SIZE, STRAIGHT_AFTER, Program
 from dualad.evaluators import (FastForwardEvaluator, FastReverseEvaluator, FastValueEvaluator,
                                ForwardEvaluator, ReverseEvaluator, ValueEvaluator)
 
@@ -67,6 +68,42 @@ def test_domain_edges_give_numpys_nan_and_inf_as_the_reference_does():
                 adjoints = reverse_cls(graph).run(values, [1.0])
             assert values[-1] == -math.inf or math.isnan(values[-1])
             assert not math.isfinite(adjoints[0])
+
+
+def test_a_small_program_run_often_is_written_out_and_gives_the_same_numbers():
+    x = np.array([[0.5, -1.0, 2.0], [0.25, 3.0, -0.75]])
+    w = np.array([0.3, -0.2, 0.1])
+    graph = ad.trace(lambda x, w: ad.mean(ad.tanh(x @ w) ** 2) + ad.log(ad.sum(w * w)), x, w)
+    values = FastValueEvaluator(graph).run([x, w])
+    for _ in range(2):                                      # the reference, then record
+        FastReverseEvaluator(graph).run(values, [1.0])
+    (program,) = [p for k, p in graph._programs.items() if k[0] == "reverse"]
+    looped = program.run(values)
+    for _ in range(STRAIGHT_AFTER + 1):
+        written = program.run(values)
+    assert program._straight                                # the function was written
+    assert len(written) == len(looped)
+    for a, b in zip(written, looped):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert type(a) is type(b) and np.array_equal(a, b)    # bit for bit
+    # d/dw by hand: (2/2) sum_i tanh(x_i.w)(1 - tanh^2(x_i.w)) x_i / 2 ... + 2w / sum(w^2)
+    t = np.tanh(x @ w)
+    expected = (2 * t * (1 - t * t)) @ x / 2 + 2 * w / np.sum(w * w)
+    np.testing.assert_allclose(written[graph.input_positions[1]], expected, rtol=1e-13)
+
+
+def test_a_written_out_scalar_program_gives_numpys_nan_at_a_domain_edge(monkeypatch):
+    monkeypatch.setattr(record, "STRAIGHT_AFTER", 0)
+    graph = ad.trace(lambda x: ad.log(x) * x, 2.0)
+    values = FastValueEvaluator(graph).run([2.0])
+    for _ in range(3):
+        adjoints = FastReverseEvaluator(graph).run(values, [1.0])
+    assert adjoints[0] == pytest.approx(math.log(2.0) + 1.0, rel=1e-15)
+    with pytest.warns(RuntimeWarning):
+        values = FastValueEvaluator(graph).run([-1.0])
+        adjoints = FastReverseEvaluator(graph).run(values, [1.0])
+    assert math.isnan(adjoints[0]) and type(adjoints[0]) is float
 
 
 def test_arrays_and_batches_are_recorded_per_shape():
