@@ -805,7 +805,7 @@ def bench_chain(competitors):
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(1000)
         try:
-            y = x = Value(0.5)
+            y = Value(0.5)
             for _ in range(small):
                 y = ops.sin(y)
             y.backward()
