@@ -950,7 +950,7 @@ class CompiledFunction:
         a branch recorded while tracing would flip, run the variant compiled at a point on
         that side (tracing the function again), or refuse."""
         try:
-            return (self._compiled.get(name) or self._load(name))(*args)
+            return self._load(name)(*args)
         except _BranchChanged:
             pass
         for variant in self._variants:

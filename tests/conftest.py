@@ -40,6 +40,6 @@ def evaluators_in_use(request, monkeypatch):
     """Run the test with the transforms and the Var facade on one set of evaluators."""
     for mode, cls in EVALUATOR_SETS[request.param].items():
         monkeypatch.setitem(evaluators.DEFAULT, mode, cls)
-    monkeypatch.setattr(record, "STRAIGHT_AFTER",
-                        0 if request.param == "fast, written out" else record.STRAIGHT_AFTER)
+    if request.param == "fast, written out":
+        monkeypatch.setattr(record, "STRAIGHT_AFTER", 0)
     return request.param

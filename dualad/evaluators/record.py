@@ -653,6 +653,17 @@ class Program:
         """
         if scalar is None:
             scalar = self.scalar and all(type(v) is float for v in input_values)
+        try:
+            return self._run_steps(input_values, scalar)
+        except (ArithmeticError, ValueError):
+            if not scalar:
+                raise
+            values = numpy_scalars(input_values)
+            return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
+
+    def _run_steps(self, input_values, scalar):
+        """:meth:`run`'s steps, with the ``math`` functions where ``scalar``: written out as
+        one function (see :data:`STRAIGHT_STEPS`), else in a loop."""
         if ((scalar or self.largest < BIG_ARRAY) and self._inputs_first
                 and len(input_values) == len(self.inputs) and len(self) <= STRAIGHT_STEPS):
             straight = self._straight.get(scalar)
@@ -661,14 +672,7 @@ class Program:
                 if self._runs > STRAIGHT_AFTER:
                     straight = self._straight[scalar] = _straight_line(self, scalar)
             if straight is not None:
-                try:
-                    return straight(input_values)
-                except (ArithmeticError, ValueError):
-                    if not scalar:
-                        raise
-                    values = numpy_scalars(input_values)
-                    return [None if v is None else as_float(v)
-                            for v in self.run(values, scalar=False)]
+                return straight(input_values)
         if self._inputs_first and len(input_values) == len(self.inputs):
             registers = list(input_values)
             registers.extend([None] * (self.size - len(registers)))
@@ -685,23 +689,17 @@ class Program:
             dying = self._run_for_memory(registers)
             if dying is None:
                 return self._results(registers)
-        try:
-            for function, a, b, out, dead in zip(self.runners(scalar), self.first, self.second,
-                                                 self.outs, dying):
-                if b >= 0:
-                    registers[out] = function(registers[a], registers[b])
-                elif b == -1:
-                    registers[out] = function(registers[a])
-                else:
-                    registers[out] = function(*[registers[r] for r in next(rest)])
-                if dead:                    # only when running for memory
-                    for r in dead:
-                        registers[r] = None
-        except (ArithmeticError, ValueError):
-            if not scalar:
-                raise
-            values = numpy_scalars(input_values)
-            return [None if v is None else as_float(v) for v in self.run(values, scalar=False)]
+        for function, a, b, out, dead in zip(self.runners(scalar), self.first, self.second,
+                                             self.outs, dying):
+            if b >= 0:
+                registers[out] = function(registers[a], registers[b])
+            elif b == -1:
+                registers[out] = function(registers[a])
+            else:
+                registers[out] = function(*[registers[r] for r in next(rest)])
+            if dead:                    # only when running for memory
+                for r in dead:
+                    registers[r] = None
         return self._results(registers)
 
     def _results(self, registers):
