@@ -50,12 +50,17 @@ class _Run:
     every derivative is built as graph nodes, which the enclosing transform differentiates.
     """
 
-    def __init__(self, f, args, what, mode=None):
+    def __init__(self, f, args, what, mode=None, defer=False):
         # a transform that runs one mode's fast evaluator lets its trace release the values
         # that evaluator's programs do not read (they are computed again where needed)
-        release = mode if getattr(DEFAULT.get(mode), "restores_released", False) else None
-        entry = prepare(f, args, what, release_values=release)
+        evaluator = DEFAULT.get(mode)
+        release = mode if getattr(evaluator, "restores_released", False) else None
+        # and, where that evaluator computes values and derivatives in one program from the
+        # inputs alone, the trace may leave the values to it (``deferred``: see compute())
+        defer = defer and getattr(evaluator, "runs_from_inputs", False)
+        entry = prepare(f, args, what, release_values=release, defer=defer)
         graph = self.graph = entry.graph
+        self.point = entry.point
         if not callable(f) or isinstance(f, Graph):     # a Graph or a Var: evaluated, not traced
             self.values = DEFAULT["value"](graph).run(entry.point)
             self.nested = False
@@ -63,8 +68,17 @@ class _Run:
         self.nested = tracing_depth() > 0 and _inside(graph, args)
         if self.nested:
             self.values = list(graph.nodes)
+        elif graph.deferred:
+            self.values = None
         else:
             self.values = [n.value for n in graph.nodes]
+
+    def compute(self):
+        """Every node's value, for a trace that deferred them (``values`` is None until then);
+        the nodes read their operands first, each computed once."""
+        if self.values is None:
+            self.values = [n.value for n in self.graph.nodes]
+        return self.values
 
     def output_values(self):
         return [self.values[p] for p in self.graph.output_positions]
@@ -249,24 +263,34 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
 
     def value_and_grad_f(*args):
         output, aux = with_aux(f, has_aux, what) if has_aux else (f, None)
-        run = _Run(output, args, "grad", "reverse" if mode == "reverse" else None)
-        positions = run.graph.input_positions
+        reverse = mode == "reverse"
+        run = _Run(output, args, "grad", "reverse" if reverse else None, defer=reverse)
+        graph = run.graph
+        positions = graph.input_positions
         known = checked.get(positions)
         if known is None:
             nums, single = check_argnums(argnums, len(positions), "grad")
             known = checked[positions] = (single, tuple(positions[i] for i in nums))
         single, wrt = known
         out_pos = run.scalar_output("grad")
-        out = run.values[out_pos]
-        check_value = out.value if isinstance(out, Var) else out
-        seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
-        if mode == "reverse":
-            evaluator = DEFAULT["reverse"](run.graph, wrt=wrt)
+        if reverse:
+            evaluator = DEFAULT["reverse"](graph, wrt=wrt)
             evaluator.inputs_only = True
-            adjoints = evaluator.run(run.values, [seed])
+            found = None if run.values is not None else evaluator.gradient_from_inputs()
+            if found is None:
+                out = run.compute()[out_pos]
+                check_value = out.value if isinstance(out, Var) else out
+                seed = default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
+                adjoints = evaluator.run(run.values, [seed])
+            else:
+                out, adjoints = found
             made = evaluator.made
-            grads = [as_result(adjoints[p], run.values[p], made=p in made) for p in wrt]
+            at = run.values or {p: graph.nodes[p].value for p in wrt}
+            grads = [as_result(adjoints[p], at[p], made=p in made) for p in wrt]
         else:
+            out = run.values[out_pos]
+            check_value = out.value if isinstance(out, Var) else out
+            default_seed(check_value, "grad", "use jacobian or vjp for other outputs")
             grads = _forward_gradient(run, wrt)
         value = _user_value(out)
         if has_aux:
@@ -397,19 +421,30 @@ def jvp(f, primals, tangents, has_aux=False):
     if len(primals) != len(tangents):
         raise DualadError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     output, aux = with_aux(f, has_aux, "jvp")
-    run = _Run(output, primals, "jvp", "forward")
+    run = _Run(output, primals, "jvp", "forward", defer=True)
     graph = run.graph
     checked = []
     for i, (p, t) in enumerate(zip(graph.input_positions, tangents)):
         t = as_value(t, f"jvp: tangent {i}")
-        if shape_of(t) != shape_of(run.values[p]):
+        primal = graph.nodes[p].value if run.values is None else run.values[p]
+        if shape_of(t) != shape_of(primal):
             raise ShapeMismatchError(f"jvp: tangent {i} has shape {shape_of(t)} but its primal "
-                                     f"has shape {shape_of(run.values[p])}")
+                                     f"has shape {shape_of(primal)}")
         checked.append(t)
     evaluator = DEFAULT["forward"](graph)
     evaluator.outputs_only = True
-    _, out_tangents = evaluator.run(None, checked, values=run.values)
-    outs = run.output_values()
+    found = None
+    if run.values is None:          # a deferred trace: values and tangents in one sweep
+        try:
+            found = evaluator.run(run.point, checked)
+        except Exception:       # noqa: BLE001 (the values, computed below, say what is wrong)
+            run.compute()
+    if found is None:
+        _, out_tangents = evaluator.run(None, checked, values=run.values)
+        outs = run.output_values()
+    else:
+        values, out_tangents = found
+        outs = [values[p] for p in graph.output_positions]
     dots = [_user_value(as_result(out_tangents[p], v))
             for p, v in zip(graph.output_positions, outs)]
     result = run.outputs(outs), (dots[0] if graph.single_output else tuple(dots))

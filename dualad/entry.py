@@ -47,7 +47,7 @@ def function_name(f):
     return name if isinstance(name, str) and name.isidentifier() else "f"
 
 
-def prepare(f, args, what, point_required=True, release_values=None):
+def prepare(f, args, what, point_required=True, release_values=None, defer=False):
     """The graph of ``f`` and the point ``args``, checked.
 
     Parameters
@@ -65,6 +65,9 @@ def prepare(f, args, what, point_required=True, release_values=None):
         The mode whose fast evaluator the caller runs on the graph: a function's trace may
         then let go of the values that mode's recorded programs do not read (see
         :func:`dualad.graph.traced`).
+    defer : bool
+        A function traced before builds its nodes without their values (see
+        :func:`dualad.graph.traced`): the caller computes them.
 
     Raises
     ------
@@ -91,7 +94,7 @@ def prepare(f, args, what, point_required=True, release_values=None):
     elif callable(f):
         values = [a if is_plain(a) else as_value(a, f"{what}: argument {k}")
                   for k, a in enumerate(args)]
-        graph = traced(f, values, release_values)
+        graph = traced(f, values, release_values, defer)
         return Entry(graph, values, function_name(f))
     else:
         hint = "; for expression text use ad.parse(text)" if isinstance(f, str) else ""

@@ -1,7 +1,8 @@
 """The shared graph: ``Var`` nodes, the ``Graph`` they form, and its topological order.
 
 This module owns graph *structure*: building nodes (eagerly computing their values when the
-inputs have values), wrapping numbers as constants, turning a seed-style ``Var(op=callable,
+inputs have values, or, in a transform's trace of a function traced before, when the values
+are first read: see "deferred values" below), wrapping numbers as constants, turning a seed-style ``Var(op=callable,
 pds=[...])`` into a :class:`~dualad.primitives.Primitive`, the iterative topological sort, and
 the instruction list evaluators walk. It owns no derivative formula (those are in
 :mod:`dualad.primitives`) and no evaluation strategy (those are in :mod:`dualad.evaluators`).
@@ -47,6 +48,8 @@ def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
     yet (a graph built before its leaves have values: forward() fills it in)."""
     params = params or NO_PARAMS
+    if _DEFERRING and getattr(_DEFER, "on", False):     # a transform's trace: values later
+        return _deferred_node(prim, args, params)
     releasing = release.current() if _RELEASING else None    # a transform's trace, big arrays
     if releasing is not None and releasing.ready:
         releasing.let_go()
@@ -328,6 +331,106 @@ def as_node(x, what="Var: the value"):
     node = _leaf(x if is_plain(x) else as_value(x, what), None)
     node.constant = True
     return node
+
+
+# ---- deferred values ----
+#
+# A transform's trace of a function it has traced before builds its nodes without computing
+# their values: the transform then computes the values and the derivatives in one recorded
+# program (see ``FastReverseEvaluator.gradient_from_inputs``), which on big arrays runs in
+# cache-sized blocks, and on small ones as one straight-line function. A node whose value is
+# not computed yet is a ``_Deferred``; reading its value (a branch ``if x > 0``, a shape, a
+# print, anything) computes it then, and its operands first, with the same op on the same
+# numbers as when it is built, so the reader sees the same value bit for bit.
+
+#: How many threads are running a deferred trace now (what the node builder looks at first).
+_DEFERRING = 0
+#: How many times a deferred value has been computed on reading it, in any thread.
+_FORCED = [0]
+_DEFER = threading.local()
+_DEFER_LOCK = threading.Lock()
+_VALUE = Var.__dict__["value"]       # the value slot itself
+
+
+class _Deferred(Var):
+    """A node of a deferred trace whose value is computed when first read; it is then a
+    plain ``Var``."""
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return _force(self)
+
+    @value.setter
+    def value(self, value):         # a value given (forward(), a release): nothing to compute
+        _VALUE.__set__(self, value)
+        self.__class__ = Var
+
+
+def _deferred_node(prim, args, params):
+    """The node ``prim(*args, **params)`` with its value not computed yet."""
+    children = []
+    for i, a in enumerate(args):
+        children.append(a if isinstance(a, Var) else _constant(prim, i, a))
+    node = _Deferred.__new__(_Deferred)
+    node.deriv = node.name = node._graph = None
+    node.constant = False
+    node.op = prim
+    node.children = tuple(children)
+    node.params = params
+    _VALUE.__set__(node, None)
+    return node
+
+
+def _force(node):
+    """Compute the value of the deferred ``node``, and first of its deferred operands (walked
+    without recursion), each by ``prim.evaluate``, as ``_node`` computes it."""
+    _FORCED[0] += 1
+    stack = [node]
+    while stack:
+        top = stack[-1]
+        if type(top) is not _Deferred:
+            stack.pop()
+            continue
+        waiting = [c for c in top.children if type(c) is _Deferred]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        values = [c.value for c in top.children]
+        if any(v is None for v in values):
+            value = None
+        else:
+            value = top.op.evaluate(*values, **top.params)
+        _VALUE.__set__(top, value)
+        top.__class__ = Var
+    return _VALUE.__get__(node, Var)
+
+
+OVERLOADED_TYPES[_Deferred] = _node
+
+
+class _deferring:
+    """``with _deferring(on):`` builds this thread's nodes deferred (``on``) or computed."""
+
+    def __init__(self, on):
+        self.on = on
+
+    def __enter__(self):
+        global _DEFERRING
+        self.was = getattr(_DEFER, "on", False)
+        _DEFER.on = self.on
+        if self.on:
+            with _DEFER_LOCK:
+                _DEFERRING += 1
+
+    def __exit__(self, *exc_info):
+        global _DEFERRING
+        _DEFER.on = self.was
+        if self.on:
+            with _DEFER_LOCK:
+                _DEFERRING -= 1
 
 
 def apply_primitive(prim, *args, **params):
@@ -736,6 +839,9 @@ class Graph:
                 raise BranchChangedError(guard_text(self, pos, values, outcome))
 
     released = ()
+    #: True for a transform's trace whose nodes were built without their values (see
+    #: :func:`traced`): they are computed when read.
+    deferred = False
 
     def restore_released(self, values=None):
         """Compute the released values again (each from its operands: the same numbers), on
@@ -776,8 +882,8 @@ class Graph:
         for i in self.leaf_positions:
             values[i] = nodes[i].value
         for k, (pos, value) in enumerate(zip(self.input_positions, input_values)):
-            values[pos] = as_value(value, f"Graph: the value of input {k} "
-                                          f"({self.inputs[k].name or k})")
+            values[pos] = value if is_plain(value) else as_value(
+                value, f"Graph: the value of input {k} ({self.inputs[k].name or k})")
         return values
 
     def depends_on_inputs(self):
@@ -959,11 +1065,15 @@ def trace(f, *example_args):
     return traced(f, example_args)
 
 
-def traced(f, example_args, release_values=None):
+def traced(f, example_args, release_values=None, defer=False):
     """:func:`trace` as the transforms run it. With ``release_values`` (a mode, "forward" or
     "reverse"), a trace on big arrays lets go of the values that no program of that mode
     recorded for the function's last trace reads (see :mod:`dualad.release`); the graph
-    lists them in ``released``.
+    lists them in ``released``. With ``defer``, a function traced before (not inside another
+    trace) builds its nodes without computing their values (see ``_Deferred``): the graph's
+    ``deferred`` is then True, and the caller computes them, or reads them one by one. A
+    function that reads a value while it runs (a branch, a print) has every value computed
+    before the trace returns, and its later traces compute them as they go.
 
     Examples
     --------
@@ -997,7 +1107,10 @@ def traced(f, example_args, release_values=None):
     structure = None if key is None else remembered(key)
     guards = []
     running = getattr(_TRACING, "guards", ())
-    releasing = (_releasing(structure, release_values) if release_values
+    deferred = (defer and structure is not None and not running
+                and structure.cache.get("defer", True))
+    forced = _FORCED[0]
+    releasing = (_releasing(structure, release_values) if release_values and not deferred
                  and structure is not None and not running else None)
     outer = release.current() if _RELEASING else None    # a trace inside a releasing one
     if releasing is not None:
@@ -1006,7 +1119,8 @@ def traced(f, example_args, release_values=None):
         release.switch(None)
     _TRACING.guards = running + (guards,)
     try:
-        result = f(*leaves)
+        with _deferring(deferred):
+            result = f(*leaves)
     finally:
         _TRACING.guards = running
         if releasing is not None:
@@ -1035,6 +1149,14 @@ def traced(f, example_args, release_values=None):
     graph = _graph_of_trace(key, structure, outputs, leaves, _distinct_guards(guards),
                             releasing)
     graph.single_output = single
+    if deferred and _FORCED[0] != forced:
+        # the function read values as it ran (a branch, say): they are computed now, and
+        # computed as they go from the next trace on, which may then release them
+        structure.cache["defer"] = False
+        for node in graph.nodes:
+            node.value              # noqa: B018 (computes a deferred value)
+    elif deferred:
+        graph.deferred = True
     return graph
 
 

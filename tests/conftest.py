@@ -33,6 +33,9 @@ EVALUATOR_SETS = {
 #: The fast evaluators with every small program written as straight-line code at its first
 #: replay (see ``record.STRAIGHT_AFTER``), not after many: that way of running is checked too.
 EVALUATOR_SETS["fast, written out"] = EVALUATOR_SETS["fast"]
+#: The fast evaluators as they run on a trace that computed its values (a function that
+#: reads a value as it runs): the transforms' traces do not defer them.
+EVALUATOR_SETS["fast, values traced"] = EVALUATOR_SETS["fast"]
 
 
 @pytest.fixture(params=sorted(EVALUATOR_SETS))
@@ -42,4 +45,7 @@ def evaluators_in_use(request, monkeypatch):
         monkeypatch.setitem(evaluators.DEFAULT, mode, cls)
     if request.param == "fast, written out":
         monkeypatch.setattr(record, "STRAIGHT_AFTER", 0)
+    if request.param == "fast, values traced":
+        for mode in ("reverse", "forward"):
+            monkeypatch.setattr(EVALUATOR_SETS["fast"][mode], "runs_from_inputs", False)
     return request.param

@@ -1,6 +1,10 @@
 """A transform's trace on big arrays lets go of the values no program reads, and nothing can
 tell: the numbers are the reference evaluators' bit for bit, values the function keeps stay,
-and every other use (another mode, other shapes, another structure) computes them again."""
+and every other use (another mode, other shapes, another structure) computes them again.
+
+A trace releases where it computes its values: here every test runs the transforms as they
+run where their evaluators cannot compute values and derivatives from the inputs alone (see
+the fixture below)."""
 
 import subprocess
 import sys
@@ -16,6 +20,7 @@ from hypothesis import strategies as st
 import dualad as ad
 from dualad import release
 from dualad.evaluators import ForwardEvaluator, ReverseEvaluator
+from dualad.evaluators.fast import FastForwardEvaluator, FastReverseEvaluator
 from dualad.graph import traced
 from dualad.release import RELEASE_SIZE
 from strategies import build_program, random_programs
@@ -53,6 +58,16 @@ def calls_agree(f, x, v, expected, calls):
 def point(seed=0, size=N):
     rng = np.random.default_rng(seed)
     return rng.uniform(-2.0, 2.0, size), rng.normal(size=size)
+
+
+@pytest.fixture(autouse=True)
+def values_in_the_trace(monkeypatch):
+    """The transforms as they run where their evaluators cannot compute values and
+    derivatives from the inputs alone: their traces compute the values, and release them.
+    (Elsewhere the traces of a function that reads no value as it runs defer them, and
+    there is nothing to release: see tests/test_deferred.py.)"""
+    monkeypatch.setattr(FastReverseEvaluator, "runs_from_inputs", False)
+    monkeypatch.setattr(FastForwardEvaluator, "runs_from_inputs", False)
 
 
 def test_a_trace_lets_go_of_what_no_program_reads_and_the_numbers_are_the_references():

@@ -35,6 +35,7 @@ import numpy as np
 from ..graph import _collector_paused
 from ..mathns import as_float
 from ..release import note_reads
+from ..shapes import shape_of
 from ..structure import comparable_ops
 from .forward import ForwardEvaluator
 from .record import CSE_WINDOW, Slot, Tape
@@ -270,6 +271,9 @@ class FastReverseEvaluator(ReverseEvaluator):
 
     #: Takes the graph of a trace that let values go (``graph.released``): see _keep_released.
     restores_released = True
+    #: Computes a gradient from the input values alone (:meth:`gradient_from_inputs`), so a
+    #: transform's trace may leave its values uncomputed (``graph.deferred``).
+    runs_from_inputs = True
     #: Set on an instance: only the adjoints of the inputs (of ``wrt``, where given) are
     #: wanted. The replayed program then keeps no other adjoint (the other entries of the
     #: adjoints returned are ``None`` on replays), and so holds less memory.
@@ -322,6 +326,81 @@ class FastReverseEvaluator(ReverseEvaluator):
         self.values, self.adjoints = values, adjoints
         return adjoints
 
+    def gradient_from_inputs(self, input_values=None):
+        """The value of the graph's one output and the adjoints by position (of the inputs,
+        or of ``wrt``; the other entries ``None``) for the seed 1.0, from the input values
+        alone (by default the leaves' own: a trace's arguments, checked when it was made):
+        one recorded program computes the values, then the adjoints. On big arrays its
+        elementwise steps, of both sweeps, run in cache-sized blocks; on small values it is one
+        straight-line function. ``self.made`` lists the positions whose adjoints are new
+        arrays.
+
+        Returns ``None`` where there is no program to run: values of other kinds (Duals,
+        sympy values, integers), an output that is not a scalar, or a run that raised (a
+        domain error, say). The caller then computes the values and calls :meth:`run`, which
+        says what is wrong in the reference evaluator's words. The program is recorded the
+        first time it is asked for, since that is a function's second trace at least.
+
+        Examples
+        --------
+        >>> import dualad as ad
+        >>> from dualad.evaluators.fast import FastReverseEvaluator
+        >>> g = ad.trace(lambda x, y: x * y + ad.sin(x), 0.0, 2.0)
+        >>> value, adjoints = FastReverseEvaluator(g).gradient_from_inputs([0.0, 2.0])
+        >>> value, [adjoints[p] for p in g.input_positions]          # y + cos x, x
+        (0.0, [3.0, 0.0])
+        """
+        graph = self.graph
+        if len(graph.outputs) != 1 or self.batch:
+            return None
+        if input_values is None:
+            nodes = graph.nodes
+            leaves = [nodes[p].value for p in graph.leaf_positions]
+        else:
+            values = graph.leaf_values(input_values)
+            leaves = [values[p] for p in graph.leaf_positions]
+        kinds = _kinds(leaves)
+        if kinds is None:
+            return None
+        wanted = graph.input_positions if self.wrt is None else tuple(self.wrt)
+        key = ("from inputs", wanted, kinds)
+        programs = _programs(graph)
+        program = programs.get(key)
+        if program is False:            # recorded once: not a scalar output
+            return None
+        if program is None:
+            with _collector_paused():        # recording makes many small objects
+                tape = Tape()
+                slots = [None] * len(graph.nodes)
+                for p, value in zip(graph.leaf_positions, leaves):
+                    slots[p] = tape.input(value)
+                sweep = ValueEvaluator(graph)
+                sweep.values = slots
+                try:
+                    sweep.walk()
+                except Exception:       # noqa: BLE001 (said again by the caller's own run)
+                    return None
+                out = slots[graph.output_positions[0]]
+                if shape_of(_plain(out)) != ():
+                    programs[key] = False
+                    return None
+                adjoints = ReverseEvaluator.run(self, slots, [1.0])
+                programs[key] = program = tape.program([out] + [adjoints[p] for p in wanted])
+                results = [_plain(out)] + [_plain(adjoints[p]) for p in wanted]
+                made = ()
+        else:
+            try:
+                results = program.run(leaves, scalar=program.scalar
+                                      and all(k == "f" for k in kinds))
+            except Exception:           # noqa: BLE001 (said again by the caller's own run)
+                return None
+            made = program.made_outputs()
+        adjoints = [None] * len(graph.nodes)
+        for p, adjoint in zip(wanted, results[1:]):
+            adjoints[p] = adjoint
+        self.made = {wanted[k - 1] for k in made if k}
+        return results[0], adjoints
+
     @property
     def active(self):
         """Which nodes carry adjoints (``graph.activity(wrt)``), worked out when first asked
@@ -341,7 +420,9 @@ class FastForwardEvaluator(ForwardEvaluator):
 
     ``outputs_only = True`` (set on an instance) says only the outputs' tangents are wanted:
     the replayed program then keeps no other tangent, and may reuse their arrays (the other
-    entries of ``tangents`` are ``None`` on replays).
+    entries of ``tangents`` are ``None`` on replays). Where the values are not given, it
+    computes them too, and keeps only the outputs' and the guards' (the other entries of
+    ``values`` are then ``None`` on replays).
 
     Examples
     --------
@@ -355,6 +436,10 @@ class FastForwardEvaluator(ForwardEvaluator):
     outputs_only = False
     #: Takes the graph of a trace that let values go (``graph.released``): see _keep_released.
     restores_released = True
+    #: Computes the values too where they are not given (``run(input_values, tangents)``), in
+    #: the program of the tangents: a transform's trace may leave them uncomputed
+    #: (``graph.deferred``).
+    runs_from_inputs = True
 
     def run(self, input_values, input_tangents, values=None):
         graph = self.graph
@@ -391,9 +476,12 @@ class FastForwardEvaluator(ForwardEvaluator):
                 if only:
                     outputs = set(graph.output_positions)
                     kept = [t if p in outputs else None for p, t in enumerate(tangents)]
+                    outputs.update(p for p, _ in graph.guards)
+                    values_kept = [v if p in outputs else None
+                                   for p, v in enumerate(self.values)]
                 else:
-                    kept = tangents
-                programs[key] = program = tape.program(([] if known else self.values) + kept)
+                    kept, values_kept = tangents, self.values
+                programs[key] = program = tape.program(([] if known else values_kept) + kept)
                 if known and graph.structure is not None:
                     note_reads(programs, program, "forward")
                 found = [_plain(v) for v in self.values], [_plain(t) for t in tangents]
