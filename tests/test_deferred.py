@@ -88,14 +88,10 @@ def test_a_small_network_step_gives_the_references_numbers():
             assert np.array_equal(g, expected)
         # by hand: backprop through the two layers
         h = np.tanh(X @ params[0] + params[1])
-        d = 2 * (h @ params[2] + params[3] - Y) / d_size(Y)
+        d = 2 * (h @ params[2] + params[3] - Y) / Y.size
         dz = d @ params[2].T * (1 - h * h)
         assert np.allclose(got[0], X.T @ dz) and np.allclose(got[3], d.sum(axis=0))
     assert deferred(loss, *params)
-
-
-def d_size(array):
-    return array.size
 
 
 def test_a_value_read_as_the_function_runs_is_its_value_and_later_traces_compute_as_they_go():
