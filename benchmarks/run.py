@@ -175,6 +175,16 @@ def default_names(*modes):
     return " + ".join(DEFAULT[mode].__name__ for mode in modes)
 
 
+def traced_names(mode):
+    """The note of a row that traces its function at each call: the mode's evaluator, which
+    computes the values with the derivatives where it can (the trace then defers them), else
+    the values' evaluator and the mode's."""
+    evaluator = DEFAULT[mode]
+    if getattr(evaluator, "runs_from_inputs", False):
+        return f"{evaluator.__name__}, values with the derivatives"
+    return default_names("value", mode) if mode == "reverse" else default_names(mode)
+
+
 # ---- 1. the seed step ----
 
 def seed_expression(lib, x, w):
@@ -608,13 +618,13 @@ def bench_array_function(spelling, x, v, competitors):
     compiled = ad.compile(f, x)
     rows = [(F_NUMPY, lambda: f(x, np), "the denominator"),
             (HAND_VAG, checked(lambda: array_by_hand(x, spelling)), "reuses sin, exp, x^2"),
-            (DUALAD_VAG, checked(lambda: traced(x)), default_names("value", "reverse")),
+            (DUALAD_VAG, checked(lambda: traced(x)), traced_names("reverse")),
             (DUALAD_VAG_GRAPH, checked(lambda: on_graph(x)), "a traced Graph, re-evaluated"),
             (DUALAD_COMPILE, checked(lambda: compiled.value_and_grad(x)), ""),
             (HAND_JVP, checked(lambda: array_jvp_by_hand(x, v, spelling), forward=True),
              "f and <f'(x), v>"),
             (DUALAD_JVP, checked(lambda: ad.jvp(f, (x,), (v,)), forward=True),
-             default_names("forward")),
+             traced_names("forward")),
             (DUALAD_JVP_GRAPH, checked(lambda: ad.jvp(graph, (x,), (v,)), forward=True), ""),
             (DUALAD_COMPILE_JVP, checked(lambda: compiled.jvp((x,), (v,)), forward=True), "")]
     if competitors.get("autograd"):
@@ -937,7 +947,7 @@ def bench_mlp(size, competitors):
     rows = [(MLP_HAND, checked(lambda: mlp_by_hand(*params, X, Y)), ""),
             ("loss alone in numpy (no gradient)", lambda: mlp_loss(np, *params, X, Y),
              "for scale"),
-            (DUALAD_VAG, checked(lambda: traced(*params)), default_names("value", "reverse")),
+            (DUALAD_VAG, checked(lambda: traced(*params)), traced_names("reverse")),
             (DUALAD_VAG_GRAPH, checked(lambda: on_graph(*params)),
              "a traced Graph, re-evaluated"),
             (DUALAD_COMPILE, checked(lambda: compiled.value_and_grad(*params)), "")]
