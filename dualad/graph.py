@@ -346,7 +346,7 @@ def as_node(x, what="Var: the value"):
 #: How many threads are running a deferred trace now (what the node builder looks at first).
 _DEFERRING = 0
 #: How many times a deferred value has been computed on reading it, in any thread.
-_FORCED = [0]
+_FORCED = 0
 _DEFER = threading.local()
 _DEFER_LOCK = threading.Lock()
 _VALUE = Var.__dict__["value"]       # the value slot itself
@@ -386,7 +386,8 @@ def _deferred_node(prim, args, params):
 def _force(node):
     """Compute the value of the deferred ``node``, and first of its deferred operands (walked
     without recursion), each by ``prim.evaluate``, as ``_node`` computes it."""
-    _FORCED[0] += 1
+    global _FORCED
+    _FORCED += 1
     stack = [node]
     while stack:
         top = stack[-1]
@@ -1109,7 +1110,7 @@ def traced(f, example_args, release_values=None, defer=False):
     running = getattr(_TRACING, "guards", ())
     deferred = (defer and structure is not None and not running
                 and structure.cache.get("defer", True))
-    forced = _FORCED[0]
+    forced = _FORCED
     releasing = (_releasing(structure, release_values) if release_values and not deferred
                  and structure is not None and not running else None)
     outer = release.current() if _RELEASING else None    # a trace inside a releasing one
@@ -1149,7 +1150,7 @@ def traced(f, example_args, release_values=None, defer=False):
     graph = _graph_of_trace(key, structure, outputs, leaves, _distinct_guards(guards),
                             releasing)
     graph.single_output = single
-    if deferred and _FORCED[0] != forced:
+    if deferred and _FORCED != forced:
         # the function read values as it ran (a branch, say): they are computed now, and
         # computed as they go from the next trace on, which may then release them
         structure.cache["defer"] = False

@@ -326,11 +326,11 @@ class FastReverseEvaluator(ReverseEvaluator):
         self.values, self.adjoints = values, adjoints
         return adjoints
 
-    def gradient_from_inputs(self, input_values=None):
+    def gradient_from_inputs(self):
         """The value of the graph's one output and the adjoints by position (of the inputs,
-        or of ``wrt``; the other entries ``None``) for the seed 1.0, from the input values
-        alone (by default the leaves' own: a trace's arguments, checked when it was made):
-        one recorded program computes the values, then the adjoints. On big arrays its
+        or of ``wrt``; the other entries ``None``) for the seed 1.0, from the leaves' values
+        alone (a trace's arguments, checked when it was made, and its constants): one
+        recorded program computes the values, then the adjoints. On big arrays its
         elementwise steps, of both sweeps, run in cache-sized blocks; on small values it is one
         straight-line function. ``self.made`` lists the positions whose adjoints are new
         arrays.
@@ -346,19 +346,15 @@ class FastReverseEvaluator(ReverseEvaluator):
         >>> import dualad as ad
         >>> from dualad.evaluators.fast import FastReverseEvaluator
         >>> g = ad.trace(lambda x, y: x * y + ad.sin(x), 0.0, 2.0)
-        >>> value, adjoints = FastReverseEvaluator(g).gradient_from_inputs([0.0, 2.0])
+        >>> value, adjoints = FastReverseEvaluator(g).gradient_from_inputs()
         >>> value, [adjoints[p] for p in g.input_positions]          # y + cos x, x
         (0.0, [3.0, 0.0])
         """
         graph = self.graph
         if len(graph.outputs) != 1 or self.batch:
             return None
-        if input_values is None:
-            nodes = graph.nodes
-            leaves = [nodes[p].value for p in graph.leaf_positions]
-        else:
-            values = graph.leaf_values(input_values)
-            leaves = [values[p] for p in graph.leaf_positions]
+        nodes = graph.nodes
+        leaves = [nodes[p].value for p in graph.leaf_positions]
         kinds = _kinds(leaves)
         if kinds is None:
             return None
