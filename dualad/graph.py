@@ -24,6 +24,8 @@ import inspect
 import numbers
 import threading
 import types
+from itertools import repeat
+from operator import is_
 from typing import NamedTuple
 
 import numpy as np
@@ -254,13 +256,17 @@ class Var(Overloaded):
         from .evaluators.reverse import as_result, default_seed
         graph = self._facade_graph()
         values = [node.value for node in graph.nodes]
-        if any(v is None for v in values):
+        if any(map(is_, values, repeat(None))):
             self.forward()
             values = [node.value for node in graph.nodes]
         if seed is None:
             seed = default_seed(self.value, "backward")
         adjoints = DEFAULT["reverse"](graph).run(values, [seed])
         adjoints[graph.output_positions[0]] = seed    # d(self)/d(self), even through sign()
+        if set(map(type, adjoints)) == {float}:       # floats all: each is its deriv
+            for node, adjoint in zip(graph.nodes, adjoints):
+                node.deriv = adjoint
+            return
         depends = graph.depends_on_inputs()
         for node, adjoint, dependent in zip(graph.nodes, adjoints, depends):
             if adjoint is None and not dependent:
