@@ -16,10 +16,11 @@ the interpreter's is less work. The workloads are pieces of ``ad.value_and_grad`
 - ``hand``: the hand-written backprop step, the reference;
 - ``numpy``: the loss alone in numpy;
 - ``on-vars``: the loss run on ``Var`` leaves, building its nodes;
-- ``trace``: the trace as the transform makes it (nodes, the check against the structure of
-  the previous trace, the graph);
+- ``trace``: the trace as the transform makes it (nodes whose values are left to the
+  program, the check against the structure of the previous trace, the graph);
 - ``check``: the structure check alone;
-- ``replay``: the recorded backward sweep alone;
+- ``replay``: the recorded program alone, which computes the values and then the gradient
+  from the leaves' values;
 - ``call``: the whole traced ``value_and_grad`` call.
 """
 
@@ -55,17 +56,18 @@ def workloads():
     step = ad.value_and_grad(loss, argnums=(0, 1, 2, 3))
     for _ in range(3):          # recorded at the second call, replayed from the third
         step(*params)
-    graph = traced(loss, params, release_values="reverse")
-    program = next(p for p in graph.structure.cache["programs"].values()
-                   if hasattr(p, "steps"))
-    values = [node.value for node in graph.nodes]      # what the transform hands the replay
+    graph = traced(loss, params)
+    program = next(p for key, p in graph.structure.cache["programs"].items()
+                   if key[0] == "from inputs")
+    # what the transform hands the program: the leaves' values (the parameters, X and Y)
+    values = [graph.nodes[p].value for p in graph.leaf_positions]
     leaves = [_leaf(p, name) for p, name in zip(params, ("W1", "b1", "W2", "b2"))]
     structure, outputs, inputs = graph.structure, graph.outputs, graph.inputs
     return {
         "hand": lambda: mlp_by_hand(*params, X, Y),
         "numpy": lambda: mlp_loss(np, *params, X, Y),
         "on-vars": lambda: mlp_loss(ad, *leaves, X, Y),
-        "trace": lambda: traced(loss, params, release_values="reverse"),
+        "trace": lambda: traced(loss, params, defer=True),
         "check": lambda: structure.placed(outputs, inputs, []),
         "replay": lambda: program.run(values),
         "call": lambda: step(*params),
