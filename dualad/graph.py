@@ -391,7 +391,8 @@ def _deferred_node(prim, args, params):
 
 def _force(node):
     """Compute the value of the deferred ``node``, and first of its deferred operands (walked
-    without recursion), each by ``prim.evaluate``, as ``_node`` computes it."""
+    without recursion), each from its operands as a released value is computed again
+    (:func:`dualad.release.restore`); setting the value makes each a plain ``Var``."""
     global _FORCED
     _FORCED += 1
     stack = [node]
@@ -405,13 +406,10 @@ def _force(node):
             stack.extend(waiting)
             continue
         stack.pop()
-        values = [c.value for c in top.children]
-        if any(v is None for v in values):
-            value = None
+        if any(c.value is None for c in top.children):
+            top.value = None        # a leaf below has no value yet
         else:
-            value = top.op.evaluate(*values, **top.params)
-        _VALUE.__set__(top, value)
-        top.__class__ = Var
+            release.restore([top])
     return _VALUE.__get__(node, Var)
 
 
