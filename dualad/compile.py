@@ -319,6 +319,7 @@ class _Writer:
         self.scalar, self.comments = scalar, comments
         self.temporaries = itertools.count(1)
         self._call_names = {}      # (function, without params) -> its bound name
+        self._operators = {}       # function -> its operator (see ``operator``), or None
 
     @staticmethod
     def _uses(steps, outputs):
@@ -389,10 +390,19 @@ class _Writer:
                 out.append(f"**{{{ascii(key)}: {text}}}")
         return out
 
+    def operator(self, function):
+        """(symbol, precedence) of the Python operator a step of ``function`` without
+        parameters is written with (a registry op in :data:`OPERATORS`), else None."""
+        found = self._operators.get(function, False)
+        if found is False:
+            found = self._operators[function] = (
+                OPERATORS.get(function.name) if isinstance(function, Primitive)
+                and REGISTRY.get(function.name) is function else None)
+        return found
+
     def expression(self, function, params, args):
         """(text, precedence) of a step applied to argument texts ``args`` (text, prec)."""
-        operator = (OPERATORS.get(function.name) if isinstance(function, Primitive)
-                    and REGISTRY.get(function.name) is function and not params else None)
+        operator = None if params else self.operator(function)
         if operator is not None and len(args) == 2:
             symbol, prec = operator
             (a, pa), (b, pb) = args
@@ -403,8 +413,10 @@ class _Writer:
             a, pa = args[0]
             return f"-{a if pa >= UNARY else f'({a})'}", UNARY
         name = self.call_name(function, params)
-        text = ", ".join([a for a, _ in args] + self.params_text(function, params))
-        return f"{name}({text})", ATOM
+        texts = [a for a, _ in args]
+        if params:
+            texts += self.params_text(function, params)
+        return f"{name}({', '.join(texts)})", ATOM
 
     def lines(self, registers, free=False, steps=None, outputs=None, params=(), given=()):
         """The assignments, with ``registers(r)`` the text of register r where it is stored
