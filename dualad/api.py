@@ -113,8 +113,8 @@ def _user_value(value):
         return value
     if isinstance(value, Var) or hasattr(value, "primal"):
         return value
-    if shape_of(value) == ():
-        return np.asarray(value).item() if not isinstance(value, float) else value
+    if shape_of(value) == ():     # a numpy float64 too (a float subclass): a plain float
+        return np.asarray(value).item()
     return np.array(value)
 
 

@@ -36,6 +36,30 @@ def test_grad_returns_arrays_in_the_argument_shape():
         np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x))
 
 
+def test_a_scalar_value_is_a_python_float_at_every_call():
+    # the first calls trace and record; later calls replay a recorded program, whose sum is
+    # a numpy float64: users get a plain float from every one of them (the transforms, a
+    # traced Graph called, Var.forward()), as the reference evaluators and compiled code give
+    f = lambda x: ad.sum(ad.sin(x) * x)                               # noqa: E731
+    x, v = np.array([0.5, 2.0]), np.array([1.0, -1.0])
+    expected = float(np.sum(np.sin(x) * x))                          # by hand in numpy
+    slope = float(np.dot(np.cos(x) * x + np.sin(x), v))               # f'(x) . v by hand
+    value_and_grad = ad.value_and_grad(f)
+    graph = ad.trace(f, x)
+    leaf = ad.Var(x, name="x")
+    node = f(leaf)
+    for call in range(40):
+        value, _ = value_and_grad(x)
+        assert type(value) is float and value == pytest.approx(expected), call
+        assert type(graph(x)) is float and graph(x) == pytest.approx(expected), call
+        assert type(node.forward()) is float and type(node.value) is float, call
+        out, tangent = ad.jvp(f, (x,), (v,))
+        assert type(out) is float and out == pytest.approx(expected), call
+        assert type(tangent) is float and tangent == pytest.approx(slope), call
+    for value in (np.float64(2.5), np.array(2.5), 2.5):
+        assert type(ad.jvp(lambda x: x * 1.0, (value,), (1.0,))[0]) is float
+
+
 def test_grad_of_a_non_scalar_output_says_it_must_be_a_scalar_and_gives_the_shape():
     for mode in ("reverse", "forward"):
         with pytest.raises(ad.ShapeMismatchError, match=r"grad: .*must be a scalar.*\(3,\)"):
