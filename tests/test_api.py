@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 import dualad as ad
+from dualad import evaluators
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +59,61 @@ def test_a_scalar_value_is_a_python_float_at_every_call():
         assert type(tangent) is float and tangent == pytest.approx(slope), call
     for value in (np.float64(2.5), np.array(2.5), 2.5):
         assert type(ad.jvp(lambda x: x * 1.0, (value,), (1.0,))[0]) is float
+
+
+def kind_of(result):
+    """A result's form as users see it: Python types, and dtype and shape for arrays."""
+    if isinstance(result, (tuple, list)):
+        return (type(result).__name__, *map(kind_of, result))
+    if isinstance(result, dict):
+        return tuple(sorted((key, kind_of(value)) for key, value in result.items()))
+    if isinstance(result, np.ndarray):
+        return ("ndarray", result.dtype.str, result.shape)
+    return type(result).__name__
+
+
+def outcome(call):
+    """The kind of what ``call()`` returns, or the class of the error it raises."""
+    try:
+        return kind_of(call())
+    except ad.DualadError as error:
+        return type(error).__name__
+
+
+REFERENCE = {"value": evaluators.ValueEvaluator, "reverse": evaluators.ReverseEvaluator,
+             "forward": evaluators.ForwardEvaluator}
+SHAPES_OF_ARGUMENTS = {"float": 0.7, "0-d array": np.array(0.7), "vector": np.array([0.5, 2.0]),
+                       "ints": np.array([1, 2]), "matrix": np.arange(6.0).reshape(2, 3) / 7,
+                       "complex": np.array([0.5 + 0.1j, 2.0])}
+
+
+@pytest.mark.parametrize("argument", sorted(SHAPES_OF_ARGUMENTS))
+def test_every_call_gives_results_of_the_reference_evaluators_kinds(argument, evaluators_in_use,
+                                                                       monkeypatch):
+    """Call after call (traced, recorded, replayed, written out), each transform gives what
+    the reference evaluators give: the same Python types, dtypes and shapes, or the same
+    error (a gradient of an output that is not a scalar)."""
+    x = SHAPES_OF_ARGUMENTS[argument]
+    ones = np.ones_like(x) if isinstance(x, np.ndarray) else 1.0
+    functions = {"sum": lambda x: ad.sum(ad.sin(x) * x), "mean": lambda x: ad.mean(ad.exp(x) * x),
+                 "elementwise": lambda x: ad.tanh(x) * x,
+                 "two outputs": lambda x: (ad.sum(x * x), ad.sin(x))}
+    for name, f in functions.items():
+        calls = {"jvp": lambda: ad.jvp(f, (x,), (ones,)),
+                 "jacobian": lambda: ad.jacobian(f)(x),
+                 "jacobian, reverse": lambda: ad.jacobian(f, mode="reverse")(x)}
+        if name != "two outputs":
+            calls["value_and_grad"] = lambda: ad.value_and_grad(f)(x)
+            calls["grad, forward"] = lambda: ad.grad(f, mode="forward")(x)
+            calls["value_and_grad, aux"] = lambda: ad.value_and_grad(
+                lambda x: (f(x), {"h": ad.sin(x)}), has_aux=True)(x)
+        for what, call in calls.items():
+            with monkeypatch.context() as reference:
+                for mode, cls in REFERENCE.items():
+                    reference.setitem(evaluators.DEFAULT, mode, cls)
+                expected = outcome(call)
+            for k in range(5):
+                assert outcome(call) == expected, (name, what, k)
 
 
 def test_grad_of_a_non_scalar_output_says_it_must_be_a_scalar_and_gives_the_shape():
