@@ -547,10 +547,25 @@ def copied(value):
 
 
 def number(value):
-    """A scalar result of code on arrays as users get it: a float for a float64 (a numpy
-    scalar or a 0-d array), as the transforms give it; anything else as :func:`fresh` gives
-    it."""
-    return fresh(as_float(value))
+    """A scalar result of code on arrays as users get it: a Python number for a numpy scalar
+    or a 0-d array (a float for a float32 or float64, a complex for a complex128), as the
+    transforms give it; anything else as :func:`fresh` gives it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.compile import number
+    >>> number(np.float32(0.5)), number(np.array(2.0)), number(np.complex128(1j))
+    (0.5, 2.0, 1j)
+    """
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is np.float64:
+        return float(value)
+    if isinstance(value, np.generic) or (kind is np.ndarray and not value.ndim):
+        return value.item()
+    return fresh(value)
 
 
 class _BranchChanged(Exception):

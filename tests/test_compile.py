@@ -236,6 +236,22 @@ def test_ints_are_accepted_and_arrays_refused_by_float_code():
         f(1.0, 2.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_a_scalar_result_is_a_python_number_as_the_transforms_give_it(dtype):
+    x = np.array([0.5, 2.0], dtype=dtype)
+    f = lambda x: ad.sum(ad.sin(x) * x)                                # noqa: E731
+    value = complex(np.sum(np.sin(x.astype(complex)) * x))              # by hand in numpy
+    kind = complex if dtype is np.complex128 else float
+    compiled = ad.compile(f, x)
+    results = {"call": compiled(x), "value_and_grad": compiled.value_and_grad(x)[0],
+               "jvp": compiled.jvp((x,), (np.ones_like(x),))[0],
+               "ad.value_and_grad": ad.value_and_grad(f)(x)[0],
+               "ad.jvp": ad.jvp(f, (x,), (np.ones_like(x),))[0]}
+    for what, result in results.items():
+        assert type(result) is kind, what
+        assert result == pytest.approx(value, rel=1e-6), what
+
+
 @pytest.mark.parametrize("example", [1.5, np.array([1.5, 2.5])])
 def test_a_wrong_number_of_arguments_is_an_error_naming_the_arguments(example):
     f = ad.compile(lambda x, w: ad.sum(x * w), example, 2.0)
