@@ -33,6 +33,7 @@ from .evaluators import DEFAULT
 from .evaluators.reverse import as_result, default_seed
 from .entry import check_argnums, prepare
 from .graph import Graph, Var, tracing_depth
+from .mathns import as_number
 from .shapes import direction_groups, identity_blocks, shape_of
 from .shapes import size as size_of
 from .values import as_value, describe
@@ -114,7 +115,7 @@ def _user_value(value):
     if isinstance(value, Var) or hasattr(value, "primal"):
         return value
     if shape_of(value) == ():     # a numpy float64 too (a float subclass): a plain float
-        return np.asarray(value).item()
+        return as_number(value)
     return np.array(value)
 
 

@@ -65,7 +65,7 @@ from .evaluators.reverse import ReverseEvaluator
 from .evaluators.steps import _Ordered
 from .evaluators.value import ValueEvaluator
 from .graph import Graph, _collector_paused
-from .mathns import as_float, is_symbolic, numpy_scalars
+from .mathns import as_float, as_number, is_symbolic, numpy_scalars
 from .primitives import REGISTRY, Primitive
 from .printing import TraceNames
 from .shapes import shape_of
@@ -547,25 +547,10 @@ def copied(value):
 
 
 def number(value):
-    """A scalar result of code on arrays as users get it: a Python number for a numpy scalar
-    or a 0-d array (a float for a float32 or float64, a complex for a complex128), as the
-    transforms give it; anything else as :func:`fresh` gives it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from dualad.compile import number
-    >>> number(np.float32(0.5)), number(np.array(2.0)), number(np.complex128(1j))
-    (0.5, 2.0, 1j)
-    """
-    kind = type(value)
-    if kind is float:
-        return value
-    if kind is np.float64:
-        return float(value)
-    if isinstance(value, np.generic) or (kind is np.ndarray and not value.ndim):
-        return value.item()
-    return fresh(value)
+    """A scalar result of code on arrays as users get it: the Python number a numpy scalar or
+    a 0-d array holds, as the transforms give it (:func:`~dualad.mathns.as_number`); anything
+    else as :func:`fresh` gives it."""
+    return fresh(as_number(value))
 
 
 class _BranchChanged(Exception):

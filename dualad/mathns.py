@@ -180,6 +180,28 @@ def as_float(value):
     return value
 
 
+def as_number(value):
+    """A numpy scalar or a 0-d array as the Python number it holds (a float for a float32 or
+    a float64, a complex for a complex128, ...): a scalar as users get it. Anything else is
+    left alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dualad.mathns import as_number
+    >>> as_number(np.float32(0.5)), as_number(np.array(2.0)), as_number(np.complex128(1j))
+    (0.5, 2.0, 1j)
+    """
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is np.float64:
+        return float(value)
+    if isinstance(value, np.generic) or (kind is np.ndarray and not value.ndim):
+        return value.item()
+    return value
+
+
 def numpy_scalars(values):
     """``values`` with each Python float (also inside lists and tuples) as a numpy float64:
     what a computation that raised on Python numbers (``math.log(-1.0)``, ``1 / 0.0``) runs
