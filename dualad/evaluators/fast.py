@@ -224,9 +224,7 @@ class FastValueEvaluator(ValueEvaluator):
             return super().run(input_values)   # a domain edge: numpy's nan/inf, as arrays
         if not scalar:      # numpy gives a reduction to one number as a float64: a float, as
             for pos in graph.op_positions:          # the reference evaluator gives it
-                value = values[pos]
-                if type(value) is np.float64 or (type(value) is np.ndarray and not value.ndim):
-                    values[pos] = as_float(value)
+                values[pos] = as_float(values[pos])
         graph.check_guards(values)
         self.values = values
         return values
