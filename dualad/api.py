@@ -286,7 +286,7 @@ def _value_and_grad(f, argnums, mode, has_aux, what):
             else:
                 out, adjoints = found
             made = evaluator.made
-            at = run.values or {p: graph.nodes[p].value for p in wrt}
+            at = run.values or dict(zip(graph.input_positions, run.point))
             grads = [as_result(adjoints[p], at[p], made=p in made) for p in wrt]
         else:
             out = run.values[out_pos]

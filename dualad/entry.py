@@ -94,7 +94,7 @@ def prepare(f, args, what, point_required=True, release_values=None, defer=False
     elif callable(f):
         values = [a if is_plain(a) else as_value(a, f"{what}: argument {k}")
                   for k, a in enumerate(args)]
-        graph = traced(f, values, release_values, defer)
+        graph = traced(f, values, release_values, defer, checked=True)
         return Entry(graph, values, function_name(f))
     else:
         hint = "; for expression text use ad.parse(text)" if isinstance(f, str) else ""

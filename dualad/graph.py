@@ -376,14 +376,18 @@ class _Deferred(Var):
 
 def _deferred_node(prim, args, params):
     """The node ``prim(*args, **params)`` with its value not computed yet."""
-    children = []
-    for i, a in enumerate(args):
-        children.append(a if isinstance(a, Var) else _constant(prim, i, a))
+    for a in args:
+        if not isinstance(a, Var):      # a constant operand: made a leaf
+            children = tuple([a if isinstance(a, Var) else _constant(prim, i, a)
+                              for i, a in enumerate(args)])
+            break
+    else:
+        children = tuple(args)      # the same tuple, when it is one
     node = _Deferred.__new__(_Deferred)
     node.deriv = node.name = node._graph = None
     node.constant = False
     node.op = prim
-    node.children = tuple(children)
+    node.children = children
     node.params = params
     _VALUE.__set__(node, None)
     return node
@@ -1027,6 +1031,8 @@ def _code_key(f):
     >>> _code_key(functools.partial(f)) is None
     True
     """
+    if type(f) is types.FunctionType and not f.__dict__:
+        return f.__code__       # the usual case: no __wrapped__, no __signature__
     codes, seen = [], set()
     while True:
         if type(f) is not types.FunctionType or hasattr(f, "__signature__") or id(f) in seen:
@@ -1070,7 +1076,7 @@ def trace(f, *example_args):
     return traced(f, example_args)
 
 
-def traced(f, example_args, release_values=None, defer=False):
+def traced(f, example_args, release_values=None, defer=False, checked=False):
     """:func:`trace` as the transforms run it. With ``release_values`` (a mode, "forward" or
     "reverse"), a trace on big arrays lets go of the values that no program of that mode
     recorded for the function's last trace reads (see :mod:`dualad.release`); the graph
@@ -1078,7 +1084,8 @@ def traced(f, example_args, release_values=None, defer=False):
     trace) builds its nodes without computing their values (see ``_Deferred``): the graph's
     ``deferred`` is then True, and the caller computes them, or reads them one by one. A
     function that reads a value while it runs (a branch, a print) has every value computed
-    before the trace returns, and its later traces compute them as they go.
+    before the trace returns, and its later traces compute them as they go. ``checked`` says
+    the arguments are values :func:`~dualad.values.as_value` has already checked.
 
     Examples
     --------
@@ -1102,8 +1109,9 @@ def traced(f, example_args, release_values=None, defer=False):
             leaves.append(value)
             nested = True
         else:
-            leaves.append(_leaf(value if is_plain(value) else
-                                as_value(value, f"trace: argument {k} ({name})"), name))
+            if not checked and not is_plain(value):
+                value = as_value(value, f"trace: argument {k} ({name})")
+            leaves.append(_leaf(value, name))
     # the structure of the function's last trace (see _graph_of_trace); not inside a trace
     # (a bound method is known by its function's code: the structure check tells instances
     # apart where they compute differently)

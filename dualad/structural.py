@@ -330,14 +330,32 @@ def shape_param(name, shape):
                           f"{shape!r}") from None
 
 
+#: (axis, keepdims) -> the parameters of sum and mean, one dict for each (see _summed_over)
+_SUMMED_OVER = {}
+
+
+def _summed_over(name, axis, keepdims):
+    """The parameters ``{"axis": ..., "keepdims": ...}`` of ``name`` (sum or mean), one shared
+    dict for each pair of values (never modified, as no op's parameters are): the nodes of
+    every trace of a function then hold the same dict, which the check of a trace against the
+    previous one's structure (:mod:`dualad.structure`) compares by identity."""
+    key = (axis_param(name, axis), bool(keepdims))      # an int or ints, and a bool: by value
+    params = _SUMMED_OVER.get(key)
+    if params is None:
+        if len(_SUMMED_OVER) > 1024:
+            _SUMMED_OVER.clear()
+        params = _SUMMED_OVER[key] = {"axis": key[0], "keepdims": key[1]}
+    return params
+
+
 def _bind_sum(x, axis=None, dtype=None, out=None, keepdims=False):
     _refuse_numpy_options("sum", dtype=dtype, out=out)
-    return (x,), {"axis": axis_param("sum", axis), "keepdims": bool(keepdims)}
+    return (x,), _summed_over("sum", axis, keepdims)
 
 
 def _bind_mean(x, axis=None, dtype=None, out=None, keepdims=False):
     _refuse_numpy_options("mean", dtype=dtype, out=out)
-    return (x,), {"axis": axis_param("mean", axis), "keepdims": bool(keepdims)}
+    return (x,), _summed_over("mean", axis, keepdims)
 
 
 def _bind_transpose(x, axes=None):

@@ -133,10 +133,11 @@ class Structure:
         nodes = graph.nodes
         if len(nodes) > STRUCTURE_LIMIT or any(node.op is not None for node in graph.inputs):
             return None
-        down = comparable_ops(graph)
-        if down is None:
+        ops = comparable_ops(graph)
+        if ops is None:
             return None
-        down.reverse()
+        # the walk's order, each op with its count of arguments
+        down = [(*op, len(op[4])) for op in reversed(ops)]
         structure = cls.__new__(cls)
         structure.size = len(nodes)
         structure.down = down
@@ -179,16 +180,16 @@ class Structure:
                 nodes[pos] = node
             elif here is not node:
                 return None
-        for pos, prim, params, frozen, args in self.down:
+        for pos, prim, params, frozen, args, count in self.down:
             node = nodes[pos]
             if node is None or node.op is not prim:
                 return None
             if node.params is not params and not _same_params(node.params, params, frozen):
                 return None
             children = node.children
-            if len(children) != len(args):
+            if len(children) != count:
                 return None
-            if len(args) == 2:      # most ops have two operands or one: the loop, unrolled
+            if count == 2:      # most ops have two operands or one: the loop, unrolled
                 a, b = args
                 child, other = children
                 here = nodes[a]
@@ -202,7 +203,7 @@ class Structure:
                 elif here is not other:
                     return None
                 continue
-            if len(args) == 1:
+            if count == 1:
                 a, = args
                 here = nodes[a]
                 if here is None:
@@ -231,7 +232,14 @@ def _same_params(new, old, frozen):
     plain values and tuples of them (``axis``, ``keepdims``) are compared directly."""
     if type(new) is dict and type(old) is dict and len(new) == len(old):
         for key, value in new.items():
-            if key not in old or not _same_plain(value, old[key]):
+            if key not in old:
+                break
+            other = old[key]
+            kind = type(value)
+            if kind in _PLAIN_PARAMETERS:       # the usual case (keepdims, an int axis, None)
+                if kind is not type(other) or value != other:
+                    break
+            elif not _same_plain(value, other):
                 break
         else:
             return True

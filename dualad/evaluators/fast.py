@@ -260,6 +260,17 @@ def _first_time(programs, key):
     return True
 
 
+def _made_positions(programs, key, program, wanted):
+    """The positions in ``wanted`` whose adjoints the from-inputs ``program`` (recorded under
+    ``key``) makes as new arrays: its outputs are the value, then those adjoints in order.
+    Worked out once per program."""
+    made = programs.get(("made", key))
+    if made is None:
+        made = programs[("made", key)] = frozenset(
+            [wanted[k - 1] for k in program.made_outputs() if k])
+    return made
+
+
 class FastReverseEvaluator(ReverseEvaluator):
     """``ReverseEvaluator``, recorded on the second run for each kind of values, then replayed.
 
@@ -330,8 +341,8 @@ class FastReverseEvaluator(ReverseEvaluator):
         return adjoints
 
     def gradient_from_inputs(self):
-        """The value of the graph's one output and the adjoints by position (of the inputs,
-        or of ``wrt``; the other entries ``None``) for the seed 1.0, from the leaves' values
+        """The value of the graph's one output and the adjoints by position (a dict: of the
+        inputs, or of ``wrt``) for the seed 1.0, from the leaves' values
         alone (a trace's arguments, checked when it was made, and its constants): one
         recorded program computes the values, then the adjoints. On big arrays its
         elementwise steps, of both sweeps, run in cache-sized blocks; on small values it is one
@@ -386,19 +397,15 @@ class FastReverseEvaluator(ReverseEvaluator):
                 adjoints = ReverseEvaluator.run(self, slots, [1.0])
                 programs[key] = program = tape.program([out] + [adjoints[p] for p in wanted])
                 results = [_plain(out)] + [_plain(adjoints[p]) for p in wanted]
-                made = ()
+                self.made = frozenset()
         else:
             try:
                 results = program.run(leaves, scalar=program.scalar
                                       and all(k == "f" for k in kinds))
             except Exception:           # noqa: BLE001 (said again by the caller's own run)
                 return None
-            made = program.made_outputs()
-        adjoints = [None] * len(graph.nodes)
-        for p, adjoint in zip(wanted, results[1:]):
-            adjoints[p] = adjoint
-        self.made = {wanted[k - 1] for k in made if k}
-        return results[0], adjoints
+            self.made = _made_positions(programs, key, program, wanted)
+        return results[0], dict(zip(wanted, results[1:]))
 
     @property
     def active(self):
