@@ -51,7 +51,23 @@ def _node(prim, args, params):
     yet (a graph built before its leaves have values: forward() fills it in)."""
     params = params or NO_PARAMS
     if _DEFERRING and getattr(_DEFER, "on", False):     # a transform's trace: values later
-        return _deferred_node(prim, args, params)
+        # the node with its value not computed yet (a _Deferred), built here rather than in a
+        # function of its own, since this runs for every op of every traced call
+        for a in args:
+            if not isinstance(a, Var):      # a constant operand: made a leaf
+                children = tuple([a if isinstance(a, Var) else _constant(prim, i, a)
+                                  for i, a in enumerate(args)])
+                break
+        else:
+            children = tuple(args)      # the same tuple, when it is one
+        node = _Deferred.__new__(_Deferred)
+        node.deriv = node.name = node._graph = None
+        node.constant = False
+        node.op = prim
+        node.children = children
+        node.params = params
+        _VALUE.__set__(node, None)
+        return node
     releasing = release.current() if _RELEASING else None    # a transform's trace, big arrays
     if releasing is not None and releasing.ready:
         releasing.let_go()
@@ -349,12 +365,12 @@ def as_node(x, what="Var: the value"):
 # print, anything) computes it then, and its operands first, with the same op on the same
 # numbers as when it is built, so the reader sees the same value bit for bit.
 
-#: How many threads are running a deferred trace now (what the node builder looks at first).
-_DEFERRING = 0
+#: One entry for each thread running a deferred trace now (what the node builder looks at
+#: first; a list, whose append and pop are atomic, so threads need no lock to count)
+_DEFERRING = []
 #: How many times a deferred value has been computed on reading it, in any thread.
 _FORCED = 0
 _DEFER = threading.local()
-_DEFER_LOCK = threading.Lock()
 _VALUE = Var.__dict__["value"]       # the value slot itself
 
 
@@ -372,25 +388,6 @@ class _Deferred(Var):
     def value(self, value):         # a value given (forward(), a release): nothing to compute
         _VALUE.__set__(self, value)
         self.__class__ = Var
-
-
-def _deferred_node(prim, args, params):
-    """The node ``prim(*args, **params)`` with its value not computed yet."""
-    for a in args:
-        if not isinstance(a, Var):      # a constant operand: made a leaf
-            children = tuple([a if isinstance(a, Var) else _constant(prim, i, a)
-                              for i, a in enumerate(args)])
-            break
-    else:
-        children = tuple(args)      # the same tuple, when it is one
-    node = _Deferred.__new__(_Deferred)
-    node.deriv = node.name = node._graph = None
-    node.constant = False
-    node.op = prim
-    node.children = children
-    node.params = params
-    _VALUE.__set__(node, None)
-    return node
 
 
 def _force(node):
@@ -418,28 +415,6 @@ def _force(node):
 
 
 OVERLOADED_TYPES[_Deferred] = _node
-
-
-class _deferring:
-    """``with _deferring(on):`` builds this thread's nodes deferred (``on``) or computed."""
-
-    def __init__(self, on):
-        self.on = on
-
-    def __enter__(self):
-        global _DEFERRING
-        self.was = getattr(_DEFER, "on", False)
-        _DEFER.on = self.on
-        if self.on:
-            with _DEFER_LOCK:
-                _DEFERRING += 1
-
-    def __exit__(self, *exc_info):
-        global _DEFERRING
-        _DEFER.on = self.was
-        if self.on:
-            with _DEFER_LOCK:
-                _DEFERRING -= 1
 
 
 def apply_primitive(prim, *args, **params):
@@ -1131,10 +1106,16 @@ def traced(f, example_args, release_values=None, defer=False, checked=False):
     elif outer is not None:
         release.switch(None)
     _TRACING.guards = running + (guards,)
+    deferring = getattr(_DEFER, "on", False)    # this thread's nodes: deferred, or computed
+    _DEFER.on = deferred
+    if deferred:
+        _DEFERRING.append(None)
     try:
-        with _deferring(deferred):
-            result = f(*leaves)
+        result = f(*leaves)
     finally:
+        _DEFER.on = deferring
+        if deferred:
+            _DEFERRING.pop()
         _TRACING.guards = running
         if releasing is not None:
             release.end(releasing)
