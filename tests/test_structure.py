@@ -126,6 +126,36 @@ def test_parameters_differ():
     np.testing.assert_allclose(g(w), [[2.0, 8.0], [6.0, 16.0]])
 
 
+@pytest.mark.parametrize("reduce", [ad.sum, ad.mean])
+def test_keepdims_changed_between_calls(reduce):
+    # sum and mean share one parameters dict for each (axis, keepdims): a trace whose
+    # keepdims differs must still be told apart from the last one, here by its gradient
+    keep = [False]
+    v = np.array([0.5, -1.0, 2.0])
+
+    def f(w):
+        return ad.sum(ad.sin(reduce(w, axis=1, keepdims=keep[0]) * v))
+    w = np.arange(9.0).reshape(3, 3) / 10
+    s = w.sum(axis=1) / (3 if reduce is ad.mean else 1)
+    scale = 1 / 3 if reduce is ad.mean else 1.0
+    flat = np.repeat((np.cos(s * v) * v * scale)[:, None], 3, axis=1)       # sin(s_i v_i)
+    kept = np.repeat((np.cos(np.outer(s, v)) @ v * scale)[:, None], 3, axis=1)  # sin(s_i v_j)
+    g = ad.grad(f)
+    for k in (False, False, False, True, True, True, False, True):
+        keep[0] = k
+        np.testing.assert_allclose(g(w), kept if k else flat, rtol=1e-12)
+
+
+def test_sum_and_mean_share_one_parameters_dict_for_each_pair_of_values():
+    x = ad.Var(np.ones((2, 2)))
+    a, b = ad.sum(x, axis=0), ad.sum(x, axis=np.int64(0), keepdims=0)
+    assert a.params is b.params and a.params == {"axis": 0, "keepdims": False}
+    assert type(b.params["axis"]) is int and type(b.params["keepdims"]) is bool
+    assert ad.mean(x, axis=[0]).params == {"axis": (0,), "keepdims": False}
+    others = [ad.sum(x, axis=0, keepdims=True), ad.sum(x, axis=(0,)), ad.sum(x), ad.sum(x, 1)]
+    assert len({id(a.params)} | {id(o.params) for o in others}) == 5
+
+
 def test_a_branch_that_goes_the_other_way():
     def f(x):
         return x * 2.0 if x > 0 else x * 3.0

@@ -665,7 +665,8 @@ class Program:
         """:meth:`run`'s steps, with the ``math`` functions where ``scalar``: written out as
         one function (see :data:`STRAIGHT_STEPS`), else in a loop."""
         if ((scalar or self.largest < BIG_ARRAY) and self._inputs_first
-                and len(input_values) == len(self.inputs) and len(self) <= STRAIGHT_STEPS):
+                and len(input_values) == len(self.inputs)
+                and len(self.functions) <= STRAIGHT_STEPS):
             straight = self._straight.get(scalar)
             if straight is None:
                 self._runs += 1
