@@ -50,9 +50,9 @@ def _node(prim, args, params):
     """The node ``prim(*args, **params)``; its value is computed unless an operand has none
     yet (a graph built before its leaves have values: forward() fills it in)."""
     params = params or NO_PARAMS
+    kind = Var
     if _DEFERRING and getattr(_DEFER, "on", False):     # a transform's trace: values later
-        # the node with its value not computed yet (a _Deferred), built here rather than in a
-        # function of its own, since this runs for every op of every traced call
+        kind, value, releasing = _Deferred, None, None   # computed when read (_Deferred)
         for a in args:
             if not isinstance(a, Var):      # a constant operand: made a leaf
                 children = tuple([a if isinstance(a, Var) else _constant(prim, i, a)
@@ -60,88 +60,81 @@ def _node(prim, args, params):
                 break
         else:
             children = tuple(args)      # the same tuple, when it is one
-        node = _Deferred.__new__(_Deferred)
-        node.deriv = node.name = node._graph = None
-        node.constant = False
-        node.op = prim
-        node.children = children
-        node.params = params
-        _VALUE.__set__(node, None)
-        return node
-    releasing = release.current() if _RELEASING else None    # a transform's trace, big arrays
-    if releasing is not None and releasing.ready:
-        releasing.let_go()
-    count = len(args)
-    if count == 1:              # most ops have one or two operands: the steps below, unrolled
-        a, = args
-        if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, 0, a)
-        children = (a,)
-        x = a.value
-        if x is None and _RELEASING:
-            x = release.recomputed(a)
-        value = None
-        if x is not None:
-            if releasing is not None and releasing.spares and not params:
-                value = releasing.computed_in_spare(prim, (x,))
-            if value is None:
-                ufunc = prim.array_ufunc
-                if (ufunc is not None and type(x) is _ARRAY and not params
-                        and x.dtype.kind in "fc"):
-                    try:
-                        value = ufunc(x)
-                    except Exception:
-                        value = prim.evaluate(x)    # its error, in its words
-                    if type(value) is not _ARRAY or not value.ndim:
-                        value = as_float(value)
-                else:
-                    value = prim.evaluate(x, **params) if params else prim.evaluate(x)
-    elif count == 2:
-        a, b = args
-        if type(a) is not Var and not isinstance(a, Var):
-            a = _constant(prim, 0, a)
-        if type(b) is not Var and not isinstance(b, Var):
-            b = _constant(prim, 1, b)
-        children = (a, b)
-        x, y = a.value, b.value
-        if (x is None or y is None) and _RELEASING:
-            x, y = release.recomputed(a), release.recomputed(b)
-        value = None
-        if x is not None and y is not None:
-            if releasing is not None and releasing.spares and not params:
-                value = releasing.computed_in_spare(prim, (x, y))
-            if value is None:
-                ufunc = prim.array_ufunc
-                if (ufunc is not None and type(x) is _ARRAY and type(y) is _ARRAY
-                        and not params and x.dtype.kind in "fc" and y.dtype.kind in "fc"):
-                    try:
-                        value = ufunc(x, y)
-                    except Exception:
-                        value = prim.evaluate(x, y)     # its error, in its words
-                    if type(value) is not _ARRAY or not value.ndim:
-                        value = as_float(value)
-                else:
-                    value = prim.evaluate(x, y, **params) if params else prim.evaluate(x, y)
     else:
-        children, values = [], []
-        known = True
-        for i, a in enumerate(args):
+        releasing = release.current() if _RELEASING else None    # a trace on big arrays
+        if releasing is not None and releasing.ready:
+            releasing.let_go()
+        count = len(args)
+        if count == 1:              # most ops have one or two operands: the steps below, unrolled
+            a, = args
             if type(a) is not Var and not isinstance(a, Var):
-                a = _constant(prim, i, a)
-            children.append(a)
-            value = release.recomputed(a) if _RELEASING else a.value
-            if value is None:
-                known = False
-            values.append(value)
-        children = tuple(children)
-        value = prim.evaluate(*values, **params) if known else None
-    node = Var.__new__(Var)
+                a = _constant(prim, 0, a)
+            children = (a,)
+            x = a.value
+            if x is None and _RELEASING:
+                x = release.recomputed(a)
+            value = None
+            if x is not None:
+                if releasing is not None and releasing.spares and not params:
+                    value = releasing.computed_in_spare(prim, (x,))
+                if value is None:
+                    ufunc = prim.array_ufunc
+                    if (ufunc is not None and type(x) is _ARRAY and not params
+                            and x.dtype.kind in "fc"):
+                        try:
+                            value = ufunc(x)
+                        except Exception:
+                            value = prim.evaluate(x)    # its error, in its words
+                        if type(value) is not _ARRAY or not value.ndim:
+                            value = as_float(value)
+                    else:
+                        value = prim.evaluate(x, **params) if params else prim.evaluate(x)
+        elif count == 2:
+            a, b = args
+            if type(a) is not Var and not isinstance(a, Var):
+                a = _constant(prim, 0, a)
+            if type(b) is not Var and not isinstance(b, Var):
+                b = _constant(prim, 1, b)
+            children = (a, b)
+            x, y = a.value, b.value
+            if (x is None or y is None) and _RELEASING:
+                x, y = release.recomputed(a), release.recomputed(b)
+            value = None
+            if x is not None and y is not None:
+                if releasing is not None and releasing.spares and not params:
+                    value = releasing.computed_in_spare(prim, (x, y))
+                if value is None:
+                    ufunc = prim.array_ufunc
+                    if (ufunc is not None and type(x) is _ARRAY and type(y) is _ARRAY
+                            and not params and x.dtype.kind in "fc" and y.dtype.kind in "fc"):
+                        try:
+                            value = ufunc(x, y)
+                        except Exception:
+                            value = prim.evaluate(x, y)     # its error, in its words
+                        if type(value) is not _ARRAY or not value.ndim:
+                            value = as_float(value)
+                    else:
+                        value = prim.evaluate(x, y, **params) if params else prim.evaluate(x, y)
+        else:
+            children, values = [], []
+            known = True
+            for i, a in enumerate(args):
+                if type(a) is not Var and not isinstance(a, Var):
+                    a = _constant(prim, i, a)
+                children.append(a)
+                value = release.recomputed(a) if _RELEASING else a.value
+                if value is None:
+                    known = False
+                values.append(value)
+            children = tuple(children)
+            value = prim.evaluate(*values, **params) if known else None
+    node = kind.__new__(kind)
     node.deriv = node.name = node._graph = None
     node.constant = False
     node.op = prim
     node.children = children
     node.params = params
-    node.value = value
+    _VALUE.__set__(node, value)     # the slot itself (a _Deferred's value would be computed)
     if releasing is not None:
         releasing.built(node)
     return node
