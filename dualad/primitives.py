@@ -82,6 +82,12 @@ new_array
     True when ``numpy`` always returns a new array (or a number), never a view of an
     operand (``matmul``, ``sum``): replays then hand such a result to users without a copy.
     Elementwise ufuncs are known to; the default, ``False``, is always safe.
+float_array_kernel
+    Optional: ``float_array_kernel(**params)`` returns a C-level callable of the values that
+    computes what ``numpy(*values, **params)`` computes where every input is a float array
+    (``partial(np.add.reduce, axis=0)`` for ``sum``), without the Python layer ``numpy`` needs
+    for other values. A recorded program runs it for each step whose inputs were all float
+    arrays when recorded: a program runs on values of the kinds it was recorded on.
 
 Examples
 --------
@@ -172,6 +178,7 @@ class Primitive:
     numpy_api: object = None
     cost: object = None
     new_array: bool = False
+    float_array_kernel: object = None
 
     def __post_init__(self):
         if not isinstance(self.name, str):

@@ -14,6 +14,9 @@ Examples
 (False, 2)
 """
 
+import functools
+import operator
+
 import numpy as np
 
 from .errors import DualadError, ShapeMismatchError
@@ -405,6 +408,18 @@ def _transpose_kernel(x, axes=None):
     return np.transpose(x, axes)
 
 
+# The same kernels where a recorded program knows its argument is a float array (see the
+# registry's ``float_array_kernel``): numpy's C functions, with no Python frame of ours.
+def _sum_of_float_arrays(axis=None, keepdims=False):
+    return functools.partial(_add_reduce, axis=axis, keepdims=keepdims)
+
+
+def _transpose_of_float_arrays(axes=None):
+    if axes is None or tuple(axes) == (1, 0):   # (1, 0) is only given for 2-d arrays
+        return operator.attrgetter("T")
+    return operator.methodcaller("transpose", axes)
+
+
 def _matmul_cost(in_shapes, out_shape, **params):
     # q multiplies and q - 1 adds per result element, q the contracted length
     q = in_shapes[0][-1] if in_shapes[0] else 1
@@ -413,7 +428,7 @@ def _matmul_cost(in_shapes, out_shape, **params):
 
 register(Primitive(
     name="sum", numpy=_sum_kernel, numpy_api=np.sum, nin=1, jvp=_sum_jvp, vjp=_sum_vjp,
-    bind=_bind_sum, new_array=True,
+    bind=_bind_sum, new_array=True, float_array_kernel=_sum_of_float_arrays,
     doc="Sum of the elements over axis (all by default).",
     example=("sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)", "array([4., 6.])"),
     cost=lambda in_shapes, out_shape, **p: max(size(in_shapes[0]) - size(out_shape), 0),
@@ -435,6 +450,7 @@ register(Primitive(
 register(Primitive(
     name="transpose", numpy=_transpose_kernel, numpy_api=np.transpose,
     nin=1, jvp=_transpose_jvp, vjp=_transpose_vjp,
+    float_array_kernel=_transpose_of_float_arrays,
     bind=_bind_transpose, doc="The axes permuted (reversed by default).",
     example=("transpose(np.zeros((2, 3))).shape", "(3, 2)"),
     examples=(([(2, 3)], {}), ([(2, 3, 2)], {"axes": (1, 2, 0)})),

@@ -311,3 +311,101 @@ def test_an_error_numpy_raises_in_an_array_replay_reaches_the_caller(n):
     at_zero = np.linspace(0.0, 0.5, n)
     with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
         grad(at_zero)
+
+
+# ---- steps a recording writes for less ----
+
+def _program_of(graph, kind):
+    return next(p for k, p in _programs(graph).items()
+                if isinstance(k, tuple) and k[0] == kind and hasattr(p, "steps"))
+
+
+def test_a_column_times_a_row_is_recorded_as_their_broadcast_product():
+    """The gradient of mean((tanh(X W1) w2 - y)^2) for a w2 of one column, by hand:
+    g = 2 (tanh(X W1) w2 - y) / n, dw2 = h^T g, dW1 = X^T ((g w2^T) (1 - h^2)), h = tanh(X W1).
+    ``g w2^T`` is a column times a row: recorded as a broadcast multiply, not a matmul."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(6, 4)), rng.normal(size=(6, 1))
+    W1, w2 = rng.normal(size=(4, 3)), rng.normal(size=(3, 1))
+
+    def loss(W1, w2):
+        d = ad.tanh(X @ W1) @ w2 - y
+        return ad.mean(d * d)
+
+    h = np.tanh(X @ W1)
+    g = 2 * (h @ w2 - y) / len(y)
+    expected = (X.T @ (g * w2.T * (1 - h * h)), h.T @ g)
+    step = ad.value_and_grad(loss, argnums=(0, 1))
+    for _ in range(4):                  # the reference run, the recording, replays
+        value, grads = step(W1, w2)
+        assert value == pytest.approx(np.mean((h @ w2 - y) ** 2), rel=1e-14)
+        for got, want in zip(grads, expected):
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+    graph = ad.trace(loss, W1, w2)
+    for _ in range(2):
+        FastReverseEvaluator(graph, wrt=graph.input_positions).gradient_from_inputs()
+    program = _program_of(graph, "from inputs")
+    # X W1, h w2, X^T dz and h^T g are products; g w2^T is not written as one
+    assert [getattr(f, "name", "") for f, *_ in program.steps].count("matmul") == 4
+
+
+def test_the_broadcast_product_gives_the_numbers_matmul_gives_at_inf_nan_and_zero():
+    """The reference evaluator's matmul and the replay's multiply: the same numbers at inf,
+    nan, 0 and products that underflow (equal as numbers: only a zero's sign may differ)."""
+    a = np.array([[np.inf], [0.0], [np.nan], [-0.0], [1e-200], [3.0]])
+    b = np.array([[0.0, -1e-200, 2.0, -np.inf]])
+    f = lambda a, b: ad.sum(ad.sin(a @ b) * np.arange(24.0).reshape(6, 4))    # noqa: E731
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        graph = ad.trace(f, a, b)
+        reference = ValueEvaluator(graph).run([a, b])
+        for _ in range(3):
+            values = FastValueEvaluator(graph).run([a, b])
+    for r, v in zip(reference, values):
+        np.testing.assert_array_equal(v, r)         # nan where nan, equal elsewhere
+    product = values[graph.op_positions[0]]
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(np.isnan(product), np.isnan(a @ b))
+
+
+def test_float_array_kernels_compute_what_the_ops_numpy_computes():
+    """Every op with a ``float_array_kernel``: the kernel's numbers, dtype and shape are those
+    of ``numpy`` on float arrays, contiguous or not, of both float widths."""
+    marked = [prim for prim in ad.REGISTRY.values() if prim.float_array_kernel is not None]
+    assert {"sum", "transpose"} <= {prim.name for prim in marked}
+    rng = np.random.default_rng(5)
+    extra = {"sum": [([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}),
+                     ([(2, 3)], {"axis": None, "keepdims": False})],
+             "transpose": [([(2, 3)], {"axes": (1, 0)}), ([(2, 3, 4)], {"axes": (2, 0, 1)}),
+                           ([(2, 3, 4)], {})]}
+    for prim in marked:
+        for shapes, params in list(prim.examples) + extra.get(prim.name, []):
+            for dtype in (np.float64, np.float32):
+                for view in (lambda x: x, lambda x: np.asfortranarray(x)[..., ::-1]):
+                    inputs = [view(rng.normal(size=shape).astype(dtype)) for shape in shapes]
+                    want = prim.numpy(*inputs, **params)
+                    got = prim.float_array_kernel(**params)(*inputs)
+                    assert type(got) is type(want) and np.shape(got) == np.shape(want)
+                    assert np.asarray(got).dtype == np.asarray(want).dtype
+                    np.testing.assert_array_equal(got, want)
+
+
+def test_a_replay_runs_the_float_array_kernels_and_gives_the_hand_derived_gradient():
+    """f(x) = sum(transpose(x, (2, 0, 1)) * c, axis=(0, 2)) . u, so df/dx[i, j, k] =
+    c[k, i, j] u[j]; after the recording the sum and transpose steps run numpy's C
+    functions directly (no Python kernel of dualad's in between)."""
+    rng = np.random.default_rng(7)
+    x, c, u = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 2, 3)), rng.normal(size=3)
+    f = lambda x: ad.sum(ad.sum(ad.transpose(x, (2, 0, 1)) * c, axis=(0, 1)) * u)  # noqa: E731
+    expected = np.transpose(c, (1, 2, 0)) * u[None, :, None]
+    grad = ad.grad(f)
+    for _ in range(4):
+        np.testing.assert_allclose(grad(x), expected, rtol=1e-14)
+    graph = ad.trace(f, x)
+    for _ in range(2):
+        FastReverseEvaluator(graph).gradient_from_inputs()
+    program = _program_of(graph, "from inputs")
+    kernels = {ad.REGISTRY["sum"].numpy, ad.REGISTRY["transpose"].numpy}
+    runners = program.runners(False)
+    names = [getattr(f, "name", "") for f, *_ in program.steps]
+    assert "sum" in names and "transpose" in names and len(runners) == len(names)
+    assert not any(getattr(r, "func", r) in kernels for r in runners)
