@@ -390,7 +390,7 @@ def test_float_array_kernels_compute_what_the_ops_numpy_computes():
 
 
 def test_a_replay_runs_the_float_array_kernels_and_gives_the_hand_derived_gradient():
-    """f(x) = sum(transpose(x, (2, 0, 1)) * c, axis=(0, 2)) . u, so df/dx[i, j, k] =
+    """f(x) = sum(transpose(x, (2, 0, 1)) * c, axis=(0, 1)) . u, so df/dx[i, j, k] =
     c[k, i, j] u[j]; after the recording the sum and transpose steps run numpy's C
     functions directly (no Python kernel of dualad's in between)."""
     rng = np.random.default_rng(7)
