@@ -8,6 +8,13 @@ as medians of repeated sweeps, to run ``forward()`` (values), ``backward()`` (re
 one forward-mode sweep (values and tangents) with the evaluator the transforms use
 (``dualad.evaluators.DEFAULT["forward"]``). From ``tracemalloc``: the bytes per node held by
 the built graph, and the peak bytes per node during the three sweeps.
+
+The first calls of a sweep cost more than the later ones, and are not timed: the first call
+of ``backward()`` or of a forward-mode sweep runs the reference evaluator, the second records
+the sweep as a program, and the program's first replay does some work once (for
+``backward()``, working out which of its registers it hands back). Each sweep runs
+``WARM_UP`` times before the timed runs (the first of them under ``tracemalloc``, for the peak),
+so that the medians are of later replays only, however few the timed runs.
 """
 
 import gc
@@ -23,6 +30,7 @@ import dualad as ad  # noqa: E402
 from dualad.evaluators import DEFAULT  # noqa: E402
 
 SWEEPS = ("forward() values", "backward() reverse", "forward mode")
+WARM_UP = 3     # reference evaluator, recording, first replay: see the module docstring
 
 
 def build_chain(depth):
@@ -53,6 +61,9 @@ def measure(depth=1_000_000, repeat=5):
         sweep()
     peak = tracemalloc.get_traced_memory()[1] - start_bytes
     tracemalloc.stop()
+    for _ in range(WARM_UP - 1):
+        for sweep in sweeps.values():
+            sweep()
 
     # timings again without tracemalloc's overhead, interleaved, medians of several runs
     times = {name: [] for name in sweeps}
