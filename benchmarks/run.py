@@ -666,8 +666,12 @@ def bench_array_function(spelling, x, v, competitors):
     times = dict((r[0], r[1]) for r in rows)
     t_f = times[F_NUMPY]
     size = f"10^{int(math.log10(len(x)))}"
-    compiled_against(f"3 {spelling} value_and_grad", times, DUALAD_COMPILE, DUALAD_VAG_GRAPH)
-    compiled_against(f"3 {spelling} jvp", times, DUALAD_COMPILE_JVP, DUALAD_JVP_GRAPH)
+    compiled_against(f"3 {spelling} value_and_grad, traced f", times, DUALAD_COMPILE,
+                     DUALAD_VAG)
+    compiled_against(f"3 {spelling} value_and_grad, Graph", times, DUALAD_COMPILE,
+                     DUALAD_VAG_GRAPH)
+    compiled_against(f"3 {spelling} jvp, traced f", times, DUALAD_COMPILE_JVP, DUALAD_JVP)
+    compiled_against(f"3 {spelling} jvp, Graph", times, DUALAD_COMPILE_JVP, DUALAD_JVP_GRAPH)
     if spelling == "x**3":     # the first release's target, on the first release's function
         for name, how in ((DUALAD_VAG, "ad.value_and_grad(f)"),
                           (DUALAD_VAG_GRAPH, "ad.value_and_grad(graph)"),
@@ -979,7 +983,9 @@ def bench_mlp(size, competitors):
     table(f"7. MLP {name}: loss and its gradients with respect to W1, b1, W2, b2", rows,
           reference=MLP_HAND)
     times = dict((r[0], r[1]) for r in rows)
-    compiled_against(f"7 MLP {n_in}-{n_hidden}-{n_out}", times, DUALAD_COMPILE,
+    compiled_against(f"7 MLP {n_in}-{n_hidden}-{n_out}, traced f", times, DUALAD_COMPILE,
+                     DUALAD_VAG)
+    compiled_against(f"7 MLP {n_in}-{n_hidden}-{n_out}, Graph", times, DUALAD_COMPILE,
                      DUALAD_VAG_GRAPH)
     small = size == MLP_SIZES[0]
     vag = times[DUALAD_VAG] / times[MLP_HAND]
@@ -1084,8 +1090,9 @@ def compiled_against_interpreted():
     if not COMPILED_VS_INTERPRETED:
         return
     print("\n== ad.compile against the interpreted path, row by row (from the sections above) ==")
-    print("  interpreted: the transform on a traced Graph (sections 2, 3, 7), Var.forward()/"
-          "backward() (section 1)")
+    print("  interpreted: the transform on the Python function, traced at every call (sections"
+          " 3, 7: traced f),\n  the transform on a traced Graph (sections 2, 3, 7: Graph), "
+          "Var.forward()/backward() (section 1)")
     print("  the ratio of the medians; the geometric mean of the rounds' ratios (round k of "
           "both rows ran\n  next to each other) with its 95% interval; and the verdict: "
           "slower or faster where the\n  interval lies wholly on that side of 1, else a tie")
@@ -1093,7 +1100,7 @@ def compiled_against_interpreted():
     for row, compiled, interpreted, rounds in COMPILED_VS_INTERPRETED:
         mean, low, high = paired_ratio(rounds)
         rows.append((mean, row, low, high, verdict(low, high)))
-        print(f"  {row:<40} {compiled / interpreted:8.2f}x   rounds {mean:.2f}x "
+        print(f"  {row:<44} {compiled / interpreted:8.2f}x   rounds {mean:.2f}x "
               f"({low:.2f}x to {high:.2f}x): {rows[-1][4]}")
     slower = [r for r in rows if r[4] == "slower"]
     mean, row, low, high, said = max(slower or rows)

@@ -418,7 +418,8 @@ class _Writer:
             texts += self.params_text(function, params)
         return f"{name}({', '.join(texts)})", ATOM
 
-    def lines(self, registers, free=False, steps=None, outputs=None, params=(), given=()):
+    def lines(self, registers, free=False, steps=None, outputs=None, params=(), given=(),
+              inline=True):
         """The assignments, with ``registers(r)`` the text of register r where it is stored
         (a local name, or ``r[k]``). With ``free``, a ``del`` follows the line that reads a
         local for the last time (on arrays: its memory is reused by the next result, as the
@@ -428,7 +429,8 @@ class _Writer:
         By default the lines are the program's steps and return its outputs; ``steps`` and
         ``outputs`` write a part of it. ``params`` are registers read by their local names
         (a function's parameters), ``given`` registers assigned to locals before these
-        lines (freed like the lines' own)."""
+        lines (freed like the lines' own). With ``inline`` false, every step is a line of its
+        own, so that each result can be written into an array read for the last time."""
         program = self.program
         steps = list(program.steps) if steps is None else steps
         outputs = program.outputs if outputs is None else outputs
@@ -446,10 +448,11 @@ class _Writer:
         held = collections.Counter()   # a local -> how many inlined texts not yet written read it
         waiting = {}        # locals read for the last time, to free once no text holds them
         into = self._writes_into() if free else {}
+        inline_ok = inline
         for function, refs, step_params, out in steps:
             args = [known[r] for r in refs]
             text, prec = self.expression(function, step_params, args)
-            inline = (uses.get(out, 0) == 1 and out not in self.names
+            inline = (inline_ok and uses.get(out, 0) == 1 and out not in self.names
                       and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
             if free:
                 needs = set()
@@ -812,8 +815,11 @@ class CompiledFunction:
         steps = list(program.steps)
         taken = (*part.sliced, *part.numbers)
         summed = [r for r, _, _ in part.folded]        # each block of these is summed
+        # one ufunc a line, each result written into a block temporary read for the last
+        # time, as the replayed blocks do: on blocks of 256 KiB numpy's own reuse of the
+        # temporaries of an expression (a * b - c) costs more than calls with out=
         lines, kept = writer.lines(local, free=True, steps=[steps[k] for k in part.steps],
-                                   outputs=[*part.kept, *summed], params=taken)
+                                   outputs=[*part.kept, *summed], params=taken, inline=False)
         function = f"elementwise_{name}"
         source = [f"def {function}({', '.join(local(r) for r in taken)}):",
                   f"    # the elementwise steps, on {BLOCK} elements of each array at a time "
