@@ -3,7 +3,7 @@
 Run by hand from a checkout:
 
     python benchmarks/run.py            # the full table (10 to 17 minutes on 2 busy cores)
-    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about 3 minutes)
+    python benchmarks/run.py --quick    # fewer repeats, smaller sizes (about 2 minutes)
     python benchmarks/run.py --only 4   # one section (or several: --only 1 2)
     python benchmarks/run.py --alone    # without the competitors, in a process they never touched
 
