@@ -448,11 +448,10 @@ class _Writer:
         held = collections.Counter()   # a local -> how many inlined texts not yet written read it
         waiting = {}        # locals read for the last time, to free once no text holds them
         into = self._writes_into() if free else {}
-        inline_ok = inline
         for function, refs, step_params, out in steps:
             args = [known[r] for r in refs]
             text, prec = self.expression(function, step_params, args)
-            inline = (inline_ok and uses.get(out, 0) == 1 and out not in self.names
+            inlined = (inline and uses.get(out, 0) == 1 and out not in self.names
                       and len(text) <= MAX_EXPRESSION and isinstance(function, Primitive))
             if free:
                 needs = set()
@@ -469,7 +468,7 @@ class _Writer:
                     del known[r]
                     if free and r in written:
                         waiting[r] = True
-            if inline:
+            if inlined:
                 known[out] = (text, prec)
                 if free:
                     reads[out] = needs
